@@ -1,0 +1,170 @@
+"""What every command shares: the app context, output (table or --json), progress, dates.
+
+Commands raise the typed errors of connector/errors.py; `connector.cli.main` turns them into one
+line on stderr and the error's exit code. Nothing here knows a business rule.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+import click
+from pydantic import BaseModel
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from connector.errors import InputError
+from connector.settings import Settings, load_settings
+from connector.store import Store, open_store
+
+
+@dataclass
+class App:
+    """Built once per invocation from the global flags; opens the store lazily."""
+
+    overrides: dict[str, Any]
+    as_json: bool = False
+    _settings: Settings | None = None
+    _store: Store | None = None
+    out: Console = field(default_factory=lambda: Console(soft_wrap=True))
+    err: Console = field(default_factory=lambda: Console(stderr=True, soft_wrap=True))
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(**self.overrides)
+        return self._settings
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = open_store(self.settings.database_url)
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+    def warn(self, text: str) -> None:
+        self.err.print(f"[yellow]warning:[/yellow] {text}", highlight=False)
+
+    def info(self, text: str) -> None:
+        """A human line: on stdout normally, on stderr under --json so stdout stays JSON."""
+        (self.err if self.as_json else self.out).print(text, highlight=False, markup=False)
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return jsonable(value.model_dump())
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [jsonable(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def emit(app: App, data: Any, columns: Sequence[str] | None = None, title: str | None = None) -> None:
+    """Print `data` (a model, a dict, or a list of them) as JSON under --json, else as a table."""
+    payload = jsonable(data)
+    if app.as_json:
+        click.echo(json.dumps(payload, indent=2, sort_keys=True))
+        return
+    rows = payload if isinstance(payload, list) else [payload]
+    if not rows:
+        app.out.print("(none)")
+        return
+    if isinstance(payload, dict) and columns is None:
+        table = Table(title=title, show_header=False, box=None)
+        for key, value in payload.items():
+            table.add_row(key, _cell(value))
+        app.out.print(table)
+        return
+    cols = list(columns or rows[0].keys())
+    table = Table(title=title)
+    for col in cols:
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*(_cell(row.get(c)) for c in cols))
+    app.out.print(table)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(_cell(v) for v in value)
+    return str(value)
+
+
+@contextmanager
+def progress(app: App, total: int, label: str) -> Iterator[Callable[[int], None]]:
+    """A progress bar on a terminal once work passes a second; silent otherwise."""
+    if app.as_json or not sys.stdout.isatty():
+        yield lambda n: None
+        return
+    started = time.monotonic()
+    bar: Progress | None = None
+    task = None
+    done = 0
+
+    def advance(n: int) -> None:
+        nonlocal bar, task, done
+        done += n
+        if bar is None and time.monotonic() - started > 1.0:
+            bar = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                           console=app.err, transient=True)
+            bar.start()
+            task = bar.add_task(label, total=total, completed=done)
+        elif bar is not None and task is not None:
+            bar.update(task, completed=done)
+
+    try:
+        yield advance
+    finally:
+        if bar is not None:
+            bar.stop()
+
+
+def parse_date(value: str | None, what: str = "date") -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise InputError(f"the {what} {value!r} is not a date (use YYYY-MM-DD)") from None
+
+
+class DateType(click.ParamType):
+    """A YYYY-MM-DD option that fails with one clear line."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value).strip())
+        except ValueError:
+            self.fail(f"{value!r} is not a date (use YYYY-MM-DD)", param, ctx)
+
+
+DATE = DateType()

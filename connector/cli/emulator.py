@@ -1,0 +1,66 @@
+"""`promosync emulator serve`: run the NetSuite emulator as an HTTP server until Ctrl-C.
+
+Prints the URL to put in NETSUITE_BASE_URL and the account id / consumer key it accepts (never
+secrets). Warns when bound to a non-loopback address: the emulator accepts published test
+credentials and must not be reachable from other machines. The lead registers `emulator_group`
+in connector/cli/__init__.py.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+import click
+
+from connector.emulator.options import EmulatorOptions
+from connector.emulator.server import EmulatorServer
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@click.group("emulator")
+def emulator_group() -> None:
+    """A local NetSuite emulator for tests and demos."""
+
+
+@emulator_group.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8765, show_default=True, type=int, help="0 picks a free port.")
+@click.option("--latency-ms", default=0.0, type=float, help="Fixed latency per request.")
+@click.option("--fault-rate", default=0.0, type=click.FloatRange(0.0, 1.0),
+              help="Share of requests answered 503 (NetSuite-style 5xx).")
+@click.option("--concurrency-limit", default=None, type=click.IntRange(min=1),
+              help="More requests in flight than this get 429 CONCURRENCY_LIMIT_EXCEEDED.")
+@click.option("--seed", default=0, type=int, help="Seed of the fault random source.")
+def serve(host: str, port: int, latency_ms: float, fault_rate: float,
+          concurrency_limit: int | None, seed: int) -> None:
+    """Serve the emulator until Ctrl-C."""
+    options = EmulatorOptions(latency_ms=latency_ms, rate_5xx=fault_rate,
+                              concurrency_limit=concurrency_limit, seed=seed)
+    server = EmulatorServer(host=host, port=port, options=options)
+    if not _is_loopback(host):
+        click.secho(f"WARNING: listening on {host}, not a loopback address: anyone who can reach "
+                    "this machine can use the emulator with the published test credentials.",
+                    fg="yellow", err=True)
+    try:
+        server.start()
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    click.echo(f"NetSuite emulator on {server.url}")
+    click.echo(f"  export NETSUITE_BASE_URL={server.url}")
+    click.echo(f"  accepts {options.credentials.hint()} (test token id "
+               f"{options.credentials.token_id}); control API at {server.url}/__emulator__/")
+    click.echo("Press Ctrl-C to stop.")
+    try:
+        server.wait()
+    except KeyboardInterrupt:
+        click.echo("stopping")
+    finally:
+        server.stop()

@@ -1,0 +1,32 @@
+"""A stateful NetSuite SuiteTalk REST emulator for tests, demos and benchmarks (R33-R35).
+
+    from connector.emulator import mock_netsuite, EmulatorServer, TEST_CREDENTIALS
+
+`mock_netsuite()` intercepts requests in-process (via `responses`); `EmulatorServer()` serves the
+same emulator over HTTP on 127.0.0.1. Layers: backend (state + NetSuite rules, SQLite),
+handlers (HTTP shapes from fixtures/netsuite), routes (dispatch, faults, limits), transports.
+"""
+
+from connector.emulator.backend import NetSuiteBackend
+from connector.emulator.core import Emulator
+from connector.emulator.faults import FaultRule, Faults
+from connector.emulator.inprocess import DEFAULT_BASE_URL, mock_netsuite
+from connector.emulator.options import TEST_CREDENTIALS, Credentials, EmulatorOptions
+from connector.emulator.recorder import Recorder, Replayer, scrub
+from connector.emulator.server import EmulatorServer
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "Credentials",
+    "Emulator",
+    "EmulatorOptions",
+    "EmulatorServer",
+    "FaultRule",
+    "Faults",
+    "NetSuiteBackend",
+    "Recorder",
+    "Replayer",
+    "TEST_CREDENTIALS",
+    "mock_netsuite",
+    "scrub",
+]

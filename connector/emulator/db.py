@@ -1,0 +1,111 @@
+"""The emulator's one SQLite database: schema, connection and lock.
+
+All state lives here (CONTRACTS.md "Emulator API"): an in-memory database opened with
+check_same_thread=False and guarded by one RLock. Coupon codes are plain rows (integer ids, the
+code text, a promotion id) so 1,200,000+ of them fit in a few hundred bytes each at most.
+Booleans are stored as 'T'/'F' and datetimes as 'YYYY-MM-DD HH:MM:SS' UTC text, which is what
+SuiteQL shows and what TO_DATE(...) translates to (NETSUITE.md §4).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+SCHEMA = """
+CREATE TABLE promotioncode (
+    id INTEGER PRIMARY KEY, externalid TEXT UNIQUE, name TEXT, code TEXT, codepattern TEXT,
+    usetype TEXT NOT NULL DEFAULT 'MULTIPLEUSES', customform INTEGER, description TEXT,
+    isinactive TEXT NOT NULL DEFAULT 'F', ispublic TEXT, startdate TEXT, enddate TEXT,
+    discount INTEGER, discounttype TEXT, rate REAL, fixedprice REAL, applydiscountto TEXT,
+    combinationtype TEXT, promotiontype TEXT, lastmodifieddate TEXT, extra TEXT
+);
+CREATE TABLE couponcode (
+    id INTEGER PRIMARY KEY, externalid TEXT, code TEXT NOT NULL, promotion INTEGER NOT NULL,
+    recipient INTEGER, datesent TEXT, used TEXT NOT NULL DEFAULT 'F',
+    usecount INTEGER NOT NULL DEFAULT 0, lastmodifieddate TEXT
+);
+CREATE UNIQUE INDEX couponcode_eid ON couponcode(externalid) WHERE externalid IS NOT NULL;
+CREATE INDEX couponcode_code ON couponcode(code, promotion);
+CREATE INDEX couponcode_promotion ON couponcode(promotion);
+CREATE TABLE customer (
+    id INTEGER PRIMARY KEY, externalid TEXT UNIQUE, entityid TEXT, companyname TEXT,
+    firstname TEXT, lastname TEXT, email TEXT, isinactive TEXT NOT NULL DEFAULT 'F',
+    lastmodifieddate TEXT, extra TEXT
+);
+CREATE TABLE item (
+    id INTEGER PRIMARY KEY, externalid TEXT UNIQUE, itemid TEXT, displayname TEXT,
+    itemtype TEXT NOT NULL, isinactive TEXT NOT NULL DEFAULT 'F', lastmodifieddate TEXT,
+    extra TEXT
+);
+CREATE TABLE "transaction" (
+    id INTEGER PRIMARY KEY, externalid TEXT UNIQUE, tranid TEXT, type TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'B', customer INTEGER, entity INTEGER, trandate TEXT,
+    memo TEXT, couponcode INTEGER, promocode INTEGER, createddate TEXT, lastmodifieddate TEXT,
+    extra TEXT
+);
+CREATE INDEX transaction_lmd ON "transaction"(lastmodifieddate);
+CREATE TABLE tranpromotion (
+    "transaction" INTEGER NOT NULL, couponcode INTEGER, promocode INTEGER NOT NULL,
+    promotiontype TEXT, purchasediscount REAL, shippingdiscount REAL,
+    applicabilitystatus TEXT
+);
+CREATE INDEX tranpromotion_promo ON tranpromotion(promocode);
+CREATE INDEX tranpromotion_coupon ON tranpromotion(couponcode);
+CREATE TABLE _asyncjob (
+    id INTEGER PRIMARY KEY, idem_key TEXT UNIQUE, method TEXT, record_type TEXT,
+    polls INTEGER NOT NULL DEFAULT 0, start TEXT, "end" TEXT, result TEXT
+);
+CREATE TABLE _nonce (nonce TEXT PRIMARY KEY, ts INTEGER NOT NULL);
+CREATE TABLE _token (token TEXT PRIMARY KEY, expires REAL NOT NULL);
+"""
+
+TABLES = ("promotioncode", "couponcode", "customer", "item", "transaction", "tranpromotion")
+# Columns that hold emulator bookkeeping, hidden from SuiteQL (they read as NULL).
+HIDDEN_COLUMNS = frozenset({"extra"})
+
+
+def now_text() -> str:
+    """Current UTC time as stored: 'YYYY-MM-DD HH:MM:SS'."""
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+class Database:
+    """One in-memory SQLite connection and the RLock every user must hold."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.conn = self._open()
+
+    @staticmethod
+    def _open() -> sqlite3.Connection:
+        conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+        conn.executescript(SCHEMA)
+        return conn
+
+    @contextmanager
+    def tx(self) -> Iterator[sqlite3.Connection]:
+        """Hold the lock and run the block as one SQLite transaction (rolled back on error)."""
+        with self.lock:
+            self.conn.execute("BEGIN")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+
+    def reset(self) -> None:
+        """Drop every row: a fresh database."""
+        with self.lock:
+            old = self.conn
+            self.conn = self._open()
+            old.close()
+
+    def counts(self) -> dict[str, int]:
+        with self.lock:
+            return {t: int(self.conn.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0])
+                    for t in TABLES}

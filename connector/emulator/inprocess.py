@@ -1,0 +1,111 @@
+"""In-process transport: `mock_netsuite` intercepts requests to the NetSuite host via `responses`.
+
+Every method on `base_url` goes to the emulator's router; any other host fails loudly
+(responses' "Connection refused by Responses" error naming the URL). A fault that drops the
+connection raises requests.exceptions.ConnectionError, as a real dropped socket would.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import re
+from collections.abc import Callable
+from contextlib import ContextDecorator
+from typing import Any, TypeVar
+
+import requests
+import responses
+
+from connector.emulator.backend import NetSuiteBackend
+from connector.emulator.core import Emulator
+from connector.emulator.faults import Faults
+from connector.emulator.options import (
+    DEFAULT_ACCOUNT,
+    Credentials,
+    EmulatorOptions,
+    host_for_account,
+)
+from connector.emulator.wire import CaseInsensitiveHeaders, Drop, Request
+
+DEFAULT_BASE_URL = f"https://{host_for_account(DEFAULT_ACCOUNT)}"
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class mock_netsuite(ContextDecorator):  # noqa: N801 - reads like responses' / moto's helpers
+    """`with mock_netsuite() as emu:` or `@mock_netsuite()`; a decorated function that takes a
+    parameter named `netsuite` receives the emulator."""
+
+    def __init__(self, options: EmulatorOptions | None = None,
+                 base_url: str = DEFAULT_BASE_URL) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._options = options
+        self.emulator = Emulator(options)
+        self._mock: responses.RequestsMock | None = None
+
+    # ---- what tests use ----------------------------------------------------------------------
+    @property
+    def backend(self) -> NetSuiteBackend:
+        return self.emulator.backend
+
+    @property
+    def credentials(self) -> Credentials:
+        return self.emulator.credentials
+
+    @property
+    def faults(self) -> Faults:
+        return self.emulator.faults
+
+    @property
+    def url(self) -> str:
+        return self.base_url
+
+    def stats(self) -> dict[str, Any]:
+        return self.emulator.stats()
+
+    def reset(self) -> None:
+        self.emulator.reset()
+
+    # ---- wiring ----------------------------------------------------------------------------------
+    def _callback(self, prepared: requests.PreparedRequest) -> tuple[int, dict[str, str], bytes]:
+        body = prepared.body
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        elif body is not None and not isinstance(body, bytes):
+            body = b"".join(body)  # type: ignore[arg-type]  # an iterable of chunks
+        req = Request(str(prepared.method or "GET"), str(prepared.url),
+                      CaseInsensitiveHeaders(dict(prepared.headers)), body or b"")
+        try:
+            resp = self.emulator.dispatch(req)
+        except Drop:
+            raise requests.exceptions.ConnectionError(
+                "Connection aborted by the NetSuite emulator (injected fault)",
+                request=prepared) from None
+        return resp.status, resp.headers, resp.body
+
+    def __enter__(self) -> mock_netsuite:
+        mock = responses.RequestsMock(assert_all_requests_are_fired=False)
+        pattern = re.compile(re.escape(self.base_url) + r"(/.*)?$")
+        for method in _METHODS:
+            mock.add_callback(method, pattern, callback=self._callback, content_type=None)
+        mock.start()
+        self._mock = mock
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock.reset()
+            self._mock = None
+
+    def __call__(self, func: F) -> F:  # type: ignore[override]
+        wants = "netsuite" in inspect.signature(func).parameters
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with mock_netsuite(self._options, self.base_url) as emu:
+                if wants:
+                    kwargs["netsuite"] = emu
+                return func(*args, **kwargs)
+        return wrapper  # type: ignore[return-value]

@@ -1,0 +1,120 @@
+"""Response shapes loaded from fixtures/netsuite/*.json and filled in by the handlers.
+
+Each fixture keeps NetSuite's documented example (NETSUITE.md §3-§6); the functions here copy the
+example's key order and replace its values, so the emulator never answers with a shape that is
+not in a recorded example.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+_REPO_FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "netsuite"
+_PACKAGED_FIXTURES = Path(__file__).resolve().parents[1] / "data" / "fixtures"
+
+Json = dict[str, Any]
+
+
+def fixtures_dir(override: str | None = None) -> Path:
+    """Where the templates live: an explicit directory, the packaged copy, or the repository."""
+    if override:
+        return Path(override)
+    if (_PACKAGED_FIXTURES / "record.json").exists():
+        return _PACKAGED_FIXTURES
+    return _REPO_FIXTURES
+
+
+@lru_cache(maxsize=64)
+def load(name: str, directory: str | None = None) -> Json:
+    """The whole fixture file `name`.json (cached; treat as read-only)."""
+    path = fixtures_dir(directory) / f"{name}.json"
+    with path.open(encoding="utf-8") as fh:
+        data: Json = json.load(fh)
+    return data
+
+
+class Templates:
+    """Builders for every body shape the emulator sends."""
+
+    def __init__(self, directory: str | None = None) -> None:
+        self._dir = directory
+        err = load("error", directory)
+        self.error_types: dict[int, tuple[str, str]] = {
+            int(k): (v[0], v[1]) for k, v in err["statuses"].items()
+        }
+        self.content_types = {
+            n: str(load(n, directory).get("content_type", "application/json"))
+            for n in ("record", "collection", "error", "suiteql")
+        }
+        self._keys = {
+            name: list(load(name, directory)["example"].keys())
+            for name in ("record", "collection", "suiteql", "error", "async_job", "async_task",
+                         "governance_limits", "oauth2_token")
+        }
+
+    def keys(self, name: str) -> list[str]:
+        return self._keys[name]
+
+    def error(self, status: int, code: str, detail: str, path: str | None = None,
+              title: str | None = None) -> Json:
+        """NETSUITE.md §5.1 error body: {type, title, status, o:errorDetails[...]}."""
+        type_uri, default_title = self.error_types.get(
+            status, ("https://www.w3.org/Protocols/rfc2616/rfc2616-sec10.html", "Error"))
+        if title == "Conflict":  # §3.6 idempotency conflict keeps the 409 section link
+            type_uri = load("idempotency_conflict", self._dir)["example"]["type"]
+        item: Json = {"detail": detail, "o:errorCode": code}
+        if path is not None:
+            item["o:errorPath"] = path
+        return {"type": type_uri, "title": title or default_title, "status": status,
+                "o:errorDetails": [item]}
+
+    @staticmethod
+    def link(rel: str, href: str) -> Json:
+        return {"rel": rel, "href": href}
+
+    def reference(self, href: str, rid: str, ref_name: str | None) -> Json:
+        """A reference to another record (§3.2): {links, id, refName}."""
+        ref: Json = {"links": [self.link("self", href)], "id": rid}
+        if ref_name is not None:
+            ref["refName"] = ref_name
+        return ref
+
+    def collection(self, links: list[Json], items: list[Json], offset: int, total: int) -> Json:
+        """§3.3 collection: {links, count, hasMore, items, offset, totalResults}."""
+        return {"links": links, "count": len(items), "hasMore": offset + len(items) < total,
+                "items": items, "offset": offset, "totalResults": total}
+
+    def job(self, job_href: str, job_id: str, completed: bool, progress: str) -> Json:
+        """§3.6 async job status."""
+        return {"links": [self.link("self", job_href)], "completed": completed, "id": job_id,
+                "progress": progress, "task": {"links": [self.link("related", job_href + "/task")]}}
+
+    def task(self, task_href: str, task_id: str, completed: bool, progress: str,
+             start: str, end: str | None) -> Json:
+        """§3.6 async task status with a `related` link to its result."""
+        body: Json = {"links": [self.link("self", task_href),
+                                self.link("related", task_href + "/result")],
+                      "completed": completed}
+        if end is not None:
+            body["endTime"] = end
+        body.update({"id": task_id, "progress": progress, "startTime": start})
+        return body
+
+    def governance(self, account_limit: int, unallocated: int, integration: int | None) -> Json:
+        """§5.3 governanceLimits (Oracle article_0625010817)."""
+        body: Json = {"accountConcurrencyLimit": account_limit,
+                      "accountUnallocatedConcurrencyLimit": unallocated}
+        if integration is not None:
+            body["integrationConcurrencyLimit"] = integration
+            body["integrationLimitType"] = "integrationSpecific"
+        else:
+            body["integrationLimitType"] = "accountLimit"
+        return body
+
+    @staticmethod
+    def token(access_token: str, seconds: int) -> Json:
+        """§6.2 token endpoint answer."""
+        return {"access_token": access_token, "expires_in": str(seconds), "token_type": "bearer"}

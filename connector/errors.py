@@ -1,0 +1,216 @@
+"""Every exception promosync raises, and every message a user reads for them.
+
+The tree (callers branch on classes, never on message text)::
+
+    ConnectorError                      exit code 1 unless a subclass says otherwise
+    ├── ConfigError                     settings, credentials, mapping files (exit 2)
+    ├── InputError                      counts, patterns, files, arguments
+    │   └── FileInputError              a file with bad lines: every problem with its line number
+    ├── RedemptionError                 one subclass per message of R13/R14; `message` is the text
+    ├── DistributionError               coupon lists (R20-R23)
+    ├── StoreError                      the local store
+    │   ├── NotAStoreError              the database is not a promosync store
+    │   ├── StoreVersionError           the store was written by a newer promosync
+    │   └── SyncLocked                  another sync run holds the lock (exit 3)
+    └── NetSuiteError                   status, error_code, detail, error_path, method, url
+        ├── NetSuiteConnectionError     dropped connection, timeout (retryable)
+        ├── NetSuiteRateLimited         429 / CONCURRENCY_LIMIT_EXCEEDED (retryable)
+        ├── NetSuiteServerError         5xx (retryable)
+        ├── NetSuiteBadRequest          400
+        ├── NetSuiteAuthError           401
+        ├── NetSuiteForbidden           403
+        ├── NetSuiteNotFound            404
+        └── NetSuiteBadResponse         2xx/4xx/5xx whose body is not what NetSuite sends
+
+No exception carries a secret: NetSuite errors hold the URL and NetSuite's own error text,
+never request headers or bodies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+# R9: generation counts.
+MSG_COUNT_NOT_POSITIVE = "Please enter a valid count greater than 0."
+MSG_COUNT_TOO_LARGE = "Count cannot exceed 1,000,000."
+# R10: customer-bound generation.
+MSG_NO_CUSTOMER_CODES = "No valid customer codes found in the file."
+MSG_TOO_MANY_CUSTOMER_CODES = "File contains more than 1,000,000 customer codes."
+MSG_NO_CODES_GENERATED = (
+    "No codes were generated. Verify that the imported customer codes exist in the system."
+)
+
+MAX_BATCH = 1_000_000
+
+
+class ConnectorError(Exception):
+    """Base of every promosync error; `exit_code` is what the CLI returns for it."""
+
+    exit_code: ClassVar[int] = 1
+
+
+class ConfigError(ConnectorError):
+    """Settings, credentials or a mapping file are missing or wrong."""
+
+    exit_code = 2
+
+
+class InputError(ConnectorError):
+    """A value a user gave is not acceptable; nothing was written."""
+
+
+class FileInputError(InputError):
+    """A file has bad lines. `problems` lists (line number, what is wrong), first lines first."""
+
+    def __init__(self, path: str, problems: Sequence[tuple[int, str]], limit: int = 20) -> None:
+        self.path = path
+        self.problems = list(problems)
+        shown = "; ".join(f"line {n}: {why}" for n, why in self.problems[:limit])
+        more = len(self.problems) - limit
+        tail = f" (and {more} more)" if more > 0 else ""
+        super().__init__(f"{path}: {shown}{tail}; nothing was stored")
+
+
+class RedemptionError(ConnectorError):
+    """A code cannot be scanned or committed; `message` is the exact text of R13/R14."""
+
+    message: ClassVar[str] = "This coupon code cannot be used"
+
+    def __init__(self, code: str | None = None, detail: str | None = None) -> None:
+        self.code = code
+        self.detail = detail
+        super().__init__(self.message)
+
+
+class NotNormalMode(RedemptionError):
+    message = "Single-use coupons can only be redeemed in Normal mode"
+
+
+class InvalidFormat(RedemptionError):
+    message = "Invalid single-use coupon format"
+
+
+class UnknownCode(RedemptionError):
+    message = "Invalid coupon code"
+
+
+class PromotionUnavailable(RedemptionError):
+    message = "This coupon code is not valid. Please contact support."
+
+
+class AlreadyScanned(RedemptionError):
+    message = "This coupon code has already been scanned"
+
+
+class CodeExpired(RedemptionError):
+    message = "This coupon code has expired"
+
+
+class AlreadyRedeemed(RedemptionError):
+    message = "This coupon code has already been redeemed"
+
+
+class WrongCustomer(RedemptionError):
+    message = "This coupon is not valid for this customer"
+
+
+class StoreOffline(RedemptionError):
+    message = "Single-use coupons require an online connection"
+
+
+class NoLongerValid(RedemptionError):
+    message = "Coupon is no longer valid. Remove it and try again."
+
+
+class SingleUseDisabled(RedemptionError):
+    message = "Single-use coupon codes are turned off (R19)"
+
+
+class CodeNotYetValid(RedemptionError):
+    message = "This coupon code is not valid yet"
+
+
+class DistributionError(ConnectorError):
+    """A coupon list cannot hand out a code."""
+
+
+class StoreError(ConnectorError):
+    """The local store cannot be opened or used."""
+
+
+class NotAStoreError(StoreError):
+    """The database exists but is not a promosync store."""
+
+
+class StoreVersionError(StoreError):
+    """The store's schema is newer than this promosync understands."""
+
+
+class SyncLocked(StoreError):
+    """Another sync run holds the lock."""
+
+    exit_code = 3
+
+
+class NetSuiteError(ConnectorError):
+    """NetSuite answered with an error, or could not be reached.
+
+    Carries NetSuite's status, `o:errorCode`, detail and `o:errorPath`, plus the method and URL
+    (never headers, bodies or credentials). `retryable` is the only thing the retry policy reads.
+    """
+
+    retryable: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        error_code: str | None = None,
+        detail: str | None = None,
+        error_path: str | None = None,
+        method: str | None = None,
+        url: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.status = status
+        self.error_code = error_code
+        self.detail = detail
+        self.error_path = error_path
+        self.method = method
+        self.url = url
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class NetSuiteConnectionError(NetSuiteError):
+    retryable = True
+
+
+class NetSuiteRateLimited(NetSuiteError):
+    retryable = True
+
+
+class NetSuiteServerError(NetSuiteError):
+    retryable = True
+
+
+class NetSuiteBadRequest(NetSuiteError):
+    pass
+
+
+class NetSuiteAuthError(NetSuiteError):
+    exit_code = 2
+
+
+class NetSuiteForbidden(NetSuiteError):
+    exit_code = 2
+
+
+class NetSuiteNotFound(NetSuiteError):
+    pass
+
+
+class NetSuiteBadResponse(NetSuiteError):
+    pass

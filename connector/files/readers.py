@@ -1,0 +1,121 @@
+"""Reading user files line by line: UTF-8 (with or without BOM), CRLF or LF, CSV or plain text.
+
+Every reader streams the file (a 2 GB file is never loaded whole) and turns what can go wrong
+with a file into one-line InputErrors: not found, a folder, unreadable, not UTF-8 (with the line
+of the first bad byte), malformed CSV (with its line). Problems with single lines are collected
+as (line number, what is wrong) and raised together as a FileInputError by the callers.
+
+Also here: the R10 customer-code file (`read_customer_codes`).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TextIO
+
+from connector.catalog import MAX_CUSTOMER_CODE
+from connector.errors import (
+    MAX_BATCH,
+    MSG_NO_CUSTOMER_CODES,
+    MSG_TOO_MANY_CUSTOMER_CODES,
+    FileInputError,
+    InputError,
+)
+
+Row = tuple[int, list[str]]  # (line number, cells without trailing empty cells)
+
+# A first line that names the column rather than holding a customer code. Only names that could
+# not be a customer code (more than 8 characters) count, so no real code is ever skipped.
+_CUSTOMER_HEADERS = frozenset({"CUSTOMERCODE", "CUSTOMER CODE", "CUSTOMER_CODE", "CUSTOMERID",
+                               "CUSTOMER ID", "CUSTOMER_ID"})
+
+
+def iter_rows(path: str | Path) -> Iterator[Row]:
+    """Yield (line number, cells) for each non-blank line of a CSV or text file.
+
+    Cells are stripped; trailing empty cells ("C001,,") are dropped; lines with no text at all
+    are skipped. A .txt file is read with the same CSV rules (a code holds no comma or quote).
+    """
+    with _open_text(path) as stream:
+        reader = csv.reader(stream)
+        try:
+            for cells in reader:
+                trimmed = [c.strip() for c in cells]
+                while trimmed and not trimmed[-1]:
+                    trimmed.pop()
+                if trimmed:
+                    yield reader.line_num, trimmed
+        except csv.Error as exc:
+            raise InputError(f"{path}: line {reader.line_num}: not valid CSV ({exc})") from None
+
+
+@contextmanager
+def _open_text(path: str | Path) -> Iterator[TextIO]:
+    """Open `path` as UTF-8 text (a BOM is dropped), mapping I/O and decoding errors."""
+    try:
+        stream = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a folder, not a file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    try:
+        with stream:
+            yield stream
+    except UnicodeDecodeError:
+        line = first_bad_utf8_line(path)
+        raise InputError(f"{path}: line {line}: not UTF-8 text; save the file as UTF-8") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+
+
+def first_bad_utf8_line(path: str | Path) -> int:
+    """The 1-based number of the first line that is not valid UTF-8 (0 if none is found)."""
+    with open(path, "rb") as raw:
+        for number, line in enumerate(raw, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                return number
+    return 0
+
+
+def read_customer_codes(path: str | Path) -> list[str]:
+    """R10: the customer codes of a .txt or .csv file, one per line, normalised and de-duplicated.
+
+    The first column of each line is the code (so "C001,," and "C001,Jane" give C001); blank lines
+    are skipped; a first line naming the column (CustomerCode, Customer ID) is a header. Raises
+    InputError with the R10 messages for a file with no codes or more than 1,000,000 of them
+    (reading stops there), FileInputError listing every line whose code is too long.
+    """
+    seen: dict[str, None] = {}
+    problems: list[tuple[int, str]] = []
+    entries = 0
+    for line, cells in iter_rows(path):
+        text = cells[0].upper()
+        if entries == 0 and text in _CUSTOMER_HEADERS:
+            continue
+        entries += 1
+        if entries > MAX_BATCH:
+            raise InputError(MSG_TOO_MANY_CUSTOMER_CODES)
+        if not text:
+            problems.append((line, "no customer code in the first column"))
+        elif len(text) > MAX_CUSTOMER_CODE:
+            why = f"{_show(cells[0])} is longer than {MAX_CUSTOMER_CODE} characters"
+            problems.append((line, why))
+        else:
+            seen[text] = None
+    if problems:
+        raise FileInputError(str(path), problems)
+    if not seen:
+        raise InputError(MSG_NO_CUSTOMER_CODES)
+    return list(seen)
+
+
+def _show(text: str, limit: int = 24) -> str:
+    """A cell for an error message: quoted, and cut when long."""
+    return repr(text if len(text) <= limit else text[:limit] + "...")

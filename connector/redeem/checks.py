@@ -1,0 +1,252 @@
+"""The R13 checks, in their order, over one row that holds a code with its promotion and group.
+
+`CodeInfo` is what one query returns for a code: the code's own columns, its promotion's terms
+and dates, its group's dates and usage limits. Dates a code does not set are inherited from its
+group (R2); the promotion's dates apply on top. Expiry is end of day (R4): `today` is the date in
+the store's time zone, and a code is valid through the whole of its expiry date.
+
+The same checks run again at payment (R14), where any failure becomes NoLongerValid.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import and_, bindparam, exists, select
+from sqlalchemy.engine import Connection, Row
+
+from connector.errors import (
+    AlreadyRedeemed,
+    CodeExpired,
+    CodeNotYetValid,
+    ConfigError,
+    InvalidFormat,
+    NotNormalMode,
+    PromotionUnavailable,
+    SingleUseDisabled,
+    WrongCustomer,
+)
+from connector.generate import SETTING_AUTO_APPLY, SETTING_SINGLE_USE
+from connector.redeem.discount import Terms
+from connector.store import schema as s
+
+SETTING_FORMAT = "single_use_format"  # R6: "any" (default), "su", or a regular expression
+ANY_CODE = re.compile(r"[A-Z0-9._\-]{1,64}")  # anything a generator or an import can store
+SU_CODE = re.compile(r"SU-[A-Z0-9]{16}")
+
+_COLUMNS = (
+    s.codes.c.id,
+    s.codes.c.code,
+    s.codes.c.customer_id,
+    s.codes.c.amount,
+    s.codes.c.starts_on,
+    s.codes.c.expires_on,
+    s.codes.c.max_uses,
+    s.codes.c.max_uses_per_customer,
+    s.codes.c.use_count,
+    s.codes.c.state,
+    s.codes.c.group_id,
+    s.codes.c.promotion_id,
+    s.promotions.c.name.label("promotion"),
+    s.promotions.c.kind,
+    s.promotions.c.discount_type,
+    s.promotions.c.rate,
+    s.promotions.c.min_order,
+    s.promotions.c["items"],
+    s.promotions.c.discount_item,
+    s.promotions.c.start_date.label("p_start"),
+    s.promotions.c.end_date.label("p_end"),
+    s.promotions.c.deleted_at,
+    s.promotions.c.use_type,
+    s.promotions.c.audience,
+    s.coupon_groups.c.start_date.label("g_start"),
+    s.coupon_groups.c.end_date.label("g_end"),
+    s.group_limits.c.max_uses.label("g_max"),
+    s.group_limits.c.max_uses_per_customer.label("g_max_pc"),
+    s.group_limits.c.use_count.label("g_count"),
+)
+_JOINED = (
+    s.codes.outerjoin(s.promotions, s.promotions.c.id == s.codes.c.promotion_id)
+    .outerjoin(s.coupon_groups, s.coupon_groups.c.id == s.codes.c.group_id)
+    .outerjoin(s.group_limits, s.group_limits.c.group_id == s.codes.c.group_id)
+)
+BY_CODE = select(*_COLUMNS).select_from(_JOINED).where(s.codes.c.code == bindparam("code"))
+BY_CUSTOMER = (
+    select(*_COLUMNS)
+    .select_from(_JOINED)
+    .where(s.codes.c.customer_id == bindparam("customer"), s.codes.c.state == "active")
+    .order_by(s.codes.c.id)
+)
+
+
+@dataclass(frozen=True)
+class Switches:
+    """The store settings redemption reads (R6, R17, R19), read in the caller's transaction."""
+
+    single_use: bool
+    auto_apply: bool
+    code_format: re.Pattern[str]
+
+
+def read_switches(conn: Connection) -> Switches:
+    keys = (SETTING_SINGLE_USE, SETTING_AUTO_APPLY, SETTING_FORMAT)
+    rows = dict(
+        conn.execute(
+            select(s.store_settings.c.key, s.store_settings.c.value).where(
+                s.store_settings.c.key.in_(keys)
+            )
+        )
+        .tuples()
+        .all()
+    )
+    return Switches(
+        single_use=rows.get(SETTING_SINGLE_USE, "on") == "on",
+        auto_apply=rows.get(SETTING_AUTO_APPLY, "off") == "on",
+        code_format=code_format(rows.get(SETTING_FORMAT, "any")),
+    )
+
+
+@lru_cache(maxsize=32)
+def code_format(setting: str) -> re.Pattern[str]:
+    """The R6 format a scanned code must fit: "any", "su", or a custom regular expression."""
+    if setting.strip().lower() in ("", "any"):
+        return ANY_CODE
+    if setting.strip().lower() == "su":
+        return SU_CODE
+    try:
+        return re.compile(setting)
+    except re.error as exc:
+        raise ConfigError(
+            f"the store setting {SETTING_FORMAT} is not a regular expression: {exc}"
+        ) from None
+
+
+@dataclass(frozen=True)
+class Scene:
+    """Where a check runs: the transaction's mode and customer, today in the store's zone."""
+
+    mode: str
+    customer_id: int | None
+    today: date
+
+
+def terms_of(info: Row[Any]) -> Terms:
+    amount = None if info.amount is None else Decimal(info.amount)
+    return Terms(
+        kind=info.kind,
+        percent=info.discount_type == "percent",
+        rate=Decimal(info.rate),
+        min_order=None if info.min_order is None else Decimal(info.min_order),
+        items=tuple(info.items or ()),
+        gift_item=info.discount_item,
+        override=amount,
+    )
+
+
+def check_mode(scene: Scene) -> None:
+    if scene.mode != "normal":
+        raise NotNormalMode()
+
+
+def check_format(code: str, switches: Switches) -> None:
+    if switches.code_format.fullmatch(code) is None:
+        raise InvalidFormat(code)
+
+
+def check_promotion(info: Row[Any], switches: Switches) -> None:
+    """R19 (single-use codes off), then R13 "promotion missing or deleted"."""
+    if not switches.single_use and is_single_use(info):
+        raise SingleUseDisabled(info.code)
+    if info.promotion is None or info.deleted_at is not None:
+        raise PromotionUnavailable(info.code)
+
+
+def is_single_use(info: Row[Any]) -> bool:
+    return bool(info.use_type == "single_use" or info.max_uses == 1)
+
+
+def check_usable(conn: Connection, info: Row[Any], scene: Scene) -> None:
+    """R13 after "already scanned": expired (or not yet valid), used, not for this customer."""
+    check_dates(info, scene.today)
+    check_used(conn, info, scene.customer_id)
+    check_customer(conn, info, scene.customer_id)
+
+
+def check_dates(info: Row[Any], today: date) -> None:
+    ends = [
+        d for d in (info.expires_on if info.expires_on is not None else info.g_end, info.p_end) if d
+    ]
+    if any(today > end for end in ends):
+        raise CodeExpired(info.code)
+    starts = [
+        d
+        for d in (info.starts_on if info.starts_on is not None else info.g_start, info.p_start)
+        if d
+    ]
+    if any(today < start for start in starts):
+        raise CodeNotYetValid(info.code)
+
+
+def check_used(conn: Connection, info: Row[Any], customer_id: int | None) -> None:
+    if info.state != "active" or (info.max_uses is not None and info.use_count >= info.max_uses):
+        raise AlreadyRedeemed(info.code, detail=info.state)
+    if info.g_max is not None and (info.g_count or 0) >= info.g_max:
+        raise AlreadyRedeemed(info.code, detail="the group's usage limit is reached")
+    if customer_id is None:
+        return
+    if info.max_uses_per_customer is not None:
+        used = conn.scalar(
+            select(s.code_customer_uses.c.uses).where(
+                s.code_customer_uses.c.code_id == info.id,
+                s.code_customer_uses.c.customer_id == customer_id,
+            )
+        )
+        if (used or 0) >= info.max_uses_per_customer:
+            raise AlreadyRedeemed(info.code, detail="the per-customer limit is reached")
+    if info.g_max_pc is not None:
+        used = conn.scalar(
+            select(s.group_customer_uses.c.uses).where(
+                s.group_customer_uses.c.group_id == info.group_id,
+                s.group_customer_uses.c.customer_id == customer_id,
+            )
+        )
+        if (used or 0) >= info.g_max_pc:
+            raise AlreadyRedeemed(info.code, detail="the group's per-customer limit is reached")
+
+
+def check_customer(conn: Connection, info: Row[Any], customer_id: int | None) -> None:
+    """R13 last check: a bound code needs its customer; group and promotion restrictions too."""
+    if info.customer_id is not None:
+        if customer_id != info.customer_id:
+            raise WrongCustomer(info.code)
+        return
+    per_customer = info.max_uses_per_customer is not None or info.g_max_pc is not None
+    if per_customer and customer_id is None:
+        raise WrongCustomer(info.code, detail="a per-customer limit needs a customer")
+    if info.group_id is not None and not _allowed(
+        conn, s.group_customers, "group_id", info.group_id, customer_id
+    ):
+        raise WrongCustomer(info.code, detail="the group is for other customers")
+    if info.audience == "specific" and not _allowed(
+        conn, s.promotion_customers, "promotion_id", info.promotion_id, customer_id
+    ):
+        raise WrongCustomer(info.code, detail="the promotion is for other customers")
+
+
+def _allowed(conn: Connection, table: Any, key: str, owner: int, customer_id: int | None) -> bool:
+    """True when `owner` has no customer list, or `customer_id` is on it."""
+    restricted = conn.scalar(select(exists().where(table.c[key] == owner)))
+    if not restricted:
+        return True
+    if customer_id is None:
+        return False
+    return bool(
+        conn.scalar(
+            select(exists().where(and_(table.c[key] == owner, table.c.customer_id == customer_id)))
+        )
+    )

@@ -1,0 +1,134 @@
+"""Payment (R14, R16, R18): check every code again and commit them all in one store transaction.
+
+In one write transaction: the transaction row (locked), its codes with their promotions and
+groups, the R13 checks again, each code's discount on the cart, then for each code that gives
+something the conditional UPDATEs of commit.py. If any code fails or loses, nothing of the
+payment is kept (the transaction stays open with its codes) and NoLongerValid names the code;
+a `refused` line is then written to that code's history. A code whose discount is zero is not
+used up (R16): it is left unredeemed and its outcome says why.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.engine import Connection, Row
+
+from connector.errors import NoLongerValid, RedemptionError
+from connector.redeem import checks, history, sales
+from connector.redeem._db import online, write
+from connector.redeem.commit import take
+from connector.redeem.discount import ZERO, money
+from connector.redeem.results import CodeOutcome, Payment
+from connector.store import schema as s
+
+if TYPE_CHECKING:
+    from connector.redeem.register import Register
+
+ZERO_REASON = "discount is zero: nothing in the cart qualifies; the code stays unused"
+
+
+class _Lost(Exception):
+    """One code of the payment lost: roll back, then say so (carries what to record)."""
+
+    def __init__(self, error: NoLongerValid, code_id: int, sale: Row[Any]) -> None:
+        super().__init__(error.message)
+        self.error, self.code_id, self.sale = error, code_id, sale
+
+
+def pay(reg: Register, sale_id: str) -> Payment:
+    try:
+        with online(), write(reg.store) as conn:
+            return _pay(reg, conn, sale_id)
+    except _Lost as lost:
+        with online(), write(reg.store) as conn:
+            history.record(
+                conn,
+                lost.code_id,
+                history.REFUSED,
+                at=reg.clock(),
+                sale_id=lost.sale.id,
+                customer_id=lost.sale.customer_id,
+                source=reg.source,
+                detail=f"payment: {lost.error.detail or lost.error.message}",
+            )
+        raise lost.error from None
+
+
+def _pay(reg: Register, conn: Connection, sale_id: str) -> Payment:
+    now = reg.clock()
+    sale = sales.load_sale(conn, sale_id)
+    sales.require_open(sale)
+    holds = [h for h in sales.holds_of(conn, sale.id) if h.hold_state in sales.PENDING]
+    if holds:
+        switches = checks.read_switches(conn)
+        scene = checks.Scene(sale.mode, sale.customer_id, reg.today(now))
+        for hold in holds:
+            _recheck(conn, sale, hold, scene, switches, now)
+    outcomes = []
+    for hold, given in zip(holds, sales.discounts(sale, holds), strict=True):
+        outcomes.append(_commit(reg, conn, sale, hold, given, now))
+    total = money(sum((o.discount for o in outcomes), ZERO))
+    conn.execute(
+        s.sales.update()
+        .where(s.sales.c.id == sale.id)
+        .values(state="paid", paid_at=now, discount=str(total))
+    )
+    return Payment(
+        sale.id, sales.customer_code_of(conn, sale.customer_id), total, tuple(outcomes), now
+    )
+
+
+def _recheck(
+    conn: Connection,
+    sale: Row[Any],
+    hold: Row[Any],
+    scene: checks.Scene,
+    switches: checks.Switches,
+    now: datetime,
+) -> None:
+    """The scan's checks once more; any failure now means "no longer valid" (R14)."""
+    if hold.hold_state == "expired" or hold.hold_until < now:
+        raise _Lost(NoLongerValid(hold.code, detail="its hold expired"), hold.id, sale)
+    try:
+        checks.check_mode(scene)
+        checks.check_promotion(hold, switches)
+        checks.check_usable(conn, hold, scene)
+    except RedemptionError as exc:
+        raise _Lost(NoLongerValid(hold.code, detail=exc.message), hold.id, sale) from None
+
+
+def _commit(
+    reg: Register, conn: Connection, sale: Row[Any], hold: Row[Any], given: Decimal, now: datetime
+) -> CodeOutcome:
+    where = s.sale_codes.c.id == hold.hold_id
+    if given <= 0:
+        conn.execute(s.sale_codes.update().where(where).values(state="unused", discount="0"))
+        history.record(
+            conn,
+            hold.id,
+            history.RELEASED,
+            at=now,
+            sale_id=sale.id,
+            customer_id=sale.customer_id,
+            source=reg.source,
+            detail=ZERO_REASON,
+        )
+        return CodeOutcome(hold.code, "not used", ZERO, ZERO_REASON)
+    why = take(conn, hold, sale.customer_id, reg.today(now))
+    if why is not None:
+        raise _Lost(NoLongerValid(hold.code, detail=why), hold.id, sale)
+    conn.execute(s.sale_codes.update().where(where).values(state="committed", discount=str(given)))
+    history.record(
+        conn,
+        hold.id,
+        history.REDEEMED,
+        at=now,
+        sale_id=sale.id,
+        customer_id=sale.customer_id,
+        source=reg.source,
+        detail=f"discount {given}",
+    )
+    return CodeOutcome(hold.code, "redeemed", given)

@@ -1,0 +1,332 @@
+"""The register and web-store API (R13-R19): open, scan, customer, pay, cancel a transaction.
+
+    reg = Register(store, timezone="Europe/Berlin")
+    sale = reg.open(customer="C042", lines=[("SHIRT", "40.00")])
+    reg.scan(sale.id, "su-a8b2c4d6e1f3g5h7 ")   # normalised; R13 checks in order; held
+    payment = reg.pay(sale.id)                     # R14: checked again, committed atomically
+
+Every call is one short store transaction and never touches the network; a store that cannot
+be reached raises StoreOffline. "Now" comes from `clock` (injectable for tests) and "today" is
+its date in the store's time zone, so expiry is end of day there (R4).
+
+Holds are not exclusive. Two registers may hold the same code; payment decides, with one
+conditional UPDATE (see commit.py). An exclusive hold would let an abandoned cart lock a code
+away from its owner at another till for the whole hold time, and R14's "no longer valid"
+message exists precisely because a second register can scan a code the first one holds.
+Holds expire after `hold_minutes`: a transaction touched after that, or `release_expired()`,
+releases them (history: released, "hold expired"); such a code must be removed and scanned
+again before payment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime, timedelta, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection, Row
+
+from connector.codes import normalize
+from connector.errors import AlreadyScanned, InputError, RedemptionError, UnknownCode
+from connector.redeem import checks, history, sales
+from connector.redeem._db import online, write
+from connector.redeem.discount import Line, parse_amount
+from connector.redeem.results import MODES, CustomerChange, HeldCode, Payment, Sale
+from connector.settings import Settings
+from connector.store import Store
+from connector.store import schema as s
+
+LineInput = Line | str | Sequence[Any]
+
+
+def as_line(value: LineInput) -> Line:
+    if isinstance(value, Line):
+        return value
+    if isinstance(value, str):
+        return Line.parse(value)
+    return Line.make(*value)
+
+
+class Register:
+    """A point-of-sale register or a web store's checkout, working on the shared store."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        timezone: str | tzinfo = "UTC",
+        hold_minutes: int = 15,
+        clock: Callable[[], datetime] | None = None,
+        source: str = "local",
+        name: str | None = None,
+    ) -> None:
+        if hold_minutes < 1:
+            raise InputError("hold_minutes must be at least 1")
+        self.store = store
+        self.zone = ZoneInfo(timezone) if isinstance(timezone, str) else timezone
+        self.hold = timedelta(minutes=hold_minutes)
+        self.clock = clock or s.utcnow
+        self.source = source
+        self.name = name
+
+    @classmethod
+    def from_settings(cls, settings: Settings, store: Store, **kwargs: Any) -> Register:
+        return cls(store, timezone=settings.zone, hold_minutes=settings.hold_minutes, **kwargs)
+
+    def today(self, now: datetime | None = None) -> date:
+        return (now or self.clock()).astimezone(self.zone).date()
+
+    # ---- a transaction's life ----------------------------------------------------------
+
+    def open(
+        self,
+        *,
+        customer: str | None = None,
+        mode: str = "normal",
+        lines: Iterable[LineInput] = (),
+        shipping: object = 0,
+    ) -> Sale:
+        """A new transaction; with a customer and auto-apply on, their bound codes join it (R17)."""
+        mode = mode.strip().lower()
+        if mode not in MODES:
+            raise InputError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+        cart = [as_line(v).to_json() for v in lines]
+        ship = str(parse_amount(shipping, "shipping amount"))
+        with online(), write(self.store) as conn:
+            now = self.clock()
+            cid = sales.customer_id_of(conn, customer) if customer is not None else None
+            sale_id = sales.new_sale_id()
+            conn.execute(
+                s.sales.insert().values(
+                    id=sale_id,
+                    mode=mode,
+                    state="open",
+                    customer_id=cid,
+                    lines=cart,
+                    shipping=ship,
+                    register=self.name,
+                    opened_at=now,
+                )
+            )
+            sale = sales.load_sale(conn, sale_id)
+            if cid is not None:
+                self._auto_apply(conn, sale, now)
+            return sales.view(conn, sale, now=now)
+
+    def scan(self, sale_id: str, code: str) -> HeldCode:
+        """R13: check `code` in order and hold it on the transaction; its discount so far."""
+        text = normalize(code)
+        with online(), write(self.store) as conn:
+            outcome = self._scan(conn, sale_id, text)
+        if isinstance(outcome, RedemptionError):
+            raise outcome
+        return outcome
+
+    def _scan(self, conn: Connection, sale_id: str, text: str) -> HeldCode | RedemptionError:
+        now = self.clock()
+        sale = sales.load_sale(conn, sale_id)
+        sales.require_open(sale)
+        holds = sales.expire_holds(
+            conn, sale, sales.holds_of(conn, sale.id), now=now, source=self.source
+        )
+        switches = checks.read_switches(conn)
+        scene = checks.Scene(sale.mode, sale.customer_id, self.today(now))
+        checks.check_mode(scene)
+        checks.check_format(text, switches)
+        info = conn.execute(checks.BY_CODE, {"code": text}).first()
+        if info is None:
+            raise UnknownCode(text)
+        try:
+            checks.check_promotion(info, switches)
+            if any(h.id == info.id and h.hold_state in sales.PENDING for h in holds):
+                raise AlreadyScanned(text)
+            checks.check_usable(conn, info, scene)
+        except RedemptionError as exc:
+            history.record(
+                conn,
+                info.id,
+                history.REFUSED,
+                at=now,
+                sale_id=sale.id,
+                customer_id=sale.customer_id,
+                source=self.source,
+                detail=f"scan: {exc.message}",
+            )
+            return exc
+        self._hold(conn, sale, info, now, auto=False)
+        return next(c for c in reversed(sales.view(conn, sale, now=now).codes) if c.code == text)
+
+    def _hold(
+        self, conn: Connection, sale: Row[Any], info: Row[Any], now: datetime, *, auto: bool
+    ) -> None:
+        conn.execute(
+            s.sale_codes.insert().values(
+                sale_id=sale.id,
+                code_id=info.id,
+                state="held",
+                auto=auto,
+                held_at=now,
+                expires_at=now + self.hold,
+            )
+        )
+        history.record(
+            conn,
+            info.id,
+            history.RESERVED,
+            at=now,
+            sale_id=sale.id,
+            customer_id=sale.customer_id,
+            source=self.source,
+            detail="auto-applied" if auto else None,
+        )
+
+    def _auto_apply(self, conn: Connection, sale: Row[Any], now: datetime) -> list[str]:
+        """R17: the customer's valid, unredeemed bound codes join the transaction."""
+        switches = checks.read_switches(conn)
+        if not switches.auto_apply or sale.customer_id is None or sale.mode != "normal":
+            return []
+        scene = checks.Scene(sale.mode, sale.customer_id, self.today(now))
+        present = {h.id for h in sales.holds_of(conn, sale.id) if h.hold_state in sales.PENDING}
+        added = []
+        for info in conn.execute(checks.BY_CUSTOMER, {"customer": sale.customer_id}).all():
+            if info.id in present:
+                continue
+            try:
+                checks.check_promotion(info, switches)
+                checks.check_usable(conn, info, scene)
+            except RedemptionError:
+                continue  # not valid now: auto-apply offers only codes that would scan
+            self._hold(conn, sale, info, now, auto=True)
+            added.append(info.code)
+        return added
+
+    def remove(self, sale_id: str, code: str) -> Sale:
+        """Take a code off an open transaction (e.g. after "no longer valid")."""
+        text = normalize(code)
+        with online(), write(self.store) as conn:
+            now = self.clock()
+            sale = sales.load_sale(conn, sale_id)
+            sales.require_open(sale)
+            mine = [
+                h
+                for h in sales.holds_of(conn, sale.id)
+                if h.code == text and h.hold_state in sales.PENDING
+            ]
+            if not mine:
+                raise InputError(f"the code {text} is not on transaction {sale.id}")
+            sales.release(conn, sale, mine, "released", "removed", at=now, source=self.source)
+            return sales.view(conn, sale, now=now)
+
+    def add_lines(self, sale_id: str, lines: Iterable[LineInput], shipping: object = None) -> Sale:
+        """Add cart lines (and set shipping) on an open transaction."""
+        more = [as_line(v).to_json() for v in lines]
+        with online(), write(self.store) as conn:
+            now = self.clock()
+            sale = sales.load_sale(conn, sale_id)
+            sales.require_open(sale)
+            ship = (
+                sale.shipping
+                if shipping is None
+                else str(parse_amount(shipping, "shipping amount"))
+            )
+            conn.execute(
+                s.sales.update()
+                .where(s.sales.c.id == sale.id)
+                .values(lines=list(sale.lines or ()) + more, shipping=ship)
+            )
+            return sales.view(conn, sales.load_sale(conn, sale.id), now=now)
+
+    def set_customer(self, sale_id: str, customer: str | None) -> CustomerChange:
+        """Attach, change (`customer`) or remove (None) the customer. A change removes every
+        single-use code from the transaction (R15); auto-apply then adds the new customer's
+        (R17)."""
+        with online(), write(self.store) as conn:
+            now = self.clock()
+            sale = sales.load_sale(conn, sale_id)
+            sales.require_open(sale)
+            cid = sales.customer_id_of(conn, customer) if customer is not None else None
+            if cid == sale.customer_id:
+                return CustomerChange(sale.id, sales.customer_code_of(conn, cid), (), ())
+            single = [
+                h
+                for h in sales.holds_of(conn, sale.id)
+                if h.hold_state in sales.PENDING and checks.is_single_use(h)
+            ]
+            removed = sales.release(
+                conn, sale, single, "released", "customer changed", at=now, source=self.source
+            )
+            conn.execute(s.sales.update().where(s.sales.c.id == sale.id).values(customer_id=cid))
+            sale = sales.load_sale(conn, sale.id)
+            applied = self._auto_apply(conn, sale, now) if cid is not None else []
+            return CustomerChange(
+                sale.id, sales.customer_code_of(conn, cid), tuple(removed), tuple(applied)
+            )
+
+    def pay(self, sale_id: str) -> Payment:
+        """R14: every code checked again and committed in one store transaction, or none is."""
+        from connector.redeem.pay import pay
+
+        return pay(self, sale_id)
+
+    def cancel(self, sale_id: str) -> Sale:
+        """R18: an open transaction lets its codes go; a paid one's codes stay used."""
+        with online(), write(self.store) as conn:
+            now = self.clock()
+            sale = sales.load_sale(conn, sale_id)
+            if sale.state == "cancelled":
+                raise InputError(
+                    f"transaction {sale.id} was cancelled already; nothing was changed"
+                )
+            holds = sales.holds_of(conn, sale.id)
+            pending = [h for h in holds if h.hold_state in sales.PENDING]
+            sales.release(
+                conn, sale, pending, "released", "transaction cancelled", at=now, source=self.source
+            )
+            for h in holds:
+                if h.hold_state == "committed":
+                    history.record(
+                        conn,
+                        h.id,
+                        history.CANCELLED,
+                        at=now,
+                        sale_id=sale.id,
+                        customer_id=sale.customer_id,
+                        source=self.source,
+                        detail="transaction cancelled after payment; the code stays used",
+                    )
+            conn.execute(
+                s.sales.update()
+                .where(s.sales.c.id == sale.id)
+                .values(state="cancelled", cancelled_at=now)
+            )
+            return sales.view(conn, sales.load_sale(conn, sale.id), now=now)
+
+    def show(self, sale_id: str) -> Sale:
+        with online(), self.store.read() as conn:
+            return sales.view(conn, sales.load_sale(conn, sale_id, lock=False), now=self.clock())
+
+    def release_expired(self) -> int:
+        """Release every hold whose time ran out, on every open transaction; how many."""
+        with online(), write(self.store) as conn:
+            now = self.clock()
+            sale_ids = conn.scalars(
+                select(s.sale_codes.c.sale_id)
+                .distinct()
+                .where(s.sale_codes.c.state == "held", s.sale_codes.c.expires_at < now)
+            ).all()
+            count = 0
+            for sale_id in sale_ids:
+                sale = sales.load_sale(conn, sale_id)
+                stale = [
+                    h
+                    for h in sales.holds_of(conn, sale.id)
+                    if h.hold_state == "held" and h.hold_until < now
+                ]
+                count += len(
+                    sales.release(
+                        conn, sale, stale, "expired", "hold expired", at=now, source=self.source
+                    )
+                )
+            return count

@@ -1,0 +1,173 @@
+"""Transactions in the store: loading one, its codes, lazy hold expiry, and the view of it.
+
+A transaction's codes are rows of `sale_codes`. Those "on" the transaction are in state held or
+expired (before payment) and committed or unused (after); released ones are history only.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Connection, Row
+
+from connector.catalog import customer_code
+from connector.errors import InputError
+from connector.redeem import history
+from connector.redeem.checks import _COLUMNS, _JOINED, terms_of
+from connector.redeem.discount import ZERO, Line, money, stacked
+from connector.redeem.results import HeldCode, Sale
+from connector.store import schema as s
+
+ON_SALE = ("held", "expired", "committed", "unused")
+PENDING = ("held", "expired")
+
+_h = s.sale_codes.c
+HOLDS = (
+    select(
+        *_COLUMNS,
+        _h.id.label("hold_id"),
+        _h.state.label("hold_state"),
+        _h.auto,
+        _h.expires_at.label("hold_until"),
+        _h.discount.label("hold_discount"),
+    )
+    .select_from(s.sale_codes.join(_JOINED, s.codes.c.id == _h.code_id))
+    .where(_h.sale_id == bindparam("sale_id"), _h.state.in_(ON_SALE))
+    .order_by(_h.id)
+)
+SALE = select(s.sales).where(s.sales.c.id == bindparam("sale_id"))
+SALE_FOR_UPDATE = SALE.with_for_update()
+
+
+def new_sale_id() -> str:
+    return "TXN-" + secrets.token_hex(6).upper()
+
+
+def load_sale(conn: Connection, sale_id: str, *, lock: bool = True) -> Row[Any]:
+    row = conn.execute(SALE_FOR_UPDATE if lock else SALE, {"sale_id": sale_id.strip()}).first()
+    if row is None:
+        raise InputError(f"unknown transaction {sale_id!r}")
+    return row
+
+
+def require_open(sale: Row[Any]) -> None:
+    if sale.state == "paid":
+        raise InputError(f"transaction {sale.id} is already paid; nothing was changed")
+    if sale.state == "cancelled":
+        raise InputError(f"transaction {sale.id} was cancelled; nothing was changed")
+
+
+def holds_of(conn: Connection, sale_id: str) -> list[Row[Any]]:
+    return list(conn.execute(HOLDS, {"sale_id": sale_id}).all())
+
+
+def customer_id_of(conn: Connection, text: str) -> int:
+    code = customer_code(text)
+    cid = conn.scalar(select(s.customers.c.id).where(s.customers.c.code == code))
+    if cid is None:
+        raise InputError(f"unknown customer {code!r}")
+    return int(cid)
+
+
+def customer_code_of(conn: Connection, customer_id: int | None) -> str | None:
+    if customer_id is None:
+        return None
+    return conn.scalar(select(s.customers.c.code).where(s.customers.c.id == customer_id))
+
+
+def release(
+    conn: Connection,
+    sale: Row[Any],
+    holds: Sequence[Row[Any]],
+    state: str,
+    why: str,
+    *,
+    at: datetime,
+    source: str,
+) -> list[str]:
+    """Take `holds` off the transaction (state released or expired), each with a history line."""
+    if not holds:
+        return []
+    conn.execute(
+        s.sale_codes.update().where(_h.id.in_([h.hold_id for h in holds])).values(state=state)
+    )
+    for hold in holds:
+        history.record(
+            conn,
+            hold.id,
+            history.RELEASED,
+            at=at,
+            sale_id=sale.id,
+            customer_id=sale.customer_id,
+            source=source,
+            detail=why,
+        )
+    return [h.code for h in holds]
+
+
+def expire_holds(
+    conn: Connection, sale: Row[Any], holds: list[Row[Any]], *, now: datetime, source: str
+) -> list[Row[Any]]:
+    """Release the transaction's holds whose time ran out; returns its holds as they now are."""
+    stale = [h for h in holds if h.hold_state == "held" and h.hold_until < now]
+    if not stale:
+        return holds
+    release(conn, sale, stale, "expired", "hold expired", at=now, source=source)
+    return holds_of(conn, sale.id)
+
+
+def lines_of(sale: Row[Any]) -> list[Line]:
+    return [Line.from_json(d) for d in sale.lines or ()]
+
+
+def discounts(sale: Row[Any], holds: Sequence[Row[Any]]) -> list[Decimal]:
+    """Each pending code's discount on the current cart, stacked in scan order (R15, R16)."""
+    return stacked((terms_of(h) for h in holds), lines_of(sale), Decimal(sale.shipping))
+
+
+def view(conn: Connection, sale: Row[Any], *, now: datetime) -> Sale:
+    holds = holds_of(conn, sale.id)
+    pending = [h for h in holds if h.hold_state in PENDING]
+    live = dict(zip([h.hold_id for h in pending], discounts(sale, pending), strict=True))
+    codes = []
+    for h in holds:
+        state = "expired" if h.hold_state == "held" and h.hold_until < now else h.hold_state
+        given = live.get(h.hold_id, Decimal(h.hold_discount or 0))
+        codes.append(
+            HeldCode(
+                code=h.code,
+                promotion=h.promotion,
+                state=state,
+                discount=money(given),
+                auto=bool(h.auto),
+                override=None if h.amount is None else Decimal(h.amount),
+                expires_on=h.expires_on if h.expires_on is not None else h.g_end,
+                held_until=h.hold_until,
+            )
+        )
+    lines = tuple(lines_of(sale))
+    subtotal = money(sum((ln.amount for ln in lines), ZERO))
+    total = (
+        Decimal(sale.discount)
+        if sale.discount is not None
+        else sum((c.discount for c in codes), ZERO)
+    )
+    return Sale(
+        id=sale.id,
+        mode=sale.mode,
+        state=sale.state,
+        customer=customer_code_of(conn, sale.customer_id),
+        lines=lines,
+        shipping=Decimal(sale.shipping),
+        subtotal=subtotal,
+        discount=money(total),
+        codes=tuple(codes),
+        opened_at=sale.opened_at,
+        paid_at=sale.paid_at,
+        cancelled_at=sale.cancelled_at,
+    )

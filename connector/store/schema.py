@@ -1,0 +1,396 @@
+"""The store's tables (SQLAlchemy Core, one schema for SQLite and PostgreSQL) and its migrations.
+
+A store records its schema version in `meta`. A new store is created at LATEST_VERSION; an older
+one is upgraded in place by running MIGRATIONS[v] for each version above its own, in one
+transaction. A store newer than this program is refused, never downgraded.
+
+Design choices:
+* codes.code is stored upper-case and unique, so case-insensitive uniqueness (R3) is one index.
+* Issuance is recorded once per batch (`code_batches`), not once per code: a million-code batch
+  writes a million code rows, not two million. A code's history is its batch plus its events.
+* Amounts are text decimals (exact on both engines); timestamps are UTC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.types import TypeDecorator
+
+APP_NAME = "promosync"
+LATEST_VERSION = 1
+
+metadata = MetaData()
+
+Id = BigInteger().with_variant(Integer, "sqlite")  # SQLite rowid alias for fast inserts
+Amount = String(32)  # a Decimal as text
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on both engines."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use datetime.now(UTC)")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+store_settings = Table(
+    "store_settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("code", String(8), nullable=False, unique=True),  # stored upper-case
+    Column("email", String(320)),
+    Column("name", String(200)),
+    Column("created_at", UTCDateTime, nullable=False, default=utcnow),
+)
+
+coupon_groups = Table(
+    "coupon_groups",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("start_date", Date),
+    Column("end_date", Date),
+    Column("template", String(200)),
+    Column("created_at", UTCDateTime, nullable=False, default=utcnow),
+)
+
+group_customers = Table(
+    "group_customers",
+    metadata,
+    Column("group_id", ForeignKey("coupon_groups.id", ondelete="CASCADE"), primary_key=True),
+    Column("customer_id", ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True),
+)
+
+promotions = Table(
+    "promotions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False, unique=True),
+    # stable across renames: NetSuite external ids are built from it (chunks.py)
+    Column("external_key", String(32), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),
+    Column("discount_type", String(8), nullable=False),
+    Column("rate", Amount, nullable=False),
+    Column("discount_item", String(64)),
+    Column("start_date", Date),
+    Column("end_date", Date),
+    Column("min_order", Amount),
+    Column("items", JSON, nullable=False, default=list),
+    Column("combination_type", String(32), nullable=False, default="COMBINABLE"),
+    Column("use_type", String(16), nullable=False),
+    Column("code_pattern", String(200)),
+    Column("codes_from", String(16), nullable=False, default="local"),
+    Column("audience", String(16), nullable=False, default="everyone"),
+    Column("deleted_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False, default=utcnow),
+    Column("updated_at", UTCDateTime, nullable=False, default=utcnow),
+    # bumped on every change that NetSuite must see; sync compares it with what it pushed
+    Column("revision", Integer, nullable=False, default=1),
+)
+
+promotion_customers = Table(
+    "promotion_customers",
+    metadata,
+    Column("promotion_id", ForeignKey("promotions.id", ondelete="CASCADE"), primary_key=True),
+    Column("customer_id", ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True),
+)
+
+promotion_groups = Table(
+    "promotion_groups",
+    metadata,
+    Column("promotion_id", ForeignKey("promotions.id", ondelete="CASCADE"), primary_key=True),
+    Column("group_id", ForeignKey("coupon_groups.id", ondelete="CASCADE"), primary_key=True),
+)
+
+code_batches = Table(
+    "code_batches",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("promotion_id", ForeignKey("promotions.id"), nullable=False),
+    Column("group_id", ForeignKey("coupon_groups.id")),
+    Column("source", String(16), nullable=False),  # generated | imported | netsuite | manual
+    Column("method", String(200)),  # the format or file the batch came from
+    Column("count", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False, default=utcnow),
+)
+
+codes = Table(
+    "codes",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("code", String(64), nullable=False),
+    Column("promotion_id", ForeignKey("promotions.id"), nullable=False),
+    Column("group_id", ForeignKey("coupon_groups.id")),
+    Column("batch_id", ForeignKey("code_batches.id"), nullable=False),
+    Column("customer_id", ForeignKey("customers.id")),
+    Column("amount", Amount),  # override of the promotion's discount (R3)
+    Column("starts_on", Date),
+    Column("expires_on", Date),  # valid through the end of this day (R4)
+    Column("max_uses", Integer),  # NULL: unlimited; single-use codes have 1
+    Column("max_uses_per_customer", Integer),
+    Column("use_count", Integer, nullable=False, server_default="0"),
+    Column("state", String(10), nullable=False, server_default="active"),
+    Column("netsuite_chunk", Integer),  # which NetSuite promotion (chunk) holds it (R25)
+    Column("netsuite_id", String(32)),  # couponCode internal id once known
+    UniqueConstraint("code", name="uq_codes_code"),
+)
+Index("ix_codes_promotion", codes.c.promotion_id, codes.c.id)
+Index("ix_codes_customer", codes.c.customer_id)
+
+code_events = Table(
+    "code_events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("code_id", ForeignKey("codes.id"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("at", UTCDateTime, nullable=False, default=utcnow),
+    Column("source", String(16), nullable=False),
+    Column("transaction_ref", String(64)),
+    Column("customer_id", ForeignKey("customers.id")),
+    Column("detail", Text),
+    Column("pushed_at", UTCDateTime),  # a local redemption written to NetSuite (R29)
+)
+Index("ix_code_events_code", code_events.c.code_id)
+Index("ix_code_events_kind", code_events.c.kind, code_events.c.id)
+
+# ---- redemption (section owned by the redeem module) -------------------------------------
+
+# A register's or web store's transaction (R13-R18): persisted so that CLI calls and registers
+# can work on it across processes. `lines` is [{"item", "amount", "quantity"}], amounts as text.
+sales = Table(
+    "sales",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("mode", String(16), nullable=False),  # normal | returns | transfers
+    Column("state", String(16), nullable=False),  # open | paid | cancelled
+    Column("customer_id", ForeignKey("customers.id")),
+    Column("lines", JSON, nullable=False, default=list),
+    Column("shipping", Amount, nullable=False, default="0"),
+    Column("register", String(64)),
+    Column("discount", Amount),  # total given at payment
+    Column("opened_at", UTCDateTime, nullable=False, default=utcnow),
+    Column("paid_at", UTCDateTime),
+    Column("cancelled_at", UTCDateTime),
+)
+
+# A code held by a sale (R14): not exclusive, payment decides. state: held | expired (released
+# by time) | released (removed, customer changed, cancelled) | committed | unused (zero discount).
+sale_codes = Table(
+    "sale_codes",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("sale_id", ForeignKey("sales.id", ondelete="CASCADE"), nullable=False),
+    Column("code_id", ForeignKey("codes.id"), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("auto", Boolean, nullable=False, default=False),  # added by auto-apply (R17)
+    Column("held_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("discount", Amount),
+)
+Index("ix_sale_codes_sale", sale_codes.c.sale_id, sale_codes.c.id)
+Index("ix_sale_codes_hold", sale_codes.c.state, sale_codes.c.expires_at)
+
+# Per-customer uses of a code (R3), taken with one conditional UPDATE at payment.
+code_customer_uses = Table(
+    "code_customer_uses",
+    metadata,
+    Column("code_id", ForeignKey("codes.id"), primary_key=True),
+    Column("customer_id", ForeignKey("customers.id"), primary_key=True),
+    Column("uses", Integer, nullable=False, default=0),
+)
+
+# Usage limits of a coupon group as a whole (R2): every redemption of any of its codes counts.
+group_limits = Table(
+    "group_limits",
+    metadata,
+    Column("group_id", ForeignKey("coupon_groups.id", ondelete="CASCADE"), primary_key=True),
+    Column("max_uses", Integer),
+    Column("max_uses_per_customer", Integer),
+    Column("use_count", Integer, nullable=False, default=0),
+)
+
+group_customer_uses = Table(
+    "group_customer_uses",
+    metadata,
+    Column("group_id", ForeignKey("coupon_groups.id", ondelete="CASCADE"), primary_key=True),
+    Column("customer_id", ForeignKey("customers.id"), primary_key=True),
+    Column("uses", Integer, nullable=False, default=0),
+)
+
+# ---- coupon lists (section owned by the distribute module) --------------------------------
+
+# R20: a fixed code handed out `times` times, or unique codes handed out in order. `given`
+# counts hand-outs; the conditional UPDATE on it is what makes assignment concurrency-safe.
+coupon_lists = Table(
+    "coupon_lists",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("kind", String(8), nullable=False),  # fixed | unique
+    Column("fixed_code", String(64)),
+    Column("total", Integer, nullable=False),  # times (fixed) or number of codes (unique)
+    Column("given", Integer, nullable=False, default=0),
+    Column("expires_on", Date),
+    Column("warning_limit", Integer),
+    Column("warned_at", UTCDateTime),  # R22: set once, when remaining first drops to the limit
+    Column("warned_remaining", Integer),
+    Column("emptied_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False, default=utcnow),
+)
+
+list_codes = Table(
+    "list_codes",
+    metadata,
+    Column("list_id", ForeignKey("coupon_lists.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, primary_key=True),  # 1-based hand-out order
+    Column("code", String(64), nullable=False),
+)
+
+# R21/R23: every hand-out; the latest per (list, campaign, user) answers the 24-hour rule.
+list_assignments = Table(
+    "list_assignments",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("list_id", ForeignKey("coupon_lists.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer),
+    Column("code", String(64), nullable=False),
+    Column("user_id", String(200), nullable=False),
+    Column("external_id", String(200)),
+    Column("campaign", String(200), nullable=False),
+    Column("given_at", UTCDateTime, nullable=False),
+    Column("expires_on", Date),
+)
+Index("ix_list_assignments_recent", list_assignments.c.list_id, list_assignments.c.campaign,
+      list_assignments.c.user_id, list_assignments.c.given_at)
+Index("ix_list_assignments_user", list_assignments.c.user_id, list_assignments.c.given_at)
+
+# R21: a campaign finishes when its list is empty or expired; recorded when first seen.
+list_campaigns = Table(
+    "list_campaigns",
+    metadata,
+    Column("list_id", ForeignKey("coupon_lists.id", ondelete="CASCADE"), primary_key=True),
+    Column("campaign", String(200), primary_key=True),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    Column("reason", String(16)),  # empty | expired
+)
+
+# ---- sync (section owned by the sync module) ----------------------------------------------
+
+# One row per sync lock name: who holds it and until when. A run refreshes `expires_at` while it
+# works (heartbeat); a crashed run's row expires, or is taken over at once when its process is
+# gone (same host). Acquire/steal is one conditional UPDATE or INSERT whose row count says who won.
+sync_lock = Table(
+    "sync_lock",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("owner", String(128), nullable=False),
+    Column("acquired_at", UTCDateTime, nullable=False),
+    Column("heartbeat_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
+
+# What promosync last wrote for each NetSuite promotion (chunk) of a local promotion (R25-R28):
+# enough to know, after a kill, what is done. The NetSuite snapshot is still the truth.
+sync_chunks = Table(
+    "sync_chunks",
+    metadata,
+    Column("promotion_id", ForeignKey("promotions.id"), primary_key=True),
+    Column("chunk", Integer, primary_key=True),
+    Column("external_id", String(128), nullable=False),
+    Column("netsuite_id", String(32)),
+    Column("use_type", String(16)),  # NetSuite useType value last written
+    Column("custom_form", Integer),  # customForm id last written
+    Column("body_hash", String(64)),  # hash of the last body written
+    Column("target", Integer, nullable=False, server_default="0"),  # codes NetSuite should hold
+    Column("batch_id", ForeignKey("code_batches.id")),  # batch of codes read back from NetSuite
+    Column("state", String(12), nullable=False, server_default="active"),  # active | inactive
+    Column("updated_at", UTCDateTime, nullable=False, default=utcnow),
+)
+
+# How many single-use codes NetSuite should generate for a codes_from="netsuite" promotion (R26).
+netsuite_code_targets = Table(
+    "netsuite_code_targets",
+    metadata,
+    Column("promotion_id", ForeignKey("promotions.id"), primary_key=True),
+    Column("count", BigInteger, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False, default=utcnow),
+)
+
+# Incremental cursors (R29): the mirror's position in NetSuite's redemption data.
+sync_watermarks = Table(
+    "sync_watermarks",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False, default=utcnow),
+)
+
+# One row per `sync run` / `sync mirror`: when, how it ended, and its JSON report (no secrets).
+sync_runs = Table(
+    "sync_runs",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("command", String(16), nullable=False),
+    Column("owner", String(128), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False, default=utcnow),
+    Column("finished_at", UTCDateTime),
+    Column("status", String(16), nullable=False, server_default="running"),
+    Column("report", JSON),
+)
+
+
+Migration = Callable[[Connection], None]
+# MIGRATIONS[v] upgrades a store at version v-1 to version v. Version 1 is the first schema.
+MIGRATIONS: dict[int, Migration] = {}

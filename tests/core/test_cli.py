@@ -1,0 +1,114 @@
+"""The admin command line (PRODUCT.md section 7): exit codes, --json, one clear line on bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_cli
+
+
+def ok(args: list[str], env: dict[str, str]) -> str:
+    result = run_cli(args, env)
+    assert result.exit_code == 0, result.stderr
+    return result.stdout
+
+
+def test_init_promo_generate_show_round_trip(cli_env: dict[str, str]) -> None:
+    ok(["init"], cli_env)
+    ok(["promo", "create", "Spring", "--kind", "order", "--rate", "10", "--pattern", "SPR-[AN.6]"], cli_env)
+    out = json.loads(ok(["codes", "generate", "Spring", "--count", "25", "--json"], cli_env))
+    assert out["generated"] == 25 and out["format"] == "SPR-[AN.6]"
+    promos = json.loads(ok(["promo", "list", "--json"], cli_env))
+    assert promos[0]["name"] == "Spring" and promos[0]["code_count"] == 25
+
+
+@pytest.mark.parametrize(("count", "message"), [
+    ("0", "Please enter a valid count greater than 0."),
+    ("-5", "Please enter a valid count greater than 0."),
+    ("ten", "Please enter a valid count greater than 0."),
+    ("1000001", "Count cannot exceed 1,000,000."),
+])
+def test_R9_bad_counts_one_line_exit_1_nothing_written(cli_env: dict[str, str], count: str, message: str) -> None:
+    ok(["promo", "create", "P", "--kind", "order", "--rate", "10"], cli_env)
+    result = run_cli(["codes", "generate", "P", "--count", count], cli_env)
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"error: {message}"
+    assert "Traceback" not in result.stderr
+    assert json.loads(ok(["promo", "show", "P", "--json"], cli_env))["code_count"] == 0
+
+
+@pytest.mark.parametrize("pattern", ["[X.3]", "AB[N.3", "AB [N.3]", "AB[N.0]"])
+def test_R5_bad_patterns_one_line(cli_env: dict[str, str], pattern: str) -> None:
+    ok(["promo", "create", "P", "--kind", "order", "--rate", "10"], cli_env)
+    result = run_cli(["codes", "generate", "P", "--count", "5", "--pattern", pattern], cli_env)
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1
+    assert result.stderr.startswith("error: the pattern")
+
+
+def test_R8_capacity_refusal_is_fast_and_writes_nothing(cli_env: dict[str, str]) -> None:
+    import time
+
+    ok(["promo", "create", "P", "--kind", "order", "--rate", "10"], cli_env)
+    started = time.monotonic()
+    result = run_cli(["codes", "generate", "P", "--count", "1000000", "--pattern", "[AN.4]"], cli_env)
+    assert result.exit_code == 1 and "can make only 923,521" in result.stderr
+    assert time.monotonic() - started < 5  # the real figure is in benchmarks/bench_generate.py
+
+
+def test_R19_settings_turn_single_use_off(cli_env: dict[str, str]) -> None:
+    ok(["settings", "set", "single_use_codes", "off"], cli_env)
+    assert json.loads(ok(["settings", "show", "--json"], cli_env))["single_use_codes"] == "off"
+    ok(["promo", "create", "P", "--kind", "order", "--rate", "10"], cli_env)
+    result = run_cli(["codes", "generate", "P", "--count", "5"], cli_env)
+    assert result.exit_code == 1 and "turned off" in result.stderr
+    bad = run_cli(["settings", "set", "auto_apply", "maybe"], cli_env)
+    assert bad.exit_code == 1 and "on or off" in bad.stderr
+
+
+def test_not_a_store_is_one_line_exit_1(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"\x00garbage" * 512)
+    result = run_cli(["promo", "list"], {"PROMOSYNC_DATABASE_URL": f"sqlite:///{junk}"})
+    assert result.exit_code == 1
+    assert "not a promosync store" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_bad_setting_is_exit_2(tmp_path: Path) -> None:
+    result = run_cli(["promo", "list"], {"PROMOSYNC_TIMEZONE": "Mars/Olympus",
+                                         "PROMOSYNC_DATABASE_URL": f"sqlite:///{tmp_path}/p.db"})
+    assert result.exit_code == 2 and "unknown time zone" in result.stderr
+
+
+def test_every_command_has_help() -> None:
+    from connector.cli import _register, cli
+
+    _register()
+    import click
+
+    def walk(group: click.Group, path: list[str]) -> list[list[str]]:
+        found = [path]
+        for name, command in group.commands.items():
+            found += walk(command, path + [name]) if isinstance(command, click.Group) else [path + [name]]
+        return found
+
+    for path in walk(cli, []):
+        result = run_cli([*path, "--help"])
+        assert result.exit_code == 0 and "Usage:" in result.stdout, path
+
+
+def test_R3_codes_show_prints_history_as_json(cli_env: dict[str, str]) -> None:
+    ok(["promo", "create", "P", "--kind", "order", "--rate", "10"], cli_env)
+    ok(["codes", "generate", "P", "--count", "1", "--su", "--expires", "2026-03-15"], cli_env)
+    from connector.store import open_store
+    from connector.store import schema
+
+    store = open_store(cli_env["PROMOSYNC_DATABASE_URL"])
+    with store.read() as conn:
+        code = conn.scalar(schema.codes.select().with_only_columns(schema.codes.c.code))
+    store.close()
+    shown = json.loads(ok(["codes", "show", code.lower(), "--json"], cli_env))
+    assert shown["code"] == code and shown["expires_on"] == "2026-03-15"
+    assert shown["history"][0]["kind"] == "issued"

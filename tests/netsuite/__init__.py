@@ -1,0 +1,1 @@
+"""Tests of the NetSuite REST client (connector/netsuite)."""
