@@ -4,8 +4,10 @@ Starts `EmulatorServer` in a child process (its own interpreter, as `promosync e
 runs), seeds coupon codes, then 4 threads each with one keep-alive requests.Session GET
 /record/v1/couponCode/1 for a fixed time: first with an OAuth 2.0 bearer token (the gated
 figure: the server's throughput), then signed with OAuth 1.0a TBA per request (reported: there
-the clients' own signing CPU on the same two cores is a large part of the cost). Baseline measured in the
-same run: a bare ThreadingHTTPServer answering the same-sized body with no emulator work.
+the clients' own signing CPU on the same two cores is a large part of the cost). Baseline
+measured in the same run: a bare ThreadingHTTPServer answering the same-sized body with no
+emulator work, driven by the same clients. The 4 client threads are spread over 2 processes by
+default so the clients' GIL is not what gets measured.
 Target: >= 1,000 GETs/s. Exit status 1 when the target is missed.
 
     python benchmarks/bench_emulator.py [--seconds 5]

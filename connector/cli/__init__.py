@@ -53,6 +53,7 @@ def _register() -> None:
         ("connector.cli.sync", "COMMANDS"),
         ("connector.cli.emulator", "COMMANDS"),
         ("connector.cli.demo", "COMMANDS"),
+        ("connector.cli.files", "COMMANDS"),
     )
     import importlib
 
@@ -63,7 +64,7 @@ def _register() -> None:
             if exc.name != module_name:
                 raise
             continue
-        for command in getattr(module, attr, None) or [getattr(module, "emulator_group")]:
+        for command in getattr(module, attr):
             cli.add_command(command)
 
 

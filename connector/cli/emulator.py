@@ -53,14 +53,17 @@ def serve(host: str, port: int, latency_ms: float, fault_rate: float,
         server.start()
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-    click.echo(f"NetSuite emulator on {server.url}")
-    click.echo(f"  export NETSUITE_BASE_URL={server.url}")
-    click.echo(f"  accepts {options.credentials.hint()} (test token id "
-               f"{options.credentials.token_id}); control API at {server.url}/__emulator__/")
-    click.echo("Press Ctrl-C to stop.")
     try:
+        click.echo(f"NetSuite emulator on {server.url}")
+        click.echo(f"  export NETSUITE_BASE_URL={server.url}")
+        click.echo(f"  accepts {options.credentials.hint()} (test token id "
+                   f"{options.credentials.token_id}); control API at {server.url}/__emulator__/")
+        click.echo("Press Ctrl-C to stop.")
         server.wait()
     except KeyboardInterrupt:
         click.echo("stopping")
     finally:
         server.stop()
+
+
+COMMANDS = [emulator_group]

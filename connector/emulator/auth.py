@@ -10,6 +10,8 @@ the emulator's SQLite database.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
 import re
 import secrets
@@ -19,7 +21,7 @@ from typing import Any, NoReturn
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import jwt
-from oauthlib.oauth1.rfc5849 import signature
+from oauthlib.oauth1.rfc5849 import signature, utils
 
 from connector.emulator.apierror import ApiError
 from connector.emulator.db import Database
@@ -118,7 +120,10 @@ class Authenticator:
             method.upper(), signature.base_string_uri(uri),
             signature.normalize_parameters(params))
         creds = self.options.credentials
-        return str(signature.sign_hmac_sha256(base, creds.consumer_secret, creds.token_secret))
+        # RFC 5849 §3.4.2 with SHA-256: key = escaped consumer secret & escaped token secret.
+        key = f"{utils.escape(creds.consumer_secret)}&{utils.escape(creds.token_secret)}"
+        digest = hmac.new(key.encode("utf-8"), base.encode("utf-8"), hashlib.sha256).digest()
+        return base64.b64encode(digest).decode("ascii")
 
     def _use_nonce(self, nonce: str, stamp: int) -> None:
         with self.db.lock:

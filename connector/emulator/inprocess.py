@@ -69,13 +69,15 @@ class mock_netsuite(ContextDecorator):  # noqa: N801 - reads like responses' / m
 
     # ---- wiring ----------------------------------------------------------------------------------
     def _callback(self, prepared: requests.PreparedRequest) -> tuple[int, dict[str, str], bytes]:
-        body = prepared.body
-        if isinstance(body, str):
-            body = body.encode("utf-8")
-        elif body is not None and not isinstance(body, bytes):
-            body = b"".join(body)  # type: ignore[arg-type]  # an iterable of chunks
+        raw: object = prepared.body
+        if isinstance(raw, str):
+            body = raw.encode("utf-8")
+        elif isinstance(raw, bytes) or raw is None:
+            body = raw or b""
+        else:  # an iterable of chunks
+            body = b"".join(c.encode() if isinstance(c, str) else bytes(c) for c in raw)  # type: ignore[attr-defined]
         req = Request(str(prepared.method or "GET"), str(prepared.url),
-                      CaseInsensitiveHeaders(dict(prepared.headers)), body or b"")
+                      CaseInsensitiveHeaders(dict(prepared.headers)), body)
         try:
             resp = self.emulator.dispatch(req)
         except Drop:
@@ -99,8 +101,9 @@ class mock_netsuite(ContextDecorator):  # noqa: N801 - reads like responses' / m
             self._mock.reset()
             self._mock = None
 
-    def __call__(self, func: F) -> F:  # type: ignore[override]
-        wants = "netsuite" in inspect.signature(func).parameters
+    def __call__(self, func: F) -> F:
+        sig = inspect.signature(func)
+        wants = "netsuite" in sig.parameters
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -108,4 +111,7 @@ class mock_netsuite(ContextDecorator):  # noqa: N801 - reads like responses' / m
                 if wants:
                     kwargs["netsuite"] = emu
                 return func(*args, **kwargs)
+        if wants:  # hide the injected parameter (pytest would look for a fixture of that name)
+            params = [p for n, p in sig.parameters.items() if n != "netsuite"]
+            wrapper.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]

@@ -17,7 +17,7 @@ from collections import defaultdict, deque
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import requests
 import responses
@@ -66,8 +66,16 @@ def _body(raw: bytes | str | None, content_type: str) -> Any:
         except ValueError:
             return text
     if "x-www-form-urlencoded" in content_type:
-        return {"form": dict(p.split("=", 1) if "=" in p else (p, "") for p in text.split("&"))}
+        return {"form": dict(parse_qsl(text, keep_blank_values=True))}
     return text
+
+
+def _raw(body: object) -> bytes | str | None:
+    return body if isinstance(body, bytes | str) else None
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode("latin-1") if isinstance(value, bytes) else value
 
 
 class _RecordingAdapter(BaseAdapter):
@@ -78,8 +86,9 @@ class _RecordingAdapter(BaseAdapter):
         self.inner = inner
         self.recorder = recorder
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        response = self.inner.send(request, **kwargs)
+    def send(self, request: requests.PreparedRequest, *args: Any,
+             **kwargs: Any) -> requests.Response:
+        response = self.inner.send(request, *args, **kwargs)
         self.recorder.add(request, response)
         return response
 
@@ -110,9 +119,9 @@ class Recorder:
         self.exchanges.append({
             "method": request.method, "host": parts.netloc, "path": parts.path,
             "query": parts.query,
-            "request": {"headers": {k: v for k, v in request.headers.items()
+            "request": {"headers": {k: _text(v) for k, v in request.headers.items()
                                     if k.lower() not in _DROP_HEADERS},
-                        "body": _body(request.body, req_type)},
+                        "body": _body(_raw(request.body), req_type)},
             "response": {"status": response.status_code,
                          "headers": {k: v for k, v in response.headers.items()
                                      if k.lower() not in _DROP_HEADERS},
@@ -157,10 +166,13 @@ class Replayer:
         resp = ex["response"]
         body = resp["body"]
         text = "" if body is None else body if isinstance(body, str) else json.dumps(body)
-        text = text.replace(f"{ACCOUNT}.suitetalk", self._host.split(".")[0] + ".suitetalk")
-        headers = {k: v for k, v in resp["headers"].items()
+        headers = {k: self._unscrub(v) for k, v in resp["headers"].items()
                    if k.lower() not in ("content-length", "connection", "transfer-encoding")}
-        return int(resp["status"]), headers, text
+        return int(resp["status"]), headers, self._unscrub(text)
+
+    def _unscrub(self, text: str) -> str:
+        """Point scrubbed hosts (ACCOUNT.suitetalk...) at the host being replayed."""
+        return text.replace(f"{ACCOUNT}.suitetalk", self._host.split(".")[0] + ".suitetalk")
 
     def __enter__(self) -> Replayer:
         mock = responses.RequestsMock(assert_all_requests_are_fired=False)

@@ -12,19 +12,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-_REPO_FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "netsuite"
-_PACKAGED_FIXTURES = Path(__file__).resolve().parents[1] / "data" / "fixtures"
+from connector._resources import data_dir
 
 Json = dict[str, Any]
 
 
 def fixtures_dir(override: str | None = None) -> Path:
-    """Where the templates live: an explicit directory, the packaged copy, or the repository."""
+    """Where the templates live: an explicit directory, else fixtures/netsuite of this install."""
     if override:
         return Path(override)
-    if (_PACKAGED_FIXTURES / "record.json").exists():
-        return _PACKAGED_FIXTURES
-    return _REPO_FIXTURES
+    return data_dir("fixtures") / "netsuite"
 
 
 @lru_cache(maxsize=64)

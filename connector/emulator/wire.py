@@ -22,7 +22,7 @@ class CaseInsensitiveHeaders(dict[str, str]):
             # requests-oauthlib hands the Authorization header over as bytes
             self[k.lower()] = v.decode("latin-1") if isinstance(v, bytes) else v
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:
         return super().get(key.lower(), default)
 
 

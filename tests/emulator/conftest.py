@@ -67,7 +67,8 @@ def _sandbox_target() -> Target:
     creds = Credentials(account_id=env["NETSUITE_ACCOUNT_ID"],
                         consumer_key=env["NETSUITE_CONSUMER_KEY"],
                         consumer_secret=env["NETSUITE_CONSUMER_SECRET"],
-                        token_id=env["NETSUITE_TOKEN_ID"], token_secret=env["NETSUITE_TOKEN_SECRET"])
+                        token_id=env["NETSUITE_TOKEN_ID"],
+                        token_secret=env["NETSUITE_TOKEN_SECRET"])
     base = env.get("NETSUITE_BASE_URL") or f"https://{host_for_account(creds.account_id)}"
     return Target("sandbox", base.rstrip("/"), creds)
 

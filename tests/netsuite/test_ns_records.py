@@ -175,3 +175,18 @@ def test_R31_governance_limits(wire: responses.RequestsMock, client: NetSuiteCli
             "accountLimitType": "SUITECLOUD_PLUS"}
     wire.get(f"{BASE}/services/rest/system/v1/governanceLimits", json=body)
     assert client.governance_limits() == body
+
+
+def test_R31_proxy_and_ca_settings_from_the_environment_are_kept(monkeypatch) -> None:
+    from connector.netsuite import NetSuiteClient, TokenAuth
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/corp-ca.pem")
+    auth = TokenAuth(account_id="1234567_SB1", consumer_key="ck", consumer_secret="cs",
+                     token_id="tk", token_secret="ts")
+    client = NetSuiteClient(account_id="1234567_SB1", auth=auth)
+    assert client.session.proxies.get("https") == "http://proxy.internal:3128"
+    assert client.session.verify == "/etc/ssl/corp-ca.pem"
+    monkeypatch.setenv("NO_PROXY", "suitetalk.api.netsuite.com")
+    bypassed = NetSuiteClient(account_id="1234567_SB1", auth=auth)
+    assert "https" not in bypassed.session.proxies
