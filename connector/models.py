@@ -56,6 +56,8 @@ class EventKind(StrEnum):
     RELEASED = "released"
     REDEEMED = "redeemed"
     VOIDED = "voided"
+    REFUSED = "refused"  # a scan or payment refused it (detail: the message)
+    CANCELLED = "cancelled"  # its paid transaction was cancelled; it stays used (R18)
 
 
 class Source(StrEnum):

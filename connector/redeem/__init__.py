@@ -13,7 +13,6 @@ sales (transactions in the store), register (the API), pay (R14), history (R3 ev
 from connector.redeem.checks import SETTING_FORMAT
 from connector.redeem.commit import set_group_limits
 from connector.redeem.discount import Line
-from connector.redeem.history import Event, code_history
 from connector.redeem.register import Register
 from connector.redeem.results import CodeOutcome, CustomerChange, HeldCode, Payment, Sale
 
@@ -21,12 +20,10 @@ __all__ = [
     "SETTING_FORMAT",
     "CodeOutcome",
     "CustomerChange",
-    "Event",
     "HeldCode",
     "Line",
     "Payment",
     "Register",
     "Sale",
-    "code_history",
     "set_group_limits",
 ]

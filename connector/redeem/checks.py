@@ -17,7 +17,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, select
+from sqlalchemy import and_, bindparam, exists, or_, select
 from sqlalchemy.engine import Connection, Row
 
 from connector.errors import (
@@ -32,6 +32,7 @@ from connector.errors import (
     WrongCustomer,
 )
 from connector.generate import SETTING_AUTO_APPLY, SETTING_SINGLE_USE
+from connector.redeem._fast import Fast
 from connector.redeem.discount import Terms
 from connector.store import schema as s
 
@@ -83,6 +84,9 @@ BY_CUSTOMER = (
     .order_by(s.codes.c.id)
 )
 
+FAST_BY_CODE = Fast(BY_CODE)
+FAST_BY_CUSTOMER = Fast(BY_CUSTOMER)
+
 
 @dataclass(frozen=True)
 class Switches:
@@ -93,17 +97,19 @@ class Switches:
     code_format: re.Pattern[str]
 
 
-def read_switches(conn: Connection) -> Switches:
-    keys = (SETTING_SINGLE_USE, SETTING_AUTO_APPLY, SETTING_FORMAT)
-    rows = dict(
-        conn.execute(
-            select(s.store_settings.c.key, s.store_settings.c.value).where(
-                s.store_settings.c.key.in_(keys)
-            )
+_SWITCHES = select(s.store_settings.c.key, s.store_settings.c.value).where(
+    or_(
+        *(
+            s.store_settings.c.key == k
+            for k in (SETTING_SINGLE_USE, SETTING_AUTO_APPLY, SETTING_FORMAT)
         )
-        .tuples()
-        .all()
     )
+)
+FAST_SWITCHES = Fast(_SWITCHES)
+
+
+def read_switches(conn: Connection) -> Switches:
+    rows = {key: value for key, value in FAST_SWITCHES.all(conn)}
     return Switches(
         single_use=rows.get(SETTING_SINGLE_USE, "on") == "on",
         auto_apply=rows.get(SETTING_AUTO_APPLY, "off") == "on",

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection, Row
 from connector.catalog import group_row
 from connector.errors import InputError
 from connector.redeem._db import insert_or_skip, online, write
+from connector.redeem._fast import Fast
 from connector.store import Store
 from connector.store import schema as s
 
@@ -70,10 +71,15 @@ TAKE_GROUP_CUSTOMER = (
     .values(uses=_gu.uses + 1)
 )
 
+FAST_TAKE_CODE = Fast(TAKE_CODE)
+FAST_TAKE_CODE_CUSTOMER = Fast(TAKE_CODE_CUSTOMER)
+FAST_TAKE_GROUP = Fast(TAKE_GROUP)
+FAST_TAKE_GROUP_CUSTOMER = Fast(TAKE_GROUP_CUSTOMER)
+
 
 def take(conn: Connection, info: Row[Any], customer_id: int | None, today: date) -> str | None:
     """Count one use of the code in `info`; None when taken, else why it could not be."""
-    if conn.execute(TAKE_CODE, {"code_id": info.id, "today": today}).rowcount != 1:
+    if FAST_TAKE_CODE.run(conn, {"code_id": info.id, "today": today}) != 1:
         return "used up, expired or voided meanwhile"
     if info.max_uses_per_customer is not None and customer_id is not None:
         insert_or_skip(
@@ -87,10 +93,10 @@ def take(conn: Connection, info: Row[Any], customer_id: int | None, today: date)
             "customer_id": customer_id,
             "limit": info.max_uses_per_customer,
         }
-        if conn.execute(TAKE_CODE_CUSTOMER, params).rowcount != 1:
+        if FAST_TAKE_CODE_CUSTOMER.run(conn, params) != 1:
             return "the per-customer limit is reached"
     if info.g_count is not None:  # the group has a limits row: count every use of its codes
-        if conn.execute(TAKE_GROUP, {"group_id": info.group_id}).rowcount != 1:
+        if FAST_TAKE_GROUP.run(conn, {"group_id": info.group_id}) != 1:
             return "the group's usage limit is reached"
         if info.g_max_pc is not None and customer_id is not None:
             insert_or_skip(
@@ -100,7 +106,7 @@ def take(conn: Connection, info: Row[Any], customer_id: int | None, today: date)
                 ["group_id", "customer_id"],
             )
             params = {"group_id": info.group_id, "customer_id": customer_id, "limit": info.g_max_pc}
-            if conn.execute(TAKE_GROUP_CUSTOMER, params).rowcount != 1:
+            if FAST_TAKE_GROUP_CUSTOMER.run(conn, params) != 1:
                 return "the group's per-customer limit is reached"
     return None
 
@@ -137,20 +143,16 @@ def set_group_limits(
             )
         )
         conn.execute(s.group_customer_uses.delete().where(_gu.group_id == gid))
-        per_customer = (
-            conn.execute(
-                select(s.code_events.c.customer_id, func.count())
-                .join(s.codes, s.codes.c.id == s.code_events.c.code_id)
-                .where(
-                    _c.group_id == gid,
-                    s.code_events.c.kind == "redeemed",
-                    s.code_events.c.customer_id.is_not(None),
-                )
-                .group_by(s.code_events.c.customer_id)
+        per_customer = conn.execute(
+            select(s.code_events.c.customer_id, func.count())
+            .join(s.codes, s.codes.c.id == s.code_events.c.code_id)
+            .where(
+                _c.group_id == gid,
+                s.code_events.c.kind == "redeemed",
+                s.code_events.c.customer_id.is_not(None),
             )
-            .tuples()
-            .all()
-        )
+            .group_by(s.code_events.c.customer_id)
+        ).all()
         if per_customer:
             conn.execute(
                 s.group_customer_uses.insert(),

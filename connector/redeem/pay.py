@@ -22,7 +22,6 @@ from connector.redeem._db import online, write
 from connector.redeem.commit import take
 from connector.redeem.discount import ZERO, money
 from connector.redeem.results import CodeOutcome, Payment
-from connector.store import schema as s
 
 if TYPE_CHECKING:
     from connector.redeem.register import Register
@@ -71,11 +70,7 @@ def _pay(reg: Register, conn: Connection, sale_id: str) -> Payment:
     for hold, given in zip(holds, sales.discounts(sale, holds), strict=True):
         outcomes.append(_commit(reg, conn, sale, hold, given, now))
     total = money(sum((o.discount for o in outcomes), ZERO))
-    conn.execute(
-        s.sales.update()
-        .where(s.sales.c.id == sale.id)
-        .values(state="paid", paid_at=now, discount=str(total))
-    )
+    sales.PAY_SALE.run(conn, {"sale_id": sale.id, "at": now, "total": str(total)})
     return Payment(
         sale.id, sales.customer_code_of(conn, sale.customer_id), total, tuple(outcomes), now
     )
@@ -103,9 +98,9 @@ def _recheck(
 def _commit(
     reg: Register, conn: Connection, sale: Row[Any], hold: Row[Any], given: Decimal, now: datetime
 ) -> CodeOutcome:
-    where = s.sale_codes.c.id == hold.hold_id
     if given <= 0:
-        conn.execute(s.sale_codes.update().where(where).values(state="unused", discount="0"))
+        unused = {"hold_id": hold.hold_id, "new_state": "unused", "new_discount": "0"}
+        sales.SET_HOLD.run(conn, unused)
         history.record(
             conn,
             hold.id,
@@ -120,7 +115,8 @@ def _commit(
     why = take(conn, hold, sale.customer_id, reg.today(now))
     if why is not None:
         raise _Lost(NoLongerValid(hold.code, detail=why), hold.id, sale)
-    conn.execute(s.sale_codes.update().where(where).values(state="committed", discount=str(given)))
+    params = {"hold_id": hold.hold_id, "new_state": "committed", "new_discount": str(given)}
+    sales.SET_HOLD.run(conn, params)
     history.record(
         conn,
         hold.id,

@@ -97,22 +97,24 @@ class Register:
         with online(), write(self.store) as conn:
             now = self.clock()
             cid = sales.customer_id_of(conn, customer) if customer is not None else None
-            sale_id = sales.new_sale_id()
-            conn.execute(
-                s.sales.insert().values(
-                    id=sale_id,
-                    mode=mode,
-                    state="open",
-                    customer_id=cid,
-                    lines=cart,
-                    shipping=ship,
-                    register=self.name,
-                    opened_at=now,
-                )
-            )
-            sale = sales.load_sale(conn, sale_id)
-            if cid is not None:
-                self._auto_apply(conn, sale, now)
+            row = {
+                "id": sales.new_sale_id(),
+                "mode": mode,
+                "state": "open",
+                "customer_id": cid,
+                "lines": cart,
+                "shipping": ship,
+                "register": self.name,
+                "opened_at": now,
+                "discount": None,
+                "paid_at": None,
+                "cancelled_at": None,
+            }
+            sales.INSERT_SALE.run(conn, {"v_" + k: v for k, v in row.items()})
+            if cid is None:
+                return sales.fresh_view(row)
+            sale = sales.load_sale(conn, str(row["id"]))
+            self._auto_apply(conn, sale, now)
             return sales.view(conn, sale, now=now)
 
     def scan(self, sale_id: str, code: str) -> HeldCode:
@@ -135,7 +137,7 @@ class Register:
         scene = checks.Scene(sale.mode, sale.customer_id, self.today(now))
         checks.check_mode(scene)
         checks.check_format(text, switches)
-        info = conn.execute(checks.BY_CODE, {"code": text}).first()
+        info = checks.FAST_BY_CODE.first(conn, {"code": text})
         if info is None:
             raise UnknownCode(text)
         try:
@@ -155,22 +157,24 @@ class Register:
                 detail=f"scan: {exc.message}",
             )
             return exc
-        self._hold(conn, sale, info, now, auto=False)
-        return next(c for c in reversed(sales.view(conn, sale, now=now).codes) if c.code == text)
+        until = self._hold(conn, sale, info, now, auto=False)
+        pending = [h for h in holds if h.hold_state in sales.PENDING]
+        given = sales.discounts(sale, [*pending, info])[-1]
+        return sales.held_code(info, state="held", discount=given, auto=False, until=until)
 
     def _hold(
         self, conn: Connection, sale: Row[Any], info: Row[Any], now: datetime, *, auto: bool
-    ) -> None:
-        conn.execute(
-            s.sale_codes.insert().values(
-                sale_id=sale.id,
-                code_id=info.id,
-                state="held",
-                auto=auto,
-                held_at=now,
-                expires_at=now + self.hold,
-            )
-        )
+    ) -> datetime:
+        until = now + self.hold
+        row = {
+            "sale_id": sale.id,
+            "code_id": info.id,
+            "state": "held",
+            "auto": auto,
+            "held_at": now,
+            "expires_at": until,
+        }
+        sales.INSERT_HOLD.run(conn, {"v_" + k: v for k, v in row.items()})
         history.record(
             conn,
             info.id,
@@ -181,6 +185,7 @@ class Register:
             source=self.source,
             detail="auto-applied" if auto else None,
         )
+        return until
 
     def _auto_apply(self, conn: Connection, sale: Row[Any], now: datetime) -> list[str]:
         """R17: the customer's valid, unredeemed bound codes join the transaction."""
@@ -190,7 +195,7 @@ class Register:
         scene = checks.Scene(sale.mode, sale.customer_id, self.today(now))
         present = {h.id for h in sales.holds_of(conn, sale.id) if h.hold_state in sales.PENDING}
         added = []
-        for info in conn.execute(checks.BY_CUSTOMER, {"customer": sale.customer_id}).all():
+        for info in checks.FAST_BY_CUSTOMER.all(conn, {"customer": sale.customer_id}):
             if info.id in present:
                 continue
             try:

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection, Row
 from connector.catalog import customer_code
 from connector.errors import InputError
 from connector.redeem import history
+from connector.redeem._fast import Fast
 from connector.redeem.checks import _COLUMNS, _JOINED, terms_of
 from connector.redeem.discount import ZERO, Line, money, stacked
 from connector.redeem.results import HeldCode, Sale
@@ -37,19 +38,37 @@ HOLDS = (
         _h.discount.label("hold_discount"),
     )
     .select_from(s.sale_codes.join(_JOINED, s.codes.c.id == _h.code_id))
-    .where(_h.sale_id == bindparam("sale_id"), _h.state.in_(ON_SALE))
+    .where(_h.sale_id == bindparam("sale_id"), _h.state != "released")
     .order_by(_h.id)
 )
 SALE = select(s.sales).where(s.sales.c.id == bindparam("sale_id"))
-SALE_FOR_UPDATE = SALE.with_for_update()
+SALE_FOR_UPDATE = Fast(SALE.with_for_update())
+FAST_HOLDS = Fast(HOLDS)
+FAST_SALE = Fast(SALE)
+INSERT_SALE = Fast(s.sales.insert().values({c: bindparam("v_" + c.name) for c in s.sales.c}))
+INSERT_HOLD = Fast(
+    s.sale_codes.insert().values(
+        {c: bindparam("v_" + c.name) for c in s.sale_codes.c if c.name not in ("id", "discount")}
+    )
+)
+SET_HOLD = Fast(
+    s.sale_codes.update()
+    .where(_h.id == bindparam("hold_id"))
+    .values(state=bindparam("new_state"), discount=bindparam("new_discount"))
+)
+PAY_SALE = Fast(
+    s.sales.update()
+    .where(s.sales.c.id == bindparam("sale_id"))
+    .values(state="paid", paid_at=bindparam("at"), discount=bindparam("total"))
+)
 
 
 def new_sale_id() -> str:
     return "TXN-" + secrets.token_hex(6).upper()
 
 
-def load_sale(conn: Connection, sale_id: str, *, lock: bool = True) -> Row[Any]:
-    row = conn.execute(SALE_FOR_UPDATE if lock else SALE, {"sale_id": sale_id.strip()}).first()
+def load_sale(conn: Connection, sale_id: str, *, lock: bool = True) -> Any:
+    row = (SALE_FOR_UPDATE if lock else FAST_SALE).first(conn, {"sale_id": sale_id.strip()})
     if row is None:
         raise InputError(f"unknown transaction {sale_id!r}")
     return row
@@ -63,7 +82,7 @@ def require_open(sale: Row[Any]) -> None:
 
 
 def holds_of(conn: Connection, sale_id: str) -> list[Row[Any]]:
-    return list(conn.execute(HOLDS, {"sale_id": sale_id}).all())
+    return FAST_HOLDS.all(conn, {"sale_id": sale_id})
 
 
 def customer_id_of(conn: Connection, text: str) -> int:
@@ -130,6 +149,21 @@ def discounts(sale: Row[Any], holds: Sequence[Row[Any]]) -> list[Decimal]:
     return stacked((terms_of(h) for h in holds), lines_of(sale), Decimal(sale.shipping))
 
 
+def held_code(
+    row: Row[Any], *, state: str, discount: Decimal, auto: bool, until: datetime
+) -> HeldCode:
+    return HeldCode(
+        code=row.code,
+        promotion=row.promotion,
+        state=state,
+        discount=money(discount),
+        auto=auto,
+        override=None if row.amount is None else Decimal(row.amount),
+        expires_on=row.expires_on if row.expires_on is not None else row.g_end,
+        held_until=until,
+    )
+
+
 def view(conn: Connection, sale: Row[Any], *, now: datetime) -> Sale:
     holds = holds_of(conn, sale.id)
     pending = [h for h in holds if h.hold_state in PENDING]
@@ -139,35 +173,32 @@ def view(conn: Connection, sale: Row[Any], *, now: datetime) -> Sale:
         state = "expired" if h.hold_state == "held" and h.hold_until < now else h.hold_state
         given = live.get(h.hold_id, Decimal(h.hold_discount or 0))
         codes.append(
-            HeldCode(
-                code=h.code,
-                promotion=h.promotion,
-                state=state,
-                discount=money(given),
-                auto=bool(h.auto),
-                override=None if h.amount is None else Decimal(h.amount),
-                expires_on=h.expires_on if h.expires_on is not None else h.g_end,
-                held_until=h.hold_until,
-            )
+            held_code(h, state=state, discount=given, auto=bool(h.auto), until=h.hold_until)
         )
-    lines = tuple(lines_of(sale))
-    subtotal = money(sum((ln.amount for ln in lines), ZERO))
-    total = (
-        Decimal(sale.discount)
-        if sale.discount is not None
-        else sum((c.discount for c in codes), ZERO)
+    total = sale.discount if sale.discount is not None else sum((c.discount for c in codes), ZERO)
+    return _sale(
+        sale._asdict(), customer_code_of(conn, sale.customer_id), tuple(codes), Decimal(total)
     )
+
+
+def fresh_view(row: dict[str, Any]) -> Sale:
+    """The view of a transaction just opened with no customer (no query needed)."""
+    return _sale(row, None, (), ZERO)
+
+
+def _sale(row: Any, customer: str | None, codes: tuple[HeldCode, ...], total: Decimal) -> Sale:
+    lines = tuple(Line.from_json(d) for d in row["lines"] or ())
     return Sale(
-        id=sale.id,
-        mode=sale.mode,
-        state=sale.state,
-        customer=customer_code_of(conn, sale.customer_id),
+        id=row["id"],
+        mode=row["mode"],
+        state=row["state"],
+        customer=customer,
         lines=lines,
-        shipping=Decimal(sale.shipping),
-        subtotal=subtotal,
+        shipping=Decimal(row["shipping"]),
+        subtotal=money(sum((ln.amount for ln in lines), ZERO)),
         discount=money(total),
-        codes=tuple(codes),
-        opened_at=sale.opened_at,
-        paid_at=sale.paid_at,
-        cancelled_at=sale.cancelled_at,
+        codes=codes,
+        opened_at=row["opened_at"],
+        paid_at=row.get("paid_at"),
+        cancelled_at=row.get("cancelled_at"),
     )

@@ -279,6 +279,7 @@ coupon_lists = Table(
     Column("name", String(200), nullable=False, unique=True),
     Column("kind", String(8), nullable=False),  # fixed | unique
     Column("fixed_code", String(64)),
+    Column("fixed_code_id", ForeignKey("codes.id")),  # when the fixed code is a store code
     Column("total", Integer, nullable=False),  # times (fixed) or number of codes (unique)
     Column("given", Integer, nullable=False, default=0),
     Column("expires_on", Date),
@@ -295,6 +296,7 @@ list_codes = Table(
     Column("list_id", ForeignKey("coupon_lists.id", ondelete="CASCADE"), primary_key=True),
     Column("position", Integer, primary_key=True),  # 1-based hand-out order
     Column("code", String(64), nullable=False),
+    Column("code_id", ForeignKey("codes.id")),  # when the code is a store code: history (R3)
 )
 
 # R21/R23: every hand-out; the latest per (list, campaign, user) answers the 24-hour rule.
@@ -305,6 +307,7 @@ list_assignments = Table(
     Column("list_id", ForeignKey("coupon_lists.id", ondelete="CASCADE"), nullable=False),
     Column("position", Integer),
     Column("code", String(64), nullable=False),
+    Column("code_id", ForeignKey("codes.id")),
     Column("user_id", String(200), nullable=False),
     Column("external_id", String(200)),
     Column("campaign", String(200), nullable=False),

@@ -1,0 +1,152 @@
+"""`promosync lists ...`: coupon lists (R20-R23): create, assign, show, per-user history, export."""
+
+from __future__ import annotations
+
+import io
+import sys
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+
+import click
+
+from connector.cli._common import DATE, App, emit, pass_app
+from connector.distribute import Distributor, ListStatus, ListWarning, read_code_file
+from connector.errors import InputError
+
+
+def _distributor(app: App) -> Distributor:
+    def warn(w: ListWarning) -> None:
+        app.warn(f"coupon list {w.list}: {w.remaining} code(s) left (warning limit {w.limit})")
+
+    return Distributor(app.store, timezone=app.settings.zone, on_warning=warn)
+
+
+def _summary(st: ListStatus) -> dict[str, object]:
+    return {
+        "name": st.name,
+        "kind": st.kind,
+        "total": st.total,
+        "remaining": st.remaining,
+        "expires_on": st.expires_on,
+        "warning_limit": st.warning_limit,
+        "warned_at": st.warned_at,
+    }
+
+
+@click.group("lists")
+def lists() -> None:
+    """Coupon lists: hand codes to users for campaigns (R20-R23)."""
+
+
+@lists.command("create")
+@click.argument("name")
+@click.option("--fixed", metavar="CODE", help="One code for everyone ...")
+@click.option("--times", type=int, help="... handed out this many times.")
+@click.option(
+    "--codes",
+    "codes_file",
+    type=click.Path(dir_okay=False),
+    help="A .txt file, one unique code per line.",
+)
+@click.option("--expires", type=DATE, help="Last day the codes are valid (YYYY-MM-DD).")
+@click.option(
+    "--warning-limit", type=click.IntRange(min=0), help="Warn when this many codes are left."
+)
+@pass_app
+def create_cmd(
+    app: App,
+    name: str,
+    fixed: str | None,
+    times: int | None,
+    codes_file: str | None,
+    expires: date | None,
+    warning_limit: int | None,
+) -> None:
+    """Create a fixed-code list (--fixed CODE --times N) or a unique-code list (--codes FILE)."""
+    if (fixed is None) == (codes_file is None):
+        raise InputError("give either --fixed CODE --times N or --codes FILE")
+    codes = read_code_file(codes_file) if codes_file else None
+    status = _distributor(app).create(
+        name, fixed=fixed, times=times, codes=codes, expires=expires, warning_limit=warning_limit
+    )
+    emit(app, _summary(status))
+
+
+@lists.command("assign")
+@click.argument("name")
+@click.option("--user", required=True, help="The user's id.")
+@click.option("--campaign", required=True, help="The campaign's id.")
+@click.option("--external-id", help="The user's id in another system (in the usage export).")
+@pass_app
+def assign_cmd(app: App, name: str, user: str, campaign: str, external_id: str | None) -> None:
+    """Give USER a code of list NAME for CAMPAIGN (the same one again within 24 hours)."""
+    given = _distributor(app).assign(name, user=user, campaign=campaign, external_id=external_id)
+    if app.as_json:
+        emit(app, given.to_dict())
+        return
+    click.echo(given.code)
+    if given.repeated:
+        app.info(
+            f"(given to {given.user} for {given.campaign} at {given.given_at:%Y-%m-%d %H:%M} UTC)"
+        )
+
+
+@lists.command("show")
+@click.argument("name")
+@pass_app
+def show_cmd(app: App, name: str) -> None:
+    """Remaining codes, warning state and campaigns (finished ones marked) of list NAME."""
+    status = _distributor(app).status(name)
+    if app.as_json:
+        emit(app, status.to_dict())
+        return
+    emit(
+        app,
+        {**_summary(status), "given": status.given, "warned_remaining": status.warned_remaining},
+    )
+    if status.warned_at is not None:
+        when = f"{status.warned_at:%Y-%m-%d %H:%M} UTC"
+        app.info(f"warning raised at {when}: {status.warned_remaining} left")
+    rows = [asdict(c) for c in status.campaigns]
+    emit(app, rows, columns=["campaign", "started_at", "finished_at", "reason"], title="campaigns")
+
+
+@lists.command("list")
+@pass_app
+def list_cmd(app: App) -> None:
+    """Every coupon list with its remaining count and expiry."""
+    emit(
+        app,
+        [_summary(s) for s in _distributor(app).lists()],
+        columns=["name", "kind", "total", "remaining", "expires_on", "warning_limit"],
+    )
+
+
+@lists.command("user")
+@click.argument("user")
+@pass_app
+def user_cmd(app: App, user: str) -> None:
+    """Every code USER was given, when, and its expiry (R23)."""
+    rows = [asdict(u) for u in _distributor(app).user_history(user)]
+    emit(app, rows, columns=["list", "campaign", "code", "given_at", "expires_on"])
+
+
+@lists.command("export")
+@click.argument("name")
+@click.option(
+    "--output", type=click.Path(dir_okay=False, writable=True), help="CSV file (default: stdout)."
+)
+@pass_app
+def export_cmd(app: App, name: str, output: str | None) -> None:
+    """Usage export of list NAME (R11): Coupon Code, External ID, User ID, dates."""
+    buffer = io.StringIO()
+    count = _distributor(app).export(name, buffer)  # an unknown list fails before any file
+    if output is None:
+        sys.stdout.write(buffer.getvalue())
+        return
+    Path(output).write_text(buffer.getvalue(), encoding="utf-8", newline="")
+    app.info(f"wrote {count} row(s) to {output}")
+
+
+COMMANDS = [lists]

@@ -1,0 +1,108 @@
+"""Helpers for redemption tests: promotions with codes, a settable clock, a register."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from connector import catalog, generate
+from connector.generate import CodeOptions
+from connector.redeem import Register
+from connector.store import Store
+from connector.store import schema as s
+
+
+@dataclass
+class Clock:
+    """An injectable "now" that tests move by hand."""
+
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += timedelta(**kwargs)
+
+
+def make_codes(
+    store: Store,
+    promotion: str = "P",
+    count: int = 3,
+    *,
+    kind: str = "order",
+    rate: object = 10,
+    percent: bool = False,
+    items: Sequence[str] = (),
+    min_order: object = None,
+    use: str = "single",
+    discount_item: str | None = None,
+    customers: Sequence[str] = (),
+    **options: object,
+) -> list[str]:
+    """Codes of `promotion` (created when missing); bound to `customers` when given."""
+    names = {p.name for p in catalog.list_promotions(store)}
+    if promotion not in names:
+        catalog.create_promotion(
+            store,
+            name=promotion,
+            kind=kind,
+            rate=rate,
+            percent=percent,
+            items=items,
+            min_order=min_order,
+            use=use,
+            discount_item=discount_item,
+        )
+    opts = CodeOptions(**options)  # type: ignore[arg-type]
+    if customers:
+        result = generate.generate_for_customers(store, promotion, customers, options=opts)
+    else:
+        result = generate.generate_codes(store, promotion, count=count, options=opts)
+    with store.read() as conn:
+        return list(
+            conn.scalars(
+                select(s.codes.c.code)
+                .where(s.codes.c.batch_id == result.batch_id)
+                .order_by(s.codes.c.id)
+            )
+        )
+
+
+def use_count(store: Store, code: str) -> int:
+    with store.read() as conn:
+        return int(conn.scalar(select(s.codes.c.use_count).where(s.codes.c.code == code)) or 0)
+
+
+def events(store: Store, code: str, kind: str | None = None) -> list[tuple[str, str | None]]:
+    """(kind, transaction) of a code's events, oldest first."""
+    query = (
+        select(s.code_events.c.kind, s.code_events.c.transaction_ref)
+        .join(s.codes, s.codes.c.id == s.code_events.c.code_id)
+        .where(s.codes.c.code == code)
+        .order_by(s.code_events.c.id)
+    )
+    with store.read() as conn:
+        rows = [(k, t) for k, t in conn.execute(query)]
+    return [r for r in rows if kind is None or r[0] == kind]
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime(2026, 3, 10, 12, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def register(store: Store, clock: Clock) -> Register:
+    return Register(store, clock=clock)
+
+
+@pytest.fixture
+def customers(store: Store) -> list[str]:
+    for code in ("ALICE", "BOB", "CAROL"):
+        catalog.add_customer(store, code, f"{code.lower()}@example.com")
+    return ["ALICE", "BOB", "CAROL"]
