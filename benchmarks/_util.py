@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import platform
 import os
+import platform
 import statistics
 import sys
 import time
@@ -12,7 +12,8 @@ from typing import Any
 
 
 def machine() -> str:
-    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    cpu = platform.processor() or platform.machine()
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def best_of(runs: int, fn: Callable[[], Any]) -> float:
@@ -42,5 +43,8 @@ class Report:
 
     def finish(self) -> None:
         missed = [r for r in self.rows if not r[3]]
-        print(f"{self.title}: {len(self.rows) - len(missed)}/{len(self.rows)} targets met on {machine()}")
+        print(
+            f"{self.title}: {len(self.rows) - len(missed)}/{len(self.rows)} targets met "
+            f"on {machine()}"
+        )
         sys.exit(1 if missed else 0)

@@ -33,8 +33,14 @@ TARGET = 1.3
 
 def bare_round(url: str, n: int) -> float:
     session = requests.Session()
-    auth = OAuth1(C.consumer_key, C.consumer_secret, C.token_id, C.token_secret,
-                  signature_method="HMAC-SHA256", realm=C.account_id)
+    auth = OAuth1(
+        C.consumer_key,
+        C.consumer_secret,
+        C.token_id,
+        C.token_secret,
+        signature_method="HMAC-SHA256",
+        realm=C.account_id,
+    )
     started = time.perf_counter()
     for _ in range(n):
         response = session.get(url, auth=auth, timeout=30)
@@ -46,10 +52,16 @@ def bare_round(url: str, n: int) -> float:
 
 
 def client_round(base_url: str, record_id: str, n: int) -> float:
-    auth = TokenAuth(account_id=C.account_id, consumer_key=C.consumer_key,
-                     consumer_secret=C.consumer_secret, token_id=C.token_id,
-                     token_secret=C.token_secret)
-    with NetSuiteClient(account_id=C.account_id, auth=auth, base_url=base_url, concurrency=4) as client:
+    auth = TokenAuth(
+        account_id=C.account_id,
+        consumer_key=C.consumer_key,
+        consumer_secret=C.consumer_secret,
+        token_id=C.token_id,
+        token_secret=C.token_secret,
+    )
+    with NetSuiteClient(
+        account_id=C.account_id, auth=auth, base_url=base_url, concurrency=4
+    ) as client:
         started = time.perf_counter()
         for _ in range(n):
             client.get("couponCode", record_id)
@@ -63,10 +75,16 @@ def main() -> None:
     args = parser.parse_args()
     report = Report("bench_client_overhead")
     with EmulatorServer(port=0) as server:
-        server.backend.create("promotionCode", {
-            "name": "Bench", "useType": "SINGLEUSE", "customForm": {"id": "-10502"},
-            "codePattern": "B-[AN.8]", "numberToGenerate": 10,
-        })
+        server.backend.create(
+            "promotionCode",
+            {
+                "name": "Bench",
+                "useType": "SINGLEUSE",
+                "customForm": {"id": "-10502"},
+                "codePattern": "B-[AN.8]",
+                "numberToGenerate": 10,
+            },
+        )
         record_id = "1"
         url = f"{server.url}/services/rest/record/v1/couponCode/{record_id}"
         bare_round(url, 50)  # warm both paths up
@@ -78,9 +96,12 @@ def main() -> None:
     per_bare = min(bare) / args.requests * 1000
     per_ours = min(ours) / args.requests * 1000
     ratio = per_ours / per_bare
-    report.check(f"client GET vs bare requests.Session ({args.requests} signed GETs, best of {args.rounds})",
-                 f"{per_ours:.2f} ms vs {per_bare:.2f} ms per request = {ratio:.2f}x",
-                 f"<= {TARGET}x", ratio <= TARGET)
+    report.check(
+        f"client GET vs bare requests.Session ({args.requests} signed GETs, best of {args.rounds})",
+        f"{per_ours:.2f} ms vs {per_bare:.2f} ms per request = {ratio:.2f}x",
+        f"<= {TARGET}x",
+        ratio <= TARGET,
+    )
     report.finish()
 
 

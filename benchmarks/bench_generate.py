@@ -40,13 +40,23 @@ def baseline(folder: Path, sample: list[str], name: str) -> float:
     """Bare sqlite3: executemany of precomputed codes into the same `codes` table."""
     url = fresh_store(folder, name)
     db = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
-    for pragma in ("journal_mode = WAL", "synchronous = NORMAL", "cache_size = -65536", "foreign_keys = ON"):
+    for pragma in (
+        "journal_mode = WAL",
+        "synchronous = NORMAL",
+        "cache_size = -65536",
+        "foreign_keys = ON",
+    ):
         db.execute(f"PRAGMA {pragma}")
-    db.execute("INSERT INTO code_batches (promotion_id, source, count, created_at) VALUES (1, 'bench', 0, '2026-01-01')")
+    db.execute(
+        "INSERT INTO code_batches (promotion_id, source, count, created_at) "
+        "VALUES (1, 'bench', 0, '2026-01-01')"
+    )
     rows = [(c,) for c in sample]
     started = time.perf_counter()
     db.execute("BEGIN IMMEDIATE")
-    db.executemany("INSERT INTO codes (code, promotion_id, batch_id, max_uses) VALUES (?, 1, 1, 1)", rows)
+    db.executemany(
+        "INSERT INTO codes (code, promotion_id, batch_id, max_uses) VALUES (?, 1, 1, 1)", rows
+    )
     db.execute("COMMIT")
     elapsed = time.perf_counter() - started
     db.close()
@@ -56,7 +66,9 @@ def baseline(folder: Path, sample: list[str], name: str) -> float:
 def cli(url: str, *args: str) -> tuple[float, int, str]:
     env = dict(os.environ, PROMOSYNC_DATABASE_URL=url)
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "connector", *args], env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "connector", *args], env=env, capture_output=True, text=True
+    )
     return time.perf_counter() - started, proc.returncode, proc.stderr.strip()
 
 
@@ -65,8 +77,14 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=1_000_000)
     count = parser.parse_args().count
     report = Report("bench_generate")
-    cases = [("--su", ["--su"], codes.su_format()),
-             ("pattern PS-[AN.6]-[N.4]", ["--pattern", "PS-[AN.6]-[N.4]"], codes.parse_pattern("PS-[AN.6]-[N.4]"))]
+    cases = [
+        ("--su", ["--su"], codes.su_format()),
+        (
+            "pattern PS-[AN.6]-[N.4]",
+            ["--pattern", "PS-[AN.6]-[N.4]"],
+            codes.parse_pattern("PS-[AN.6]-[N.4]"),
+        ),
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         for i, (label, flags, fmt) in enumerate(cases):
@@ -79,21 +97,32 @@ def main() -> None:
                 report.check(f"generate {label}", f"failed: {err}", "exit 0", False)
                 continue
             ratio = ours / base
-            report.check(f"generate {count:,} {label} (CLI, end to end)",
-                         f"{ours:.2f} s vs bare executemany {base:.2f} s = {ratio:.2f}x", "<= 2.0x", ratio <= 2.0)
+            report.check(
+                f"generate {count:,} {label} (CLI, end to end)",
+                f"{ours:.2f} s vs bare executemany {base:.2f} s = {ratio:.2f}x",
+                "<= 2.0x",
+                ratio <= 2.0,
+            )
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        report.check("peak memory of the generate command", f"{peak_mb:.0f} MB", "< 300 MB", peak_mb < 300)
+        report.check(
+            "peak memory of the generate command", f"{peak_mb:.0f} MB", "< 300 MB", peak_mb < 300
+        )
         url = fresh_store(folder, "refuse.db")
-        took, rc, err = cli(url, "codes", "generate", "Bench", "--count", "1000000", "--pattern", "[AN.4]")
+        took, rc, err = cli(
+            url, "codes", "generate", "Bench", "--count", "1000000", "--pattern", "[AN.4]"
+        )
         started = time.perf_counter()
         try:
             codes.parse_pattern("[AN.4]").check_count(1_000_000)
         except Exception:  # noqa: BLE001 - the refusal is what we time
             pass
         in_process = time.perf_counter() - started
-        report.check("refuse 1,000,000 of a 923,521-code pattern",
-                     f"CLI {took:.2f} s (of which the check {in_process * 1000:.2f} ms), exit {rc}: {err}",
-                     "refused, < 1 s", rc == 1 and took < 1.0 and "923,521" in err)
+        report.check(
+            "refuse 1,000,000 of a 923,521-code pattern",
+            f"CLI {took:.2f} s (of which the check {in_process * 1000:.2f} ms), exit {rc}: {err}",
+            "refused, < 1 s",
+            rc == 1 and took < 1.0 and "923,521" in err,
+        )
     report.finish()
 
 

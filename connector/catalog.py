@@ -49,7 +49,9 @@ def customer_code(value: str) -> str:
     if not code:
         raise InputError("a customer code cannot be empty")
     if len(code) > MAX_CUSTOMER_CODE:
-        raise InputError(f"the customer code {value!r} is longer than {MAX_CUSTOMER_CODE} characters")
+        raise InputError(
+            f"the customer code {value!r} is longer than {MAX_CUSTOMER_CODE} characters"
+        )
     return code
 
 
@@ -73,9 +75,19 @@ def create_promotion(
 ) -> Promotion:
     """R1: a new promotion. Refuses a duplicate name, an unknown kind, a bad rate or pattern."""
     row = _promotion_values(
-        name=name, kind=kind, rate=rate, percent=percent, discount_item=discount_item,
-        start=start, end=end, min_order=min_order, items=items,
-        combination_type=combination_type, use=use, pattern=pattern, codes_from=codes_from,
+        name=name,
+        kind=kind,
+        rate=rate,
+        percent=percent,
+        discount_item=discount_item,
+        start=start,
+        end=end,
+        min_order=min_order,
+        items=items,
+        combination_type=combination_type,
+        use=use,
+        pattern=pattern,
+        codes_from=codes_from,
     )
     with store.begin() as conn:
         if conn.scalar(select(s.promotions.c.id).where(s.promotions.c.name == row["name"])):
@@ -114,7 +126,9 @@ def _promotion_values(**kw: Any) -> dict[str, Any]:
         "discount_item": kw["discount_item"],
         "start_date": kw["start"],
         "end_date": kw["end"],
-        "min_order": None if min_order is None else str(decimal_or_error(min_order, "the minimum order")),
+        "min_order": None
+        if min_order is None
+        else str(decimal_or_error(min_order, "the minimum order")),
         "items": [str(i).strip() for i in kw["items"] if str(i).strip()],
         "combination_type": str(kw["combination_type"]).upper(),
         "use_type": use.value,
@@ -139,7 +153,9 @@ def _customer_ids(conn: Connection, codes: Iterable[str]) -> list[int]:
     wanted = [customer_code(c) for c in codes]
     if not wanted:
         return []
-    rows = conn.execute(select(s.customers.c.code, s.customers.c.id).where(s.customers.c.code.in_(wanted)))
+    rows = conn.execute(
+        select(s.customers.c.code, s.customers.c.id).where(s.customers.c.code.in_(wanted))
+    )
     found = {code: cid for code, cid in rows}
     missing = [c for c in wanted if c not in found]
     if missing:
@@ -165,7 +181,9 @@ def get_promotion(store: Store, name: str) -> Promotion:
 def list_promotions(store: Store) -> list[Promotion]:
     with store.read() as conn:
         rows = conn.execute(
-            select(s.promotions).where(s.promotions.c.deleted_at.is_(None)).order_by(s.promotions.c.name)
+            select(s.promotions)
+            .where(s.promotions.c.deleted_at.is_(None))
+            .order_by(s.promotions.c.name)
         ).all()
         return [_promotion_model(conn, r) for r in rows]
 
@@ -182,16 +200,31 @@ def _promotion_model(conn: Connection, row: Row[Any]) -> Promotion:
         .join(s.promotion_groups, s.promotion_groups.c.group_id == s.coupon_groups.c.id)
         .where(s.promotion_groups.c.promotion_id == pid)
     ).all()
-    count = conn.scalar(select(func.count()).select_from(s.codes).where(s.codes.c.promotion_id == pid))
+    count = conn.scalar(
+        select(func.count()).select_from(s.codes).where(s.codes.c.promotion_id == pid)
+    )
     return Promotion(
-        id=pid, name=row.name, kind=row.kind, discount_type=row.discount_type,
-        rate=Decimal(row.rate), discount_item=row.discount_item, start_date=row.start_date,
-        end_date=row.end_date, min_order=None if row.min_order is None else Decimal(row.min_order),
-        items=tuple(row.items or ()), combination_type=row.combination_type,
-        use_type=row.use_type, code_pattern=row.code_pattern, codes_from=row.codes_from,
-        audience=row.audience, customers=tuple(customers), groups=tuple(groups),
-        deleted=row.deleted_at is not None, created_at=row.created_at,
-        updated_at=row.updated_at, code_count=int(count or 0),
+        id=pid,
+        name=row.name,
+        kind=row.kind,
+        discount_type=row.discount_type,
+        rate=Decimal(row.rate),
+        discount_item=row.discount_item,
+        start_date=row.start_date,
+        end_date=row.end_date,
+        min_order=None if row.min_order is None else Decimal(row.min_order),
+        items=tuple(row.items or ()),
+        combination_type=row.combination_type,
+        use_type=row.use_type,
+        code_pattern=row.code_pattern,
+        codes_from=row.codes_from,
+        audience=row.audience,
+        customers=tuple(customers),
+        groups=tuple(groups),
+        deleted=row.deleted_at is not None,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        code_count=int(count or 0),
     )
 
 
@@ -201,7 +234,8 @@ def delete_promotion(store: Store, name: str) -> None:
     with store.begin() as conn:
         row = promotion_row(conn, name)
         conn.execute(
-            s.promotions.update().where(s.promotions.c.id == row.id)
+            s.promotions.update()
+            .where(s.promotions.c.id == row.id)
             .values(deleted_at=utcnow(), updated_at=utcnow(), revision=row.revision + 1)
         )
 
@@ -227,7 +261,9 @@ def create_group(
         if conn.scalar(select(s.coupon_groups.c.id).where(s.coupon_groups.c.name == name)):
             raise InputError(f"a group named {name!r} exists already")
         gid = conn.execute(
-            s.coupon_groups.insert().values(name=name, start_date=start, end_date=end, template=template)
+            s.coupon_groups.insert().values(
+                name=name, start_date=start, end_date=end, template=template
+            )
         ).inserted_primary_key[0]
         for cid in _customer_ids(conn, customers):
             conn.execute(s.group_customers.insert().values(group_id=gid, customer_id=cid))
@@ -235,7 +271,9 @@ def create_group(
 
 
 def group_row(conn: Connection, name: str) -> Row[Any]:
-    row = conn.execute(select(s.coupon_groups).where(s.coupon_groups.c.name == name.strip())).first()
+    row = conn.execute(
+        select(s.coupon_groups).where(s.coupon_groups.c.name == name.strip())
+    ).first()
     if row is None:
         raise InputError(f"no coupon group named {name!r}")
     return row
@@ -250,8 +288,12 @@ def get_group(store: Store, name: str) -> CouponGroup:
             .where(s.group_customers.c.group_id == row.id)
         ).all()
     return CouponGroup(
-        id=row.id, name=row.name, start_date=row.start_date, end_date=row.end_date,
-        template=row.template, customers=tuple(customers),
+        id=row.id,
+        name=row.name,
+        start_date=row.start_date,
+        end_date=row.end_date,
+        template=row.template,
+        customers=tuple(customers),
     )
 
 
@@ -266,33 +308,44 @@ def attach_group(store: Store, *, promotion: str, group: str) -> None:
     with store.begin() as conn:
         pid, gid = promotion_row(conn, promotion).id, group_row(conn, group).id
         exists = conn.scalar(
-            select(func.count()).select_from(s.promotion_groups)
+            select(func.count())
+            .select_from(s.promotion_groups)
             .where(s.promotion_groups.c.promotion_id == pid, s.promotion_groups.c.group_id == gid)
         )
         if not exists:
             conn.execute(s.promotion_groups.insert().values(promotion_id=pid, group_id=gid))
 
 
-def upsert_customers(conn: Connection, rows: Sequence[tuple[str, str | None, str | None]]) -> tuple[int, int]:
+def upsert_customers(
+    conn: Connection, rows: Sequence[tuple[str, str | None, str | None]]
+) -> tuple[int, int]:
     """Add or update customers (code, email, name) in the caller's transaction.
 
     Returns (added, updated). Codes must already be valid (see `customer_code`).
     """
     existing = dict(conn.execute(select(s.customers.c.code, s.customers.c.id)).all())
-    new = [{"code": c, "email": e, "name": n, "created_at": utcnow()} for c, e, n in rows if c not in existing]
+    new = [
+        {"code": c, "email": e, "name": n, "created_at": utcnow()}
+        for c, e, n in rows
+        if c not in existing
+    ]
     if new:
         conn.execute(s.customers.insert(), new)
     updated = 0
     for code, email, name in rows:
         if code in existing:
             conn.execute(
-                s.customers.update().where(s.customers.c.id == existing[code]).values(email=email, name=name)
+                s.customers.update()
+                .where(s.customers.c.id == existing[code])
+                .values(email=email, name=name)
             )
             updated += 1
     return len(new), updated
 
 
-def add_customer(store: Store, code: str, email: str | None = None, name: str | None = None) -> Customer:
+def add_customer(
+    store: Store, code: str, email: str | None = None, name: str | None = None
+) -> Customer:
     cc = customer_code(code)
     with store.begin() as conn:
         upsert_customers(conn, [(cc, email, name)])

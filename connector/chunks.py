@@ -39,5 +39,5 @@ def chunk_external_id(external_key: str, index: int) -> str:
 
 
 def code_external_id(code: str) -> str:
-    """The NetSuite externalId of a couponCode pushed from the store (codes are unique store-wide)."""
+    """The NetSuite externalId of a couponCode pushed from the store (codes are unique)."""
     return f"promosync-code-{code}"

@@ -99,7 +99,9 @@ class CodeFormat:
     def matches(self, code: str) -> bool:
         return self.regex.fullmatch(code.strip().upper()) is not None
 
-    def check_count(self, count: int, existing: int = 0, allow_guessable: bool = False) -> str | None:
+    def check_count(
+        self, count: int, existing: int = 0, allow_guessable: bool = False
+    ) -> str | None:
         """Refuse a count the format cannot supply or that makes codes guessable.
 
         Returns a warning text when codes would be somewhat guessable, None when all is well.
@@ -193,7 +195,9 @@ def su_format() -> CodeFormat:
     return CodeFormat((SU_PREFIX, Random(SU_ALPHABET, SU_LENGTH)), "SU-[16 x A-Z0-9]")
 
 
-def generic_format(length: int, charset: str = "safe", prefix: str = "", suffix: str = "") -> CodeFormat:
+def generic_format(
+    length: int, charset: str = "safe", prefix: str = "", suffix: str = ""
+) -> CodeFormat:
     """R7: `length` random characters from `charset` (a name or the characters), with affixes."""
     if length < 1:
         raise InputError("the length must be at least 1")
@@ -212,7 +216,8 @@ def generic_format(length: int, charset: str = "safe", prefix: str = "", suffix:
     segments.append(Random(alphabet, length))
     if suffix:
         segments.append(suffix.upper())
-    desc = f"{prefix.upper()}[{length} x {alphabet if len(alphabet) < 12 else charset}]{suffix.upper()}"
+    shown = alphabet if len(alphabet) < 12 else charset
+    desc = f"{prefix.upper()}[{length} x {shown}]{suffix.upper()}"
     fmt = CodeFormat(tuple(segments), desc)
     _check_length(fmt)
     return fmt
@@ -220,7 +225,9 @@ def generic_format(length: int, charset: str = "safe", prefix: str = "", suffix:
 
 def _check_length(fmt: CodeFormat) -> None:
     if fmt.length > MAX_CODE_LENGTH:
-        raise InputError(f"codes of {fmt.source} would be {fmt.length} characters; at most {MAX_CODE_LENGTH}")
+        raise InputError(
+            f"codes of {fmt.source} would be {fmt.length} characters; at most {MAX_CODE_LENGTH}"
+        )
 
 
 def random_chars(alphabet: str, n: int, randbytes: RandomBytes = os.urandom) -> str:

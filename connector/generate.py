@@ -47,7 +47,10 @@ class CodeOptions:
     def __post_init__(self) -> None:
         if self.amount is not None:
             self.amount = decimal_or_error(self.amount, "the override amount")
-        for value, what in ((self.max_uses, "the usage limit"), (self.max_uses_per_customer, "the per-customer limit")):
+        for value, what in (
+            (self.max_uses, "the usage limit"),
+            (self.max_uses_per_customer, "the per-customer limit"),
+        ):
             if value is not None and value < 1:
                 raise InputError(f"{what} must be at least 1")
         if self.starts and self.expires and self.expires < self.starts:
@@ -114,7 +117,9 @@ def generate_for_customers(
             raise InputError(MSG_NO_CODES_GENERATED)
         warning = fmt.check_count(len(known), existing=_existing_of_format(conn, prow.id, fmt))
         batch_id, base = _open_batch(conn, prow, opts, "generated", fmt.source, len(known))
-        codes = _fill(conn, store, fmt, len(known), base, progress, customers=[cid for _, cid in known])
+        codes = _fill(
+            conn, store, fmt, len(known), base, progress, customers=[cid for _, cid in known]
+        )
     result = BatchResult(batch_id, prow.name, len(known), fmt.source, [warning] if warning else [])
     result.skipped_customers = len(wanted) - len(known)
     result.codes = codes
@@ -135,7 +140,9 @@ def _check_enabled(store: Store, prow: Any) -> None:
 def _existing_of_format(conn: Connection, promotion_id: int, fmt: CodeFormat) -> int:
     """Codes already made from this same format (they share its capacity, R8)."""
     total = conn.scalar(
-        select(func.coalesce(func.sum(s.code_batches.c.count), 0)).where(s.code_batches.c.method == fmt.source)
+        select(func.coalesce(func.sum(s.code_batches.c.count), 0)).where(
+            s.code_batches.c.method == fmt.source
+        )
     )
     return int(total or 0)
 
@@ -144,7 +151,11 @@ def _known_customers(conn: Connection, wanted: list[str]) -> list[tuple[str, int
     found: dict[str, int] = {}
     for i in range(0, len(wanted), 5000):
         part = wanted[i : i + 5000]
-        found.update(conn.execute(select(s.customers.c.code, s.customers.c.id).where(s.customers.c.code.in_(part))).all())
+        found.update(
+            conn.execute(
+                select(s.customers.c.code, s.customers.c.id).where(s.customers.c.code.in_(part))
+            ).all()
+        )
     return [(c, found[c]) for c in wanted if c in found]
 
 
@@ -155,8 +166,12 @@ def _open_batch(
     group_id = group_row(conn, opts.group).id if opts.group else None
     batch_id = conn.execute(
         s.code_batches.insert().values(
-            promotion_id=prow.id, group_id=group_id, source=source, method=method,
-            count=count, created_at=utcnow(),
+            promotion_id=prow.id,
+            group_id=group_id,
+            source=source,
+            method=method,
+            count=count,
+            created_at=utcnow(),
         )
     ).inserted_primary_key[0]
     single = prow.use_type == UseType.SINGLE.value
@@ -210,7 +225,9 @@ def _fill_bound(
     made: list[str] = []
     while pending:
         owners = pending[:SLICE]
-        candidates = list(dict.fromkeys(draw(fmt, len(owners) + len(owners) // 50 + 4)))[: len(owners)]
+        candidates = list(dict.fromkeys(draw(fmt, len(owners) + len(owners) // 50 + 4)))[
+            : len(owners)
+        ]
         owners = owners[: len(candidates)]
         inserted = insert_codes(conn, store.dialect, candidates, base, owners)
         if inserted == len(candidates):
@@ -218,11 +235,15 @@ def _fill_bound(
             done = len(owners)
         else:
             ours = set(
-                conn.scalars(select(s.codes.c.code).where(s.codes.c.batch_id == base["batch_id"], s.codes.c.code.in_(candidates)))
+                conn.scalars(
+                    select(s.codes.c.code).where(
+                        s.codes.c.batch_id == base["batch_id"], s.codes.c.code.in_(candidates)
+                    )
+                )
             )
             made.extend(c for c in candidates if c in ours)
             retry = [o for c, o in zip(candidates, owners, strict=True) if c not in ours]
-            pending = retry + pending[len(owners):]
+            pending = retry + pending[len(owners) :]
             done = 0
             inserted = len(ours)
         pending = pending[done:]

@@ -20,9 +20,15 @@ def code_history(store: Store, code: str) -> tuple[Code, list[CodeEvent]]:
     text = normalize(code)
     c, p, g, b, cu = s.codes, s.promotions, s.coupon_groups, s.code_batches, s.customers
     query = (
-        select(c, p.c.name.label("promotion_name"), g.c.name.label("group_name"),
-               b.c.created_at.label("issued_at"), b.c.source.label("issued_by"),
-               b.c.method.label("issued_method"), cu.c.code.label("customer_code"))
+        select(
+            c,
+            p.c.name.label("promotion_name"),
+            g.c.name.label("group_name"),
+            b.c.created_at.label("issued_at"),
+            b.c.source.label("issued_by"),
+            b.c.method.label("issued_method"),
+            cu.c.code.label("customer_code"),
+        )
         .join(p, p.c.id == c.c.promotion_id)
         .join(b, b.c.id == c.c.batch_id)
         .outerjoin(g, g.c.id == c.c.group_id)
@@ -40,16 +46,32 @@ def code_history(store: Store, code: str) -> tuple[Code, list[CodeEvent]]:
             .order_by(s.code_events.c.id)
         ).all()
     model = Code(
-        id=row.id, code=row.code, promotion=row.promotion_name, group=row.group_name,
-        customer=row.customer_code, amount=row.amount, starts_on=row.starts_on,
-        expires_on=row.expires_on, max_uses=row.max_uses,
-        max_uses_per_customer=row.max_uses_per_customer, use_count=row.use_count,
-        state=row.state, issued_at=row.issued_at, issued_by=row.issued_by,
+        id=row.id,
+        code=row.code,
+        promotion=row.promotion_name,
+        group=row.group_name,
+        customer=row.customer_code,
+        amount=row.amount,
+        starts_on=row.starts_on,
+        expires_on=row.expires_on,
+        max_uses=row.max_uses,
+        max_uses_per_customer=row.max_uses_per_customer,
+        use_count=row.use_count,
+        state=row.state,
+        issued_at=row.issued_at,
+        issued_by=row.issued_by,
     )
-    issued = CodeEvent(at=row.issued_at, kind=EventKind.ISSUED, source=row.issued_by,
-                       detail=row.issued_method)
+    issued = CodeEvent(
+        at=row.issued_at, kind=EventKind.ISSUED, source=row.issued_by, detail=row.issued_method
+    )
     return model, [issued] + [
-        CodeEvent(at=e.at, kind=e.kind, source=e.source, transaction=e.transaction_ref,
-                  customer=e.customer_code, detail=e.detail)
+        CodeEvent(
+            at=e.at,
+            kind=e.kind,
+            source=e.source,
+            transaction=e.transaction_ref,
+            customer=e.customer_code,
+            detail=e.detail,
+        )
         for e in events
     ]

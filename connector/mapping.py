@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from connector._resources import data_dir
 from connector.chunks import NETSUITE_MAX_CODES
 from connector.errors import ConfigError
 from connector.models import PromotionKind
@@ -22,7 +23,7 @@ from connector.models import PromotionKind
 if TYPE_CHECKING:
     from connector.plan import LocalPromotion
 
-DEFAULT_FILE = Path(__file__).resolve().parent.parent / "mappings" / "default.toml"
+DEFAULT_FILE = data_dir("mappings") / "default.toml"
 LOCAL_FIELDS = ("name", "start_date", "end_date", "rate", "combination_type", "min_order",
                 "description")
 SECTIONS = ("forms", "enums", "discount_items", "fields", "chunks", "codes", "redemptions",
@@ -156,7 +157,8 @@ def _build(c: _Checker, source: str) -> Mapping:
     fields = {}
     for key in c.table("fields"):
         if key not in LOCAL_FIELDS:
-            raise c.fail(f"fields.{key}", f"unknown local attribute; known: {', '.join(LOCAL_FIELDS)}")
+            known = ", ".join(LOCAL_FIELDS)
+            raise c.fail(f"fields.{key}", f"unknown local attribute; known: {known}")
         fields[key] = c.text(f"fields.{key}")
     items = {}
     for key in c.table("discount_items"):
@@ -165,7 +167,8 @@ def _build(c: _Checker, source: str) -> Mapping:
         items[key] = c.text(f"discount_items.{key}")
     return Mapping(
         forms=forms,
-        use_types={u: c.text(f"enums.useType.{u}", empty=False) for u in ("single_use", "multi_use")},
+        use_types={u: c.text(f"enums.useType.{u}", empty=False)
+                   for u in ("single_use", "multi_use")},
         discount_types={d: c.text(f"enums.discountType.{d}", empty=False)
                         for d in ("percent", "amount")},
         discount_items=items,

@@ -177,7 +177,8 @@ def _deleted(promo: LocalPromotion, records: dict[str, ChunkRecord],
     for k in _known_chunks(promo, records, remote):
         eid = chunk_external_id(promo.external_key, k)
         rec = remote.get(eid)
-        base = {"promotion": promo.name, "promotion_id": promo.id, "chunk": k, "external_id": eid}
+        base: dict[str, Any] = {"promotion": promo.name, "promotion_id": promo.id, "chunk": k,
+                                "external_id": eid}
         if rec is None:
             out.append(Action("nothing", reason="deleted locally; not in NetSuite", **base))
         elif rec.inactive:
@@ -226,7 +227,8 @@ def _chunk(promo: LocalPromotion, k: int, target: int, n: int, records: dict[str
     eid = chunk_external_id(promo.external_key, k)
     generated = promo.codes_from == "netsuite"
     pattern = chunk_pattern(promo.code_pattern or "", k, n) if generated else None
-    base = {"promotion": promo.name, "promotion_id": promo.id, "chunk": k, "external_id": eid}
+    base: dict[str, Any] = {"promotion": promo.name, "promotion_id": promo.id, "chunk": k,
+                            "external_id": eid}
     if pattern and target and parse_pattern(pattern).capacity < target:
         return Action("refuse", reason=f"the pattern {pattern} can make only "
                       f"{parse_pattern(pattern).capacity:,} codes; chunk needs {target:,}", **base)
@@ -237,12 +239,14 @@ def _chunk(promo: LocalPromotion, k: int, target: int, n: int, records: dict[str
     local = promo.chunks.get(k, LocalChunk())
     use_type = mapping.use_types[promo.use_type]
     form = mapping.form_for(promo.kind)
-    write = {**base, "body": body, "body_hash": digest, "target": target, "use_type": use_type,
-             "custom_form": form}
+    write: dict[str, Any] = {**base, "body": body, "body_hash": digest, "target": target,
+                             "use_type": use_type, "custom_form": form}
     rec, done = remote.get(eid), records.get(eid)
     if rec is None:
         return _create(promo, local, target, generated, done, write)
-    old_form = rec.custom_form if rec.custom_form is not None else (done.custom_form if done else None)
+    old_form = rec.custom_form
+    if old_form is None and done is not None:
+        old_form = done.custom_form
     changed = [what for what, old, new in (("useType", rec.use_type, use_type),
                                            ("customForm", old_form, form))
                if old is not None and old != new]

@@ -49,15 +49,22 @@ class Settings(BaseSettings):
         "NETSUITE_CONSUMER_SECRET", "netsuite_consumer_secret"
     )
     netsuite_token_id: str | None = _alias("NETSUITE_TOKEN_ID", "netsuite_token_id")
-    netsuite_token_secret: SecretStr | None = _alias("NETSUITE_TOKEN_SECRET", "netsuite_token_secret")
+    netsuite_token_secret: SecretStr | None = _alias(
+        "NETSUITE_TOKEN_SECRET", "netsuite_token_secret"
+    )
     netsuite_client_id: str | None = _alias("NETSUITE_CLIENT_ID", "netsuite_client_id")
-    netsuite_certificate_id: str | None = _alias("NETSUITE_CERTIFICATE_ID", "netsuite_certificate_id")
+    netsuite_certificate_id: str | None = _alias(
+        "NETSUITE_CERTIFICATE_ID", "netsuite_certificate_id"
+    )
     netsuite_private_key_file: str | None = _alias(
         "NETSUITE_PRIVATE_KEY_FILE", "netsuite_private_key_file"
     )
     netsuite_base_url: str | None = _alias("NETSUITE_BASE_URL", "netsuite_base_url")
     netsuite_concurrency: int = Field(
-        5, ge=1, le=1000, validation_alias=AliasChoices("NETSUITE_CONCURRENCY", "netsuite_concurrency")
+        5,
+        ge=1,
+        le=1000,
+        validation_alias=AliasChoices("NETSUITE_CONCURRENCY", "netsuite_concurrency"),
     )
     netsuite_timeout: float = Field(
         60.0, gt=0, validation_alias=AliasChoices("NETSUITE_TIMEOUT", "netsuite_timeout")

@@ -116,7 +116,8 @@ def forget_netsuite_ids(conn: Connection, promotion_id: int, chunk: int) -> int:
     return int(done.rowcount)
 
 
-def pending_codes(conn: Connection, promotion_id: int, chunk: int) -> list[tuple[int, str, int | None]]:
+def pending_codes(conn: Connection, promotion_id: int, chunk: int
+                  ) -> list[tuple[int, str, int | None]]:
     """(id, code, customer id) of a chunk's active codes not yet in NetSuite, in id order."""
     c = s.codes
     return [(r[0], r[1], r[2]) for r in conn.execute(
@@ -130,7 +131,7 @@ def mark_pushed(conn: Connection, dialect: str, pairs: Sequence[tuple[str, int]]
     if pairs:
         mark = "?" if dialect == "sqlite" else "%s"
         conn.exec_driver_sql(f"UPDATE codes SET netsuite_id = {mark} WHERE id = {mark}",
-                             list(pairs))  # type: ignore[arg-type]
+                             list(pairs))
 
 
 def store_read_back(conn: Connection, dialect: str, rows: Sequence[tuple[str, str]],
@@ -144,7 +145,7 @@ def store_read_back(conn: Connection, dialect: str, rows: Sequence[tuple[str, st
            f"netsuite_id) VALUES ({', '.join([mark] * 6)}) ON CONFLICT (code) DO NOTHING")
     values = [(code.upper(), base["promotion_id"], base["batch_id"], 1, base["chunk"], nid)
               for nid, code in rows]
-    result = conn.exec_driver_sql(sql, values)  # type: ignore[arg-type]
+    result = conn.exec_driver_sql(sql, values)
     return int(result.rowcount)
 
 
@@ -193,7 +194,7 @@ def apply_redemptions(conn: Connection, dialect: str, rows: Sequence[tuple[str, 
     conn.exec_driver_sql("DELETE FROM mirror_in")
     conn.exec_driver_sql(f"INSERT INTO mirror_in (code, tx) VALUES ({mark}, {mark}) "
                          "ON CONFLICT (code) DO NOTHING",
-                         [(c.upper(), t) for c, t in rows])  # type: ignore[arg-type]
+                         [(c.upper(), t) for c, t in rows])
     now: Any = sqlite_time(utcnow()) if dialect == "sqlite" else utcnow().replace(tzinfo=None)
     conn.exec_driver_sql(
         "INSERT INTO code_events (code_id, kind, at, source, transaction_ref) "

@@ -175,11 +175,12 @@ def chunk_batch(conn: Connection, dialect: str, promotion_id: int, chunk: int, e
                                                    t.c.chunk == chunk))
     if batch:
         return int(batch)
-    batch = conn.execute(s.code_batches.insert().values(
+    key = conn.execute(s.code_batches.insert().values(
         promotion_id=promotion_id, source="netsuite", method=method, count=count,
-        created_at=utcnow())).inserted_primary_key[0]
-    save_record(conn, dialect, promotion_id, chunk, external_id=eid, batch_id=batch)
-    return int(batch)
+        created_at=utcnow())).inserted_primary_key
+    assert key is not None
+    save_record(conn, dialect, promotion_id, chunk, external_id=eid, batch_id=key[0])
+    return int(key[0])
 
 
 # ---- NetSuite-generated code targets (R26) ----------------------------------------------
@@ -222,8 +223,10 @@ def set_watermark(conn: Connection, dialect: str, name: str, value: str) -> None
 
 def start_run(store: Store, command: str, owner: str) -> int:
     with store.begin() as conn:
-        return int(conn.execute(s.sync_runs.insert().values(
-            command=command, owner=owner, started_at=utcnow())).inserted_primary_key[0])
+        key = conn.execute(s.sync_runs.insert().values(
+            command=command, owner=owner, started_at=utcnow())).inserted_primary_key
+        assert key is not None
+        return int(key[0])
 
 
 def finish_run(store: Store, run_id: int, status: str, report: dict[str, Any]) -> None:

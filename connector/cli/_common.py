@@ -82,7 +82,9 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def emit(app: App, data: Any, columns: Sequence[str] | None = None, title: str | None = None) -> None:
+def emit(
+    app: App, data: Any, columns: Sequence[str] | None = None, title: str | None = None
+) -> None:
     """Print `data` (a model, a dict, or a list of them) as JSON under --json, else as a table."""
     payload = jsonable(data)
     if app.as_json:
@@ -130,8 +132,14 @@ def progress(app: App, total: int, label: str) -> Iterator[Callable[[int], None]
         nonlocal bar, task, done
         done += n
         if bar is None and time.monotonic() - started > 1.0:
-            bar = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                           console=app.err, transient=True)
+            bar = Progress(
+                TextColumn(label),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=app.err,
+                transient=True,
+            )
             bar.start()
             task = bar.add_task(label, total=total, completed=done)
         elif bar is not None and task is not None:

@@ -11,8 +11,17 @@ from connector.cli._common import DATE, App, emit, pass_app
 from connector.errors import InputError
 from connector.generate import SETTING_AUTO_APPLY, SETTING_SINGLE_USE
 
-PROMO_COLUMNS = ["name", "kind", "discount_type", "rate", "use_type", "codes_from", "start_date",
-                 "end_date", "code_count"]
+PROMO_COLUMNS = [
+    "name",
+    "kind",
+    "discount_type",
+    "rate",
+    "use_type",
+    "codes_from",
+    "start_date",
+    "end_date",
+    "code_count",
+]
 STORE_SETTINGS = {
     SETTING_SINGLE_USE: ("on", "off"),
     SETTING_AUTO_APPLY: ("on", "off"),
@@ -25,9 +34,15 @@ STORE_SETTINGS = {
 def init(app: App) -> None:
     """Create the store (or upgrade it in place) and show where it is."""
     store = app.store
-    emit(app, {"store": store.url, "schema_version": store.schema_version(),
-               SETTING_SINGLE_USE: store.get_setting(SETTING_SINGLE_USE, "on"),
-               SETTING_AUTO_APPLY: store.get_setting(SETTING_AUTO_APPLY, "off")})
+    emit(
+        app,
+        {
+            "store": store.url,
+            "schema_version": store.schema_version(),
+            SETTING_SINGLE_USE: store.get_setting(SETTING_SINGLE_USE, "on"),
+            SETTING_AUTO_APPLY: store.get_setting(SETTING_AUTO_APPLY, "off"),
+        },
+    )
 
 
 @click.group()
@@ -37,10 +52,15 @@ def promo() -> None:
 
 @promo.command("create")
 @click.argument("name")
-@click.option("--kind", required=True,
-              type=click.Choice(["item", "order", "shipping", "fixed_price", "free_gift"]))
+@click.option(
+    "--kind",
+    required=True,
+    type=click.Choice(["item", "order", "shipping", "fixed_price", "free_gift"]),
+)
 @click.option("--rate", required=True, help="Discount rate (percent) or amount.")
-@click.option("--percent/--amount", "percent", default=True, help="Rate is a percent (default) or an amount.")
+@click.option(
+    "--percent/--amount", "percent", default=True, help="Rate is a percent (default) or an amount."
+)
 @click.option("--discount-item", help="NetSuite discount item id used for accounting.")
 @click.option("--start", type=DATE)
 @click.option("--end", type=DATE)
@@ -49,18 +69,44 @@ def promo() -> None:
 @click.option("--combination", "combination_type", default="COMBINABLE", show_default=True)
 @click.option("--use", type=click.Choice(["single", "multi"]), default="single", show_default=True)
 @click.option("--pattern", help="Code pattern, e.g. ABC-[AN.3]-[N.3] (R5).")
-@click.option("--codes-from", type=click.Choice(["local", "netsuite"]), default="local", show_default=True)
+@click.option(
+    "--codes-from", type=click.Choice(["local", "netsuite"]), default="local", show_default=True
+)
 @click.option("--customers", help="Comma-separated customer codes allowed to use it.")
 @pass_app
-def promo_create(app: App, name: str, kind: str, rate: str, percent: bool, discount_item: str | None,
-                 start: date | None, end: date | None, min_order: str | None, items: str | None,
-                 combination_type: str, use: str, pattern: str | None, codes_from: str,
-                 customers: str | None) -> None:
+def promo_create(
+    app: App,
+    name: str,
+    kind: str,
+    rate: str,
+    percent: bool,
+    discount_item: str | None,
+    start: date | None,
+    end: date | None,
+    min_order: str | None,
+    items: str | None,
+    combination_type: str,
+    use: str,
+    pattern: str | None,
+    codes_from: str,
+    customers: str | None,
+) -> None:
     """Create promotion NAME."""
     created = catalog.create_promotion(
-        app.store, name=name, kind=kind, rate=rate, percent=percent, discount_item=discount_item,
-        start=start, end=end, min_order=min_order, items=_split(items),
-        combination_type=combination_type, use=use, pattern=pattern, codes_from=codes_from,
+        app.store,
+        name=name,
+        kind=kind,
+        rate=rate,
+        percent=percent,
+        discount_item=discount_item,
+        start=start,
+        end=end,
+        min_order=min_order,
+        items=_split(items),
+        combination_type=combination_type,
+        use=use,
+        pattern=pattern,
+        codes_from=codes_from,
         customers=_split(customers),
     )
     emit(app, created.model_dump(), columns=None)
@@ -105,13 +151,23 @@ def group() -> None:
 @click.option("--end", type=DATE)
 @click.option("--template", help="NetSuite pattern new codes of the group should fit.")
 @click.option("--customers", help="Comma-separated customer codes the group's codes are for.")
-@click.option("--promotion", "promotions", multiple=True, help="Attach to this promotion (repeatable).")
+@click.option(
+    "--promotion", "promotions", multiple=True, help="Attach to this promotion (repeatable)."
+)
 @pass_app
-def group_create(app: App, name: str, start: date | None, end: date | None, template: str | None,
-                 customers: str | None, promotions: tuple[str, ...]) -> None:
+def group_create(
+    app: App,
+    name: str,
+    start: date | None,
+    end: date | None,
+    template: str | None,
+    customers: str | None,
+    promotions: tuple[str, ...],
+) -> None:
     """Create coupon group NAME."""
-    created = catalog.create_group(app.store, name=name, start=start, end=end, template=template,
-                                   customers=_split(customers))
+    created = catalog.create_group(
+        app.store, name=name, start=start, end=end, template=template, customers=_split(customers)
+    )
     for promotion in promotions:
         catalog.attach_group(app.store, promotion=promotion, group=name)
     emit(app, created.model_dump())
@@ -131,8 +187,11 @@ def group_attach(app: App, name: str, promotion: str) -> None:
 @pass_app
 def group_list(app: App) -> None:
     """List coupon groups."""
-    emit(app, [g.model_dump() for g in catalog.list_groups(app.store)],
-         columns=["name", "start_date", "end_date", "template", "customers"])
+    emit(
+        app,
+        [g.model_dump() for g in catalog.list_groups(app.store)],
+        columns=["name", "start_date", "end_date", "template", "customers"],
+    )
 
 
 @click.group("settings")

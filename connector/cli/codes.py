@@ -9,8 +9,10 @@ import click
 
 from connector import history
 from connector.cli._common import DATE, App, emit, pass_app, progress
+from connector.cli.files import codes_export, codes_import
 from connector.codes import CodeFormat, check_count, generic_format, parse_pattern, su_format
 from connector.errors import InputError
+from connector.files import read_customer_codes
 from connector.generate import CodeOptions, generate_codes, generate_for_customers
 
 
@@ -22,13 +24,21 @@ def codes() -> None:
 @codes.command("generate")
 @click.argument("promotion")
 @click.option("--count", help="How many codes (1 to 1,000,000).")
-@click.option("--customers", "customers_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="One code per customer listed in this .txt/.csv file (R10).")
+@click.option(
+    "--customers",
+    "customers_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="One code per customer listed in this .txt/.csv file (R10).",
+)
 @click.option("--pattern", help="NetSuite pattern, e.g. ABC-[AN.3]-[A.3]-[N.3] (R5).")
 @click.option("--su", is_flag=True, help="Point-of-sale format: SU- and 16 of A-Z, 0-9 (R6).")
 @click.option("--length", type=int, help="Generic: random characters per code (R7).")
-@click.option("--charset", default="safe", show_default=True,
-              help="Generic: safe, alnum, alpha, digits, hex, or the characters themselves.")
+@click.option(
+    "--charset",
+    default="safe",
+    show_default=True,
+    help="Generic: safe, alnum, alpha, digits, hex, or the characters themselves.",
+)
 @click.option("--prefix", default="", help="Generic: text before the random part.")
 @click.option("--suffix", default="", help="Generic: text after the random part.")
 @click.option("--expires", type=DATE, help="Valid through the end of this day (R4).")
@@ -37,45 +47,80 @@ def codes() -> None:
 @click.option("--group", help="Coupon group the codes belong to (R2).")
 @click.option("--max-uses", type=int, help="Usage limit in total (multi-use promotions).")
 @click.option("--per-customer", type=int, help="Usage limit per customer.")
-@click.option("--allow-guessable", is_flag=True, help="Generate even when codes would be easy to guess.")
+@click.option(
+    "--allow-guessable", is_flag=True, help="Generate even when codes would be easy to guess."
+)
 @pass_app
-def codes_generate(app: App, promotion: str, count: str | None, customers_file: Path | None,
-                   pattern: str | None, su: bool, length: int | None, charset: str, prefix: str,
-                   suffix: str, expires: date | None, starts: date | None, amount: str | None,
-                   group: str | None, max_uses: int | None, per_customer: int | None,
-                   allow_guessable: bool) -> None:
+def codes_generate(
+    app: App,
+    promotion: str,
+    count: str | None,
+    customers_file: Path | None,
+    pattern: str | None,
+    su: bool,
+    length: int | None,
+    charset: str,
+    prefix: str,
+    suffix: str,
+    expires: date | None,
+    starts: date | None,
+    amount: str | None,
+    group: str | None,
+    max_uses: int | None,
+    per_customer: int | None,
+    allow_guessable: bool,
+) -> None:
     """Generate codes for PROMOTION: --count N, or one per customer with --customers FILE."""
     fmt = _format(pattern, su, length, charset, prefix, suffix)
-    options = CodeOptions(expires=expires, starts=starts, amount=amount, group=group,  # type: ignore[arg-type]
-                          max_uses=max_uses, max_uses_per_customer=per_customer)
+    options = CodeOptions(
+        expires=expires,
+        starts=starts,
+        amount=amount,
+        group=group,  # type: ignore[arg-type]
+        max_uses=max_uses,
+        max_uses_per_customer=per_customer,
+    )
     if customers_file is not None:
         if count is not None:
             raise InputError("give --count or --customers, not both: one code is made per customer")
-        from connector.files import read_customer_codes
-
         wanted = read_customer_codes(customers_file)
         with progress(app, len(wanted), "generating") as advance:
-            result = generate_for_customers(app.store, promotion, wanted, fmt=fmt, options=options,
-                                            progress=advance)
+            result = generate_for_customers(
+                app.store, promotion, wanted, fmt=fmt, options=options, progress=advance
+            )
     else:
         if count is None:
             raise InputError("give --count N (or --customers FILE)")
         n = check_count(count)
         with progress(app, n, "generating") as advance:
-            result = generate_codes(app.store, promotion, count=n, fmt=fmt, options=options,
-                                    allow_guessable=allow_guessable, progress=advance)
+            result = generate_codes(
+                app.store,
+                promotion,
+                count=n,
+                fmt=fmt,
+                options=options,
+                allow_guessable=allow_guessable,
+                progress=advance,
+            )
     for warning in result.warnings:
         app.warn(warning)
-    summary = {"promotion": result.promotion, "batch": result.batch_id, "generated": result.count,
-               "format": result.format}
+    summary = {
+        "promotion": result.promotion,
+        "batch": result.batch_id,
+        "generated": result.count,
+        "format": result.format,
+    }
     if customers_file is not None:
         summary["skipped_customers"] = result.skipped_customers
     emit(app, summary)
 
 
-def _format(pattern: str | None, su: bool, length: int | None, charset: str, prefix: str,
-            suffix: str) -> CodeFormat | None:
-    chosen = [name for name, on in (("--pattern", pattern), ("--su", su), ("--length", length)) if on]
+def _format(
+    pattern: str | None, su: bool, length: int | None, charset: str, prefix: str, suffix: str
+) -> CodeFormat | None:
+    chosen = [
+        name for name, on in (("--pattern", pattern), ("--su", su), ("--length", length)) if on
+    ]
     if len(chosen) > 1:
         raise InputError(f"choose one format: {' or '.join(chosen)}")
     if (prefix or suffix or charset != "safe") and length is None:
@@ -101,20 +146,15 @@ def codes_show(app: App, code: str) -> None:
         emit(app, data)
         return
     emit(app, {k: v for k, v in data.items() if k != "history"})
-    emit(app, data["history"], columns=["at", "kind", "source", "transaction", "customer", "detail"],
-         title="history")
+    emit(
+        app,
+        data["history"],
+        columns=["at", "kind", "source", "transaction", "customer", "detail"],
+        title="history",
+    )
 
 
-def _attach_file_commands() -> None:
-    try:  # TODO(lead): import directly once connector/cli/files.py has landed
-        from connector.cli.files import codes_export, codes_import
-    except ImportError:
-        return
-
-    codes.add_command(codes_import, "import")
-    codes.add_command(codes_export, "export")
-
-
-_attach_file_commands()
+codes.add_command(codes_import, "import")
+codes.add_command(codes_export, "export")
 
 COMMANDS = [codes]

@@ -61,6 +61,7 @@ class AtomicFiles:
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
         except OSError as exc:
             raise InputError(f"cannot write {target}: {exc.strerror or exc}") from None
+        os.chmod(tmp, _file_mode(target))  # mkstemp makes 0600; give what a new file gets
         stream = os.fdopen(fd, "w", encoding="utf-8", newline="", buffering=_BUFFER)
         self._open.append((stream, Path(tmp), target))
         return stream
@@ -90,6 +91,16 @@ class AtomicFiles:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
         self._open.clear()
+
+
+def _file_mode(target: Path) -> int:
+    """The mode of the file being replaced, else 0666 less the process umask."""
+    try:
+        return target.stat().st_mode & 0o777
+    except FileNotFoundError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
 
 
 @contextlib.contextmanager

@@ -15,18 +15,22 @@ Formats:
   of the code's first assignment or redemption; Given Date the first "assigned" event, else the
   day its batch was made, in the store's time zone.
 
-CSV cells pass through csvsafe.safe_cell. Files are written atomically (csvsafe.AtomicFiles);
-"-" writes to stdout. Reads use a raw DBAPI cursor (a server-side, named cursor on PostgreSQL)
-with fetchmany, and csv.writer.writerows on whole batches: that keeps an export within a small
-factor of what the csv module alone needs for the same rows (benchmarks/bench_export.py).
+CSV cells pass through csvsafe.safe_cell (codes in bulk: a few substring scans per batch find the
+rare code that needs the guard). Files are written atomically (csvsafe.AtomicFiles); "-" writes
+to stdout. Reads use a raw DBAPI cursor (a server-side, named cursor on PostgreSQL) with
+fetchmany, in one snapshot (REPEATABLE READ on PostgreSQL), and csv.writer.writerows on whole
+batches: that keeps an export within a small factor of what the csv module alone needs for the
+same rows (benchmarks/bench_export.py).
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import secrets
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, tzinfo
+from itertools import repeat
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, TextIO
@@ -34,7 +38,14 @@ from typing import Any, TextIO
 from sqlalchemy.engine import Connection
 
 from connector.catalog import promotion_row
-from connector.chunks import NETSUITE_MAX_CODES, chunk_count, chunk_name, code_external_id
+from connector.chunks import (
+    NETSUITE_MAX_CODES,
+    chunk_count,
+    chunk_name,
+    chunk_of,
+    code_external_id,
+)
+from connector.codes import paused_gc
 from connector.errors import InputError
 from connector.files.csvsafe import FORMULA_TRIGGERS, STDOUT, AtomicFiles, atomic_files, safe_cell
 from connector.files.summary import ExportSummary
@@ -47,11 +58,9 @@ NETSUITE_COLUMNS = ("Promotion", "Coupon Code")
 USAGE_COLUMNS = ("Coupon Code", "External ID", "User ID", "Coupon Given Date", "Coupon Expiry Date")
 Progress = Callable[[int], None]
 _first = itemgetter(0)
-_two = itemgetter(0, 1)
-_GUARDED = tuple(sorted(FORMULA_TRIGGERS))
-# a code cell with the spreadsheet guard applied in SQL (same rule as csvsafe.safe_cell)
-_SAFE_CODE = (f"CASE WHEN substr(code, 1, 1) IN ({', '.join('?' * len(_GUARDED))}) "
-              "THEN '''' || code ELSE code END")
+# in "\n" + codes joined by "\n": a code that starts with a formula character (csvsafe)
+_GUARD_MARKS = tuple("\n" + t for t in sorted(FORMULA_TRIGGERS))
+_QUOTE_MARKS = (",", '"', "\r", "\n")  # characters that make the csv module quote a cell
 
 
 def export_codes(
@@ -69,9 +78,10 @@ def export_codes(
         raise InputError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
     if not 1 <= chunk_size <= NETSUITE_MAX_CODES:
         raise InputError(f"the chunk size must be 1 to {NETSUITE_MAX_CODES:,}")
-    with store.read() as conn, atomic_files() as files:
-        prow = promotion_row(conn, promotion)
-        job = _Job(conn, prow, files, progress)
+    with paused_gc(), store.read() as conn, atomic_files() as files:
+        if conn.dialect.name == "postgresql":  # one snapshot for the count and the rows
+            conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        job = _Job(conn, promotion_row(conn, promotion), files, progress)
         if fmt == "plain":
             summary = job.plain(str(output))
         elif fmt == "customers":
@@ -143,17 +153,52 @@ def _local_date(value: Any, zone: tzinfo) -> str:
     return moment.astimezone(zone).date().isoformat()
 
 
+def _write_pairs(out: tuple[TextIO, Any], label: str, codes: list[str]) -> None:
+    """Rows (label, code) for each code, exactly as csv.writer writes them.
+
+    When no code needs quoting (the usual case: codes are A-Z 0-9 . _ -), the lines are made
+    with one join instead of one csv call per row; otherwise csv.writer.writerows does it.
+    """
+    stream, writer = out
+    if not codes:
+        return
+    text = "".join(codes)
+    if any(mark in text for mark in _QUOTE_MARKS) or "" in codes:
+        writer.writerows(zip(repeat(label), codes))
+        return
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow((label, ""))
+    prefix = buffer.getvalue()[:-2]  # the label as a CSV cell, then the comma
+    stream.write(prefix + ("\r\n" + prefix).join(codes) + "\r\n")
+
+
 class _Job:
-    """One export run: the promotion, its open output files, progress."""
+    """One export run: the promotion, its open output files, progress, guarded codes."""
 
     def __init__(self, conn: Connection, prow: Any, files: AtomicFiles, progress: Progress | None):
         self.conn, self.prow, self.files = conn, prow, files
         self.progress = progress or (lambda n: None)
+        self.guarded = 0  # codes written with the spreadsheet guard
 
     def _writer(self, stream: TextIO, header: Sequence[str]) -> Any:
         writer = csv.writer(stream, lineterminator="\r\n")
         writer.writerow(header)
         return writer
+
+    def _guard(self, codes: list[str]) -> list[str]:
+        """`codes` as CSV cells, guarded where needed (rare: a few substring scans find out)."""
+        joined = "\n" + "\n".join(codes)
+        if not any(mark in joined for mark in _GUARD_MARKS):
+            return codes
+        cells = [safe_cell(c) for c in codes]
+        self.guarded += sum(1 for c, cell in zip(codes, cells, strict=True) if c != cell)
+        return cells
+
+    def _guard_warning(self) -> list[str]:
+        if not self.guarded:
+            return []
+        return [f"{self.guarded:,} codes start with a formula character and were written with a "
+                "leading apostrophe (spreadsheet safety); the plain format has them as they are"]
 
     def plain(self, output: str) -> ExportSummary:
         stream = self.files.open(output)
@@ -173,35 +218,40 @@ class _Job:
                "JOIN customers cu ON cu.id = c.customer_id WHERE c.promotion_id = ? ORDER BY c.id")
         rows = 0
         for batch in _batches(self.conn, sql, (self.prow.id,)):
+            codes = self._guard([row[2] for row in batch])
             writer.writerows(
-                (safe_cell(cust), safe_cell(email or ""), safe_cell(code), _date_text(expires),
-                 amount or "")
-                for cust, email, code, expires, amount in batch
+                (safe_cell(cust), safe_cell(email or ""), code, _date_text(expires), amount or "")
+                for (cust, email, _, expires, amount), code in zip(batch, codes, strict=True)
             )
             rows += len(batch)
             self.progress(len(batch))
         return ExportSummary(rows=rows, files=[], warnings=self._guard_warning())
 
     def netsuite(self, output: str, size: int) -> ExportSummary:
-        """One file per chunk; each chunk is one keyset query that returns ready CSV rows."""
+        """One file per chunk: chunk k is rows [k*size, (k+1)*size) of one id-ordered query."""
         pid, name = self.prow.id, self.prow.name
         total = _scalar(self.conn, "SELECT COUNT(*) FROM codes WHERE promotion_id = ?", (pid,))
         n = chunk_count(total, size)
         if n > 1 and output == STDOUT:
             raise InputError(f"{total:,} codes make {n} NetSuite promotions of at most {size:,}: "
                              "give --output FILE to write one file per promotion")
-        sql = (f"SELECT ?, {_SAFE_CODE}, id FROM codes WHERE promotion_id = ? AND id > ? "
-               "ORDER BY id LIMIT ?")
-        last_id, rows = -1, 0
-        for k, path in enumerate(chunk_paths(output, n)):
-            writer = self._writer(self.files.open(path), NETSUITE_COLUMNS)
-            label = safe_cell(chunk_name(name, k, n))
-            for batch in _batches(self.conn, sql, (label, *_GUARDED, pid, last_id, size)):
-                last_id = batch[-1][2]
-                writer.writerows(map(_two, batch))  # the keyset id stays out of the file
-                rows += len(batch)
-                self.progress(len(batch))
-        return ExportSummary(rows=rows, files=[], warnings=self._guard_warning())
+        writers = [(stream, self._writer(stream, NETSUITE_COLUMNS))
+                   for stream in map(self.files.open, chunk_paths(output, n))]
+        labels = [safe_cell(chunk_name(name, k, n)) for k in range(n)]
+        sql = "SELECT code FROM codes WHERE promotion_id = ? ORDER BY id"
+        position = 0
+        for batch in _batches(self.conn, sql, (pid,)):
+            codes = self._guard(list(map(_first, batch)))
+            start = 0
+            while start < len(codes):
+                k = min(chunk_of(position, size), n - 1)  # never past the counted chunks
+                room = len(codes) - start if k == n - 1 else (k + 1) * size - position
+                end = min(len(codes), start + room)
+                _write_pairs(writers[k], labels[k], codes[start:end])
+                position += end - start
+                start = end
+            self.progress(len(batch))
+        return ExportSummary(rows=position, files=[], warnings=self._guard_warning())
 
     def usage(self, output: str, zone: tzinfo) -> ExportSummary:
         pid = self.prow.id
@@ -214,25 +264,16 @@ class _Job:
         writer = self._writer(self.files.open(output), USAGE_COLUMNS)
         rows = 0
         for batch in _batches(self.conn, _USAGE_SQL, (pid,)):
+            codes = self._guard([row[0] for row in batch])
             writer.writerows(
-                (safe_cell(code), safe_cell(code_external_id(code)),
-                 safe_cell(bound or user or ""),
+                (code, safe_cell(code_external_id(raw)), safe_cell(bound or user or ""),
                  _local_date(given, zone) if given else batch_days.get(bid, ""),
                  _date_text(expires))
-                for code, bid, expires, bound, given, user in batch
+                for (raw, bid, expires, bound, given, user), code in zip(batch, codes, strict=True)
             )
             rows += len(batch)
             self.progress(len(batch))
         return ExportSummary(rows=rows, files=[], warnings=self._guard_warning())
-
-    def _guard_warning(self) -> list[str]:
-        sql = (f"SELECT COUNT(*) FROM codes WHERE promotion_id = ? "
-               f"AND substr(code, 1, 1) IN ({', '.join('?' * len(_GUARDED))})")
-        guarded = _scalar(self.conn, sql, (self.prow.id, *_GUARDED))
-        if not guarded:
-            return []
-        return [f"{guarded:,} codes start with a formula character and were written with a "
-                "leading apostrophe (spreadsheet safety); the plain format has them as they are"]
 
 
 _USAGE_SQL = """

@@ -11,6 +11,7 @@ Also here: the R10 customer-code file (`read_customer_codes`).
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +27,9 @@ from connector.errors import (
 )
 
 Row = tuple[int, list[str]]  # (line number, cells without trailing empty cells)
+BLOCK = 1 << 20  # characters read at a time by `line_blocks`
+# A block of plain customer codes (upper-cased): no blanks, commas, quotes or spaces to handle.
+_PLAIN_CUSTOMER_BLOCK = re.compile(rf"(?:[^\s,\"]{{1,{MAX_CUSTOMER_CODE}}}\n)*")
 
 # A first line that names the column rather than holding a customer code. Only names that could
 # not be a customer code (more than 8 characters) count, so no real code is ever skipped.
@@ -52,11 +56,41 @@ def iter_rows(path: str | Path) -> Iterator[Row]:
             raise InputError(f"{path}: line {reader.line_num}: not valid CSV ({exc})") from None
 
 
+def line_blocks(path: str | Path, size: int | None = None) -> Iterator[tuple[int, list[str]]]:
+    """(number of the first line, lines) in blocks of about `size` characters.
+
+    Line ends are translated (CRLF, CR -> LF) and every line ends with "\n". For files whose
+    values never span lines (codes), so that callers can check a whole block with one regex.
+    """
+    with _open_text(path, newline=None) as stream:
+        first = 1
+        while lines := stream.readlines(size or BLOCK):
+            if not lines[-1].endswith("\n"):
+                lines[-1] += "\n"
+            yield first, lines
+            first += len(lines)
+
+
+def block_rows(path: str | Path, lines: list[str], first: int) -> Iterator[Row]:
+    """The non-blank CSV rows of a block of lines (from `line_blocks`), with line numbers."""
+    reader = csv.reader(lines)
+    try:
+        for cells in reader:
+            trimmed = [c.strip() for c in cells]
+            while trimmed and not trimmed[-1]:
+                trimmed.pop()
+            if trimmed:
+                yield first + reader.line_num - 1, trimmed
+    except csv.Error as exc:
+        line = first + reader.line_num - 1
+        raise InputError(f"{path}: line {line}: not valid CSV ({exc})") from None
+
+
 @contextmanager
-def _open_text(path: str | Path) -> Iterator[TextIO]:
+def _open_text(path: str | Path, newline: str | None = "") -> Iterator[TextIO]:
     """Open `path` as UTF-8 text (a BOM is dropped), mapping I/O and decoding errors."""
     try:
-        stream = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115
+        stream = open(path, encoding="utf-8-sig", newline=newline)  # noqa: SIM115
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -95,20 +129,28 @@ def read_customer_codes(path: str | Path) -> list[str]:
     seen: dict[str, None] = {}
     problems: list[tuple[int, str]] = []
     entries = 0
-    for line, cells in iter_rows(path):
-        text = cells[0].upper()
-        if entries == 0 and text in _CUSTOMER_HEADERS:
+    for first, lines in line_blocks(path):
+        text = "".join(lines).upper()
+        if _PLAIN_CUSTOMER_BLOCK.fullmatch(text):  # the common case, checked in C
+            entries += len(lines)
+            if entries > MAX_BATCH:
+                raise InputError(MSG_TOO_MANY_CUSTOMER_CODES)
+            seen.update(dict.fromkeys(text[:-1].split("\n")))
             continue
-        entries += 1
-        if entries > MAX_BATCH:
-            raise InputError(MSG_TOO_MANY_CUSTOMER_CODES)
-        if not text:
-            problems.append((line, "no customer code in the first column"))
-        elif len(text) > MAX_CUSTOMER_CODE:
-            why = f"{_show(cells[0])} is longer than {MAX_CUSTOMER_CODE} characters"
-            problems.append((line, why))
-        else:
-            seen[text] = None
+        for line, cells in block_rows(path, lines, first):
+            code = cells[0].upper()
+            if entries == 0 and code in _CUSTOMER_HEADERS:
+                continue
+            entries += 1
+            if entries > MAX_BATCH:
+                raise InputError(MSG_TOO_MANY_CUSTOMER_CODES)
+            if not code:
+                problems.append((line, "no customer code in the first column"))
+            elif len(code) > MAX_CUSTOMER_CODE:
+                why = f"{_show(cells[0])} is longer than {MAX_CUSTOMER_CODE} characters"
+                problems.append((line, why))
+            else:
+                seen[code] = None
     if problems:
         raise FileInputError(str(path), problems)
     if not seen:

@@ -51,7 +51,9 @@ class Store:
 
     def get_setting(self, key: str, default: str | None = None) -> str | None:
         with self.read() as conn:
-            value = conn.scalar(select(schema.store_settings.c.value).where(schema.store_settings.c.key == key))
+            value = conn.scalar(
+                select(schema.store_settings.c.value).where(schema.store_settings.c.key == key)
+            )
         return default if value is None else str(value)
 
     def set_setting(self, key: str, value: str) -> None:
@@ -127,6 +129,7 @@ def _postgres_engine(url: URL, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("execution_options", {"preserve_rowcount": True})  # INSERT rowcounts too
     return create_engine(url.set(drivername="postgresql+psycopg"), **kwargs)
 
 
@@ -158,10 +161,13 @@ def _prepare(conn: Connection, where: str, create: bool) -> None:
         if not create:
             raise StoreError(f"{where} has no promosync store; run `promosync init`")
         metadata.create_all(conn)
-        conn.execute(schema.meta.insert(), [
-            {"key": "app", "value": APP_NAME},
-            {"key": "schema_version", "value": str(LATEST_VERSION)},
-        ])
+        conn.execute(
+            schema.meta.insert(),
+            [
+                {"key": "app", "value": APP_NAME},
+                {"key": "schema_version", "value": str(LATEST_VERSION)},
+            ],
+        )
         return
     app = conn.scalar(select(schema.meta.c.value).where(schema.meta.c.key == "app"))
     version = _read_version(conn)

@@ -1,4 +1,4 @@
-"""The admin command line (PRODUCT.md section 7): exit codes, --json, one clear line on bad input."""
+"""The admin command line (PRODUCT.md section 7): exit codes, --json, one line on bad input."""
 
 from __future__ import annotations
 
@@ -18,20 +18,28 @@ def ok(args: list[str], env: dict[str, str]) -> str:
 
 def test_init_promo_generate_show_round_trip(cli_env: dict[str, str]) -> None:
     ok(["init"], cli_env)
-    ok(["promo", "create", "Spring", "--kind", "order", "--rate", "10", "--pattern", "SPR-[AN.6]"], cli_env)
+    ok(
+        ["promo", "create", "Spring", "--kind", "order", "--rate", "10", "--pattern", "SPR-[AN.6]"],
+        cli_env,
+    )
     out = json.loads(ok(["codes", "generate", "Spring", "--count", "25", "--json"], cli_env))
     assert out["generated"] == 25 and out["format"] == "SPR-[AN.6]"
     promos = json.loads(ok(["promo", "list", "--json"], cli_env))
     assert promos[0]["name"] == "Spring" and promos[0]["code_count"] == 25
 
 
-@pytest.mark.parametrize(("count", "message"), [
-    ("0", "Please enter a valid count greater than 0."),
-    ("-5", "Please enter a valid count greater than 0."),
-    ("ten", "Please enter a valid count greater than 0."),
-    ("1000001", "Count cannot exceed 1,000,000."),
-])
-def test_R9_bad_counts_one_line_exit_1_nothing_written(cli_env: dict[str, str], count: str, message: str) -> None:
+@pytest.mark.parametrize(
+    ("count", "message"),
+    [
+        ("0", "Please enter a valid count greater than 0."),
+        ("-5", "Please enter a valid count greater than 0."),
+        ("ten", "Please enter a valid count greater than 0."),
+        ("1000001", "Count cannot exceed 1,000,000."),
+    ],
+)
+def test_R9_bad_counts_one_line_exit_1_nothing_written(
+    cli_env: dict[str, str], count: str, message: str
+) -> None:
     ok(["promo", "create", "P", "--kind", "order", "--rate", "10"], cli_env)
     result = run_cli(["codes", "generate", "P", "--count", count], cli_env)
     assert result.exit_code == 1
@@ -53,7 +61,9 @@ def test_R8_capacity_refusal_is_fast_and_writes_nothing(cli_env: dict[str, str])
 
     ok(["promo", "create", "P", "--kind", "order", "--rate", "10"], cli_env)
     started = time.monotonic()
-    result = run_cli(["codes", "generate", "P", "--count", "1000000", "--pattern", "[AN.4]"], cli_env)
+    result = run_cli(
+        ["codes", "generate", "P", "--count", "1000000", "--pattern", "[AN.4]"], cli_env
+    )
     assert result.exit_code == 1 and "can make only 923,521" in result.stderr
     assert time.monotonic() - started < 5  # the real figure is in benchmarks/bench_generate.py
 
@@ -77,21 +87,32 @@ def test_not_a_store_is_one_line_exit_1(tmp_path: Path) -> None:
 
 
 def test_bad_setting_is_exit_2(tmp_path: Path) -> None:
-    result = run_cli(["promo", "list"], {"PROMOSYNC_TIMEZONE": "Mars/Olympus",
-                                         "PROMOSYNC_DATABASE_URL": f"sqlite:///{tmp_path}/p.db"})
+    result = run_cli(
+        ["promo", "list"],
+        {
+            "PROMOSYNC_TIMEZONE": "Mars/Olympus",
+            "PROMOSYNC_DATABASE_URL": f"sqlite:///{tmp_path}/p.db",
+        },
+    )
     assert result.exit_code == 2 and "unknown time zone" in result.stderr
 
 
 def test_every_command_has_help() -> None:
-    from connector.cli import _register, cli
-
-    _register()
     import click
+
+    from connector.cli import cli
 
     def walk(group: click.Group, path: list[str]) -> list[list[str]]:
         found = [path]
-        for name, command in group.commands.items():
-            found += walk(command, path + [name]) if isinstance(command, click.Group) else [path + [name]]
+        ctx = click.Context(group)
+        for name in group.list_commands(ctx):
+            command = group.get_command(ctx, name)
+            assert command is not None, name
+            found += (
+                walk(command, path + [name])
+                if isinstance(command, click.Group)
+                else [path + [name]]
+            )
         return found
 
     for path in walk(cli, []):
@@ -102,8 +123,7 @@ def test_every_command_has_help() -> None:
 def test_R3_codes_show_prints_history_as_json(cli_env: dict[str, str]) -> None:
     ok(["promo", "create", "P", "--kind", "order", "--rate", "10"], cli_env)
     ok(["codes", "generate", "P", "--count", "1", "--su", "--expires", "2026-03-15"], cli_env)
-    from connector.store import open_store
-    from connector.store import schema
+    from connector.store import open_store, schema
 
     store = open_store(cli_env["PROMOSYNC_DATABASE_URL"])
     with store.read() as conn:

@@ -17,8 +17,10 @@ token = st.builds(
     lambda kind, n: f"[{kind}.{n}]", st.sampled_from(["A", "N", "AN"]), st.integers(1, 6)
 )
 literal = st.text(alphabet="ABCXYZ23-_", min_size=1, max_size=4)
-pattern_st = st.lists(st.one_of(token, literal), min_size=1, max_size=5).map("".join).filter(
-    lambda p: "[" in p
+pattern_st = (
+    st.lists(st.one_of(token, literal), min_size=1, max_size=5)
+    .map("".join)
+    .filter(lambda p: "[" in p)
 )
 
 
@@ -83,7 +85,9 @@ def test_R6_su_format_is_SU_dash_16_of_A_Z_0_9() -> None:
     st.sampled_from(["", "-Z"]),
 )
 @settings(max_examples=60, deadline=None)
-def test_R7_generic_options_length_charset_prefix_suffix(length: int, charset: str, prefix: str, suffix: str) -> None:
+def test_R7_generic_options_length_charset_prefix_suffix(
+    length: int, charset: str, prefix: str, suffix: str
+) -> None:
     fmt = codes.generic_format(length, charset, prefix, suffix)
     alphabet = codes.NAMED_CHARSETS.get(charset, charset)
     count = min(20, fmt.capacity // 200) or 1
@@ -141,11 +145,19 @@ def test_R8_generate_unique_never_returns_a_taken_code() -> None:
     assert len(set(fresh)) == 100 and not taken & set(fresh)
 
 
-@pytest.mark.parametrize(("count", "message"), [
-    (0, MSG_COUNT_NOT_POSITIVE), (-5, MSG_COUNT_NOT_POSITIVE), ("ten", MSG_COUNT_NOT_POSITIVE),
-    ("-5", MSG_COUNT_NOT_POSITIVE), (True, MSG_COUNT_NOT_POSITIVE), ("", MSG_COUNT_NOT_POSITIVE),
-    (1_000_001, MSG_COUNT_TOO_LARGE), ("1,000,001", MSG_COUNT_TOO_LARGE),
-])
+@pytest.mark.parametrize(
+    ("count", "message"),
+    [
+        (0, MSG_COUNT_NOT_POSITIVE),
+        (-5, MSG_COUNT_NOT_POSITIVE),
+        ("ten", MSG_COUNT_NOT_POSITIVE),
+        ("-5", MSG_COUNT_NOT_POSITIVE),
+        (True, MSG_COUNT_NOT_POSITIVE),
+        ("", MSG_COUNT_NOT_POSITIVE),
+        (1_000_001, MSG_COUNT_TOO_LARGE),
+        ("1,000,001", MSG_COUNT_TOO_LARGE),
+    ],
+)
 def test_R9_counts_outside_1_to_1000000_get_the_exact_message(count: object, message: str) -> None:
     with pytest.raises(InputError) as err:
         codes.check_count(count)

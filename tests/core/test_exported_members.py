@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import types
-
 import connector
 
 
@@ -15,9 +13,12 @@ def test_all_is_sorted_and_every_name_resolves() -> None:
 
 
 def test_public_names_are_the_documented_ones() -> None:
-    # submodules appear as attributes once imported; they are not part of the door
-    exported = {
-        n for n in dir(connector)
-        if not n.startswith("_") and not isinstance(getattr(connector, n), types.ModuleType)
-    }
-    assert exported == set(connector.__all__)
+    assert set(connector._EXPORTS) == set(connector.__all__)
+    assert set(connector.__all__) <= set(dir(connector))
+
+
+def test_unknown_names_raise_attribute_error() -> None:
+    import pytest
+
+    with pytest.raises(AttributeError):
+        _ = connector.no_such_name  # type: ignore[attr-defined]

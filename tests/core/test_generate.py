@@ -42,7 +42,9 @@ def test_R8_never_repeats_a_code_already_in_the_store(store: Store, promo: str) 
     assert count_codes(store) == 400, "a refused batch writes nothing"
 
 
-def test_R8_count_beyond_capacity_is_refused_before_anything_is_written(store: Store, promo: str) -> None:
+def test_R8_count_beyond_capacity_is_refused_before_anything_is_written(
+    store: Store, promo: str
+) -> None:
     with pytest.raises(InputError, match="923,521"):
         generate.generate_codes(store, promo, count=1_000_000, fmt=codes.parse_pattern("[AN.4]"))
     assert count_codes(store) == 0
@@ -72,7 +74,9 @@ def test_R3_multi_use_promotion_codes_take_the_given_limits(store: Store) -> Non
     opts = generate.CodeOptions(max_uses=10_000, max_uses_per_customer=1)
     generate.generate_codes(store, "Multi", count=2, options=opts)
     with store.read() as conn:
-        assert {(r.max_uses, r.max_uses_per_customer) for r in conn.execute(select(s.codes))} == {(10_000, 1)}
+        assert {(r.max_uses, r.max_uses_per_customer) for r in conn.execute(select(s.codes))} == {
+            (10_000, 1)
+        }
 
 
 def test_R10_one_code_per_known_customer_unknown_skipped(store: Store, promo: str) -> None:
@@ -99,7 +103,9 @@ def test_R19_single_use_off_refuses_generation(store: Store, promo: str) -> None
     assert count_codes(store) == 0
 
 
-def test_R8_a_failure_mid_batch_rolls_the_whole_batch_back(store: Store, promo: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_R8_a_failure_mid_batch_rolls_the_whole_batch_back(
+    store: Store, promo: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     real = generate.insert_codes
     calls = {"n": 0}
 

@@ -21,12 +21,17 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def test_flags_beat_environment_beat_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "promosync.toml").write_text(
-        'database_url = "sqlite:///file.db"\nPROMOSYNC_TIMEZONE = "Europe/Paris"\nNETSUITE_CONCURRENCY = 7\n'
+        'database_url = "sqlite:///file.db"\n'
+        'PROMOSYNC_TIMEZONE = "Europe/Paris"\nNETSUITE_CONCURRENCY = 7\n'
     )
     monkeypatch.delenv("PROMOSYNC_DATABASE_URL", raising=False)
     monkeypatch.delenv("PROMOSYNC_TIMEZONE", raising=False)
     s = load_settings()
-    assert (s.database_url, s.timezone, s.netsuite_concurrency) == ("sqlite:///file.db", "Europe/Paris", 7)
+    assert (s.database_url, s.timezone, s.netsuite_concurrency) == (
+        "sqlite:///file.db",
+        "Europe/Paris",
+        7,
+    )
     monkeypatch.setenv("PROMOSYNC_TIMEZONE", "Asia/Tokyo")
     assert load_settings().timezone == "Asia/Tokyo"
     assert load_settings(timezone="UTC").timezone == "UTC"

@@ -10,8 +10,7 @@ from sqlalchemy import text
 
 from connector import catalog
 from connector.errors import ConfigError, InputError, NotAStoreError, StoreError, StoreVersionError
-from connector.store import open_store
-from connector.store import schema
+from connector.store import open_store, schema
 
 
 def test_store_is_created_on_first_use_with_a_schema_version(sqlite_url: str) -> None:
@@ -41,13 +40,17 @@ def test_a_database_of_another_program_is_refused(tmp_path: Path) -> None:
 def test_a_store_from_a_newer_promosync_is_refused(sqlite_url: str) -> None:
     st = open_store(sqlite_url)
     with st.begin() as conn:
-        conn.execute(schema.meta.update().where(schema.meta.c.key == "schema_version").values(value="99"))
+        conn.execute(
+            schema.meta.update().where(schema.meta.c.key == "schema_version").values(value="99")
+        )
     st.close()
     with pytest.raises(StoreVersionError, match="newer"):
         open_store(sqlite_url)
 
 
-def test_an_older_store_is_upgraded_in_place(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_older_store_is_upgraded_in_place(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     st = open_store(sqlite_url)
     catalog.create_promotion(st, name="Kept", kind="order", rate=1)
     st.close()
@@ -73,7 +76,9 @@ def test_unknown_database_kind_and_missing_folder_are_config_errors(tmp_path: Pa
 
 def test_unreachable_postgres_is_one_clear_store_error() -> None:
     with pytest.raises(StoreError, match="cannot open the store") as err:
-        open_store("postgresql://someone:hunter2@127.0.0.1:9/none", connect_args={"connect_timeout": 2})
+        open_store(
+            "postgresql://someone:hunter2@127.0.0.1:9/none", connect_args={"connect_timeout": 2}
+        )
     assert "hunter2" not in str(err.value)
 
 
@@ -88,7 +93,9 @@ def test_R3_code_text_is_unique_and_found_case_insensitively(store) -> None:
     assert history.code_history(store, f"  {code.lower()} ")[0].code == code
     with store.begin() as conn:
         base = {"promotion_id": 1, "batch_id": batch.batch_id, "max_uses": 1}
-        assert insert_codes(conn, store.dialect, [code], base) == 0, "the same text is never stored twice"
+        assert insert_codes(conn, store.dialect, [code], base) == 0, (
+            "the same text is never stored twice"
+        )
 
 
 def test_R1_promotion_names_are_unique_and_rules_checked(store) -> None:
@@ -104,14 +111,18 @@ def test_R1_promotion_names_are_unique_and_rules_checked(store) -> None:
     with pytest.raises(InputError, match="end date"):
         from datetime import date
 
-        catalog.create_promotion(store, name="B", kind="order", rate=5, start=date(2026, 2, 1), end=date(2026, 1, 1))
+        catalog.create_promotion(
+            store, name="B", kind="order", rate=5, start=date(2026, 2, 1), end=date(2026, 1, 1)
+        )
 
 
 def test_R2_group_with_dates_template_customers_attached_to_promotions(store) -> None:
     from datetime import date
 
     catalog.add_customer(store, "c1")
-    group = catalog.create_group(store, name="G", start=date(2026, 1, 1), template="AB-[N.4]", customers=["C1"])
+    group = catalog.create_group(
+        store, name="G", start=date(2026, 1, 1), template="AB-[N.4]", customers=["C1"]
+    )
     assert group.customers == ("C1",) and group.template == "AB-[N.4]"
     for name in ("P1", "P2"):
         catalog.create_promotion(store, name=name, kind="order", rate=1)

@@ -1,0 +1,151 @@
+"""`promosync sync plan | run | mirror`: the NetSuite sync commands (R24-R32).
+
+Exit codes (PRODUCT.md section 7): 0 in step, 1 some promotions refused or failed, 2 settings,
+credentials or an unreachable NetSuite, 3 another run holds the lock. `--report FILE` writes
+the JSON report (never a secret); on a terminal a progress bar shows codes moving, otherwise
+one plain line per promotion (cron, systemd, Kubernetes logs).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from connector.cli._common import App, emit, pass_app, progress
+from connector.errors import ConfigError
+from connector.mapping import load_mapping
+from connector.netsuite import NetSuiteClient, NetSuiteConnectFailed
+from connector.sync import SyncEngine, SyncReport
+
+PLAN_COLUMNS = ["promotion", "chunk", "action", "generate", "push", "read_back", "reason"]
+
+
+def _json_flag(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON.")(fn)
+
+
+def _report_flag(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--report", "report_file", type=click.Path(dir_okay=False),
+                        help="Write the JSON report to this file.")(fn)
+
+
+@contextmanager
+def _engine(app: App) -> Iterator[SyncEngine]:
+    mapping = load_mapping(app.settings.mapping)
+    client = NetSuiteClient.from_settings(app.settings)
+    try:
+        with progress(app, 0, "codes") as advance:
+            yield SyncEngine(app.store, client, mapping, progress=advance,
+                             on_outcome=None if app.as_json else
+                             lambda o: _promotion_line(app, o.__dict__))
+    except NetSuiteConnectFailed as exc:
+        raise ConfigError(f"cannot reach NetSuite at {client.base_url} ({exc}); check "
+                          "NETSUITE_ACCOUNT_ID / NETSUITE_BASE_URL") from None
+    finally:
+        client.close()
+
+
+@click.group("sync")
+def sync_group() -> None:
+    """Keep NetSuite promotionCode records in step with the store (R24-R32)."""
+
+
+@sync_group.command("plan")
+@_json_flag
+@pass_app
+def plan_cmd(app: App, as_json: bool) -> None:
+    """Show what `sync run` would do, per promotion and chunk, writing nothing (R32)."""
+    app.as_json = app.as_json or as_json
+    with _engine(app) as engine:
+        plan = engine.plan()
+    if app.as_json:
+        emit(app, {"actions": [a.row() for a in plan.actions], "counts": plan.counts(),
+                   "in_step": plan.in_step})
+        return
+    emit(app, [a.row() for a in plan.actions], columns=PLAN_COLUMNS, title="sync plan")
+    counts = ", ".join(f"{n} {k}" for k, n in plan.counts().items() if n)
+    app.info(f"{counts or 'no promotions'}")
+
+
+@sync_group.command("run")
+@_json_flag
+@_report_flag
+@click.pass_context
+def run_cmd(ctx: click.Context, as_json: bool, report_file: str | None) -> None:
+    """Apply the plan, then mirror redemptions back. Safe to repeat and to kill."""
+    app: App = ctx.obj
+    app.as_json = app.as_json or as_json
+    with _engine(app) as engine:
+        report = engine.run()
+        _finish(ctx, app, report, report_file, engine.requests.count)
+
+
+@sync_group.command("mirror")
+@_json_flag
+@_report_flag
+@click.pass_context
+def mirror_cmd(ctx: click.Context, as_json: bool, report_file: str | None) -> None:
+    """Mark codes used in NetSuite redeemed here; push local redemptions if allowed (R29)."""
+    app: App = ctx.obj
+    app.as_json = app.as_json or as_json
+    with _engine(app) as engine:
+        report = engine.mirror()
+        _finish(ctx, app, report, report_file, engine.requests.count)
+
+
+def _finish(ctx: click.Context, app: App, report: SyncReport, report_file: str | None,
+            requests_made: int) -> None:
+    data = report.as_dict(requests_made)
+    if report_file:
+        try:
+            Path(report_file).write_text(json.dumps(data, indent=2, default=str) + "\n")
+        except OSError as exc:
+            raise ConfigError(f"cannot write the report {report_file}: {exc.strerror}") from None
+    if app.as_json:
+        click.echo(json.dumps(data, indent=2, default=str))
+    else:
+        for line in summary_lines(data, promotions=False):
+            app.info(line)
+    sys.stdout.flush()
+    if report.exit_code:
+        ctx.exit(report.exit_code)
+
+
+def _promotion_line(app: App, p: dict[str, Any]) -> None:
+    """One plain line as each promotion is done (cron and Kubernetes logs show progress)."""
+    if p["status"] == "nothing":
+        return
+    kinds = sorted({a["action"] for a in p["actions"]} - {"nothing"})
+    extra = f": {p['error']}" if p.get("error") else ""
+    app.info(f"{p['promotion']}: {p['status']} ({', '.join(kinds)}; generated "
+             f"{p['generated']:,}, read back {p['read_back']:,}, pushed {p['pushed']:,}){extra}")
+
+
+def summary_lines(data: dict[str, Any], promotions: bool = True) -> list[str]:
+    """Plain lines: the mirror and the totals (and, if asked, one per promotion)."""
+    lines: list[str] = []
+    if promotions:
+        for p in data["promotions"]:
+            if p["status"] != "nothing":
+                lines.append(f"{p['promotion']}: {p['status']}"
+                             + (f": {p['error']}" if p.get("error") else ""))
+    for m in data["mirror"]:
+        if m["rows_read"] or m["pushed"] or m["not_pushed"]:
+            lines.append(f"mirror ({m['source']}): {m['redeemed']:,} codes newly redeemed from "
+                         f"{m['rows_read']:,} rows; local redemptions pushed {m['pushed']:,}, "
+                         f"not in NetSuite {m['not_pushed']:,}")
+    in_step = not data["failed"] and not data["refused"]
+    lines.append(f"sync {data['command']}: {'in step' if in_step else 'NOT in step'}; "
+                 f"{data['requests']} requests in {data['seconds']:.1f}s"
+                 + (f"; failed: {', '.join(data['failed'])}" if data["failed"] else "")
+                 + (f"; refused: {', '.join(data['refused'])}" if data["refused"] else ""))
+    return lines
+
+
+COMMANDS = [sync_group]

@@ -1,0 +1,136 @@
+"""The NetSuite side of sync: the snapshot the planner compares with, and parallel readers.
+
+NetSuite pages at most 1,000 rows and offset paging stops at 100,000 (NETSUITE.md §3.3, §4).
+Large reads are therefore split by key ranges: one aggregate query gives COUNT, MIN and MAX of
+the key, the range is cut into windows expected to hold one page each, and the windows run on
+`client.concurrency` threads, each a keyset chain bounded above (`key > after AND key <= hi`),
+so a window that holds more than a page still reads every row exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from connector import suiteql as sql
+from connector.netsuite import NetSuiteClient
+from connector.plan import RemoteChunk
+
+T = TypeVar("T")
+R = TypeVar("R")
+PREFIX = "promosync-"
+
+
+@dataclass(frozen=True)
+class Window:
+    """Keys in (low, high] of one range; `expected` rows when the keys are dense."""
+
+    index: int
+    low: int
+    high: int
+    expected: int | None = None
+
+
+def windows(lo: int, hi: int, count: int, page_size: int) -> list[Window]:
+    """Cut keys lo..hi (count rows) into windows of about one page each."""
+    if count <= 0 or hi < lo:
+        return []
+    span = hi - lo + 1
+    width = max(page_size, -(-page_size * span // count))
+    dense = span == count
+    out: list[Window] = []
+    start = lo - 1
+    while start < hi:
+        end = min(hi, start + width)
+        out.append(Window(len(out), start, end, end - start if dense else None))
+        start = end
+    return out
+
+
+def unordered_map(fn: Callable[[T], R], items: Iterable[T], workers: int
+                  ) -> Iterator[tuple[T, R]]:
+    """Run `fn` over `items` on `workers` threads, yielding (item, result) as each finishes.
+
+    At most 8 x workers items are in flight, so a million-row read never piles up in memory.
+    The first error is raised after the running items finish.
+    """
+    todo = iter(items)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sync") as pool:
+        running: dict[Future[R], T] = {}
+
+        def fill() -> None:
+            while len(running) < 8 * workers:
+                item = next(todo, None)
+                if item is None:
+                    return
+                running[pool.submit(fn, item)] = item
+
+        fill()
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                item = running.pop(future)
+                yield item, future.result()
+            fill()
+
+
+def _int(value: Any) -> int | None:
+    return None if value in (None, "") else int(value)
+
+
+def snapshot(client: NetSuiteClient, redemption_source: str) -> dict[str, RemoteChunk]:
+    """Every promosync promotionCode record, with its code count, id range and uses."""
+    rows = list(client.suiteql_keyset(
+        "SELECT id, externalid, usetype, customform, isinactive FROM promotioncode "
+        f"WHERE externalid LIKE {sql.string(PREFIX + '%')} AND id > {{after}} ORDER BY id"))
+    stats = code_stats(client, [str(r["id"]) for r in rows], redemption_source)
+    out = {}
+    for r in rows:
+        n, lo, hi, used = stats.get(str(r["id"]), (0, None, None, 0))
+        out[str(r["externalid"])] = RemoteChunk(
+            id=str(r["id"]), external_id=str(r["externalid"]), use_type=r.get("usetype"),
+            custom_form=_int(r.get("customform")), inactive=r.get("isinactive") == "T",
+            codes=n, used=used, lo=lo, hi=hi)
+    return out
+
+
+def code_stats(client: NetSuiteClient, promotion_ids: list[str], source: str
+               ) -> dict[str, tuple[int, int | None, int | None, int]]:
+    """Per promotion id: (codes, min id, max id, codes used)."""
+    out: dict[str, tuple[int, int | None, int | None, int]] = {}
+    for i in range(0, len(promotion_ids), 500):
+        ids = sql.integers(promotion_ids[i:i + 500])
+        used = "SUM(CASE WHEN used = 'T' THEN 1 ELSE 0 END)" if source == "couponcode" else "0"
+        for r in client.suiteql(
+                f"SELECT promotion, COUNT(*) AS n, MIN(id) AS lo, MAX(id) AS hi, {used} AS used "
+                f"FROM couponcode WHERE promotion IN ({ids}) GROUP BY promotion"):
+            out[str(r["promotion"])] = (int(r["n"]), _int(r.get("lo")), _int(r.get("hi")),
+                                        int(r.get("used") or 0))
+        if source == "tranpromotion":
+            for r in client.suiteql(
+                    "SELECT promocode, COUNT(*) AS used FROM tranpromotion "
+                    f"WHERE promocode IN ({ids}) GROUP BY promocode"):
+                n, lo, hi, _ = out.get(str(r["promocode"]), (0, None, None, 0))
+                out[str(r["promocode"])] = (n, lo, hi, int(r["used"]))
+    return out
+
+
+def read_window(client: NetSuiteClient, query: str, window: Window, page_size: int, *,
+                window_key: str = "id", page_key: str = "id") -> list[dict[str, Any]]:
+    """Rows of `query` (SELECT ..., <page_key> AS id ... WHERE ...; no ORDER BY) whose
+    `window_key` is in the window, paged by keyset on `page_key` (unique within a window).
+
+    A dense window (one page exactly) is one request; anything else continues by keyset."""
+    start = window.low if page_key == window_key else 0
+    template = (f"{query} AND {window_key} > {window.low} AND {window_key} <= {window.high} "
+                f"AND {page_key} > {{after}} ORDER BY {page_key}")
+    if window.expected is not None and window.expected <= page_size:
+        page = client.suiteql_page(template.replace("{after}", str(start)), limit=page_size,
+                                   offset=0)
+        items = page.get("items")
+        if isinstance(items, list) and not page.get("hasMore") and len(items) == window.expected:
+            return items
+    return list(client.suiteql_keyset(template, key="id", start_after=start,
+                                      page_size=page_size))
