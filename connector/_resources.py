@@ -7,7 +7,6 @@ pyproject.toml maps those folders to.
 
 from __future__ import annotations
 
-import importlib.resources
 from pathlib import Path
 
 _REPO = Path(__file__).resolve().parent.parent
@@ -20,4 +19,4 @@ def data_dir(name: str) -> Path:
     repo = _REPO / name
     if repo.is_dir():
         return repo
-    return Path(str(importlib.resources.files(f"connector._{name}")))
+    return Path(__file__).resolve().parent / f"_{name}"  # where the wheel puts them

@@ -29,6 +29,7 @@ from connector.models import (
 )
 from connector.store import Store
 from connector.store import schema as s
+from connector.store.engine import inserted_id
 from connector.store.schema import utcnow
 
 MAX_CUSTOMER_CODE = 8
@@ -94,7 +95,7 @@ def create_promotion(
             raise InputError(f"a promotion named {row['name']!r} exists already")
         row["audience"] = "specific" if customers else "everyone"
         row["external_key"] = secrets.token_hex(8)
-        pid = conn.execute(s.promotions.insert().values(**row)).inserted_primary_key[0]
+        pid = inserted_id(conn.execute(s.promotions.insert().values(**row)))
         for cid in _customer_ids(conn, customers):
             conn.execute(s.promotion_customers.insert().values(promotion_id=pid, customer_id=cid))
     return get_promotion(store, row["name"])
@@ -260,11 +261,13 @@ def create_group(
     with store.begin() as conn:
         if conn.scalar(select(s.coupon_groups.c.id).where(s.coupon_groups.c.name == name)):
             raise InputError(f"a group named {name!r} exists already")
-        gid = conn.execute(
-            s.coupon_groups.insert().values(
-                name=name, start_date=start, end_date=end, template=template
+        gid = inserted_id(
+            conn.execute(
+                s.coupon_groups.insert().values(
+                    name=name, start_date=start, end_date=end, template=template
+                )
             )
-        ).inserted_primary_key[0]
+        )
         for cid in _customer_ids(conn, customers):
             conn.execute(s.group_customers.insert().values(group_id=gid, customer_id=cid))
     return get_group(store, name)

@@ -24,6 +24,7 @@ from connector.models import UseType
 from connector.store import Store
 from connector.store import schema as s
 from connector.store.bulk import insert_codes
+from connector.store.engine import inserted_id
 from connector.store.schema import utcnow
 
 SLICE = 50_000
@@ -164,16 +165,18 @@ def _open_batch(
 ) -> tuple[int, dict[str, Any]]:
     """Insert the batch row; return its id and the column values every code of it shares."""
     group_id = group_row(conn, opts.group).id if opts.group else None
-    batch_id = conn.execute(
-        s.code_batches.insert().values(
-            promotion_id=prow.id,
-            group_id=group_id,
-            source=source,
-            method=method,
-            count=count,
-            created_at=utcnow(),
+    batch_id = inserted_id(
+        conn.execute(
+            s.code_batches.insert().values(
+                promotion_id=prow.id,
+                group_id=group_id,
+                source=source,
+                method=method,
+                count=count,
+                created_at=utcnow(),
+            )
         )
-    ).inserted_primary_key[0]
+    )
     single = prow.use_type == UseType.SINGLE.value
     base = {
         "promotion_id": prow.id,

@@ -117,7 +117,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"mapping {path}: the file does not exist") from None
     except OSError as exc:
         raise ConfigError(f"mapping {path}: cannot read it ({exc.strerror})") from None
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"mapping {path}: not valid TOML ({exc})") from None
 
 

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from connector import suiteql as sql
 from connector.chunks import code_external_id
 from connector.errors import NetSuiteBadRequest, NetSuiteError, NetSuiteForbidden, NetSuiteNotFound
 from connector.mapping import Mapping
@@ -198,7 +199,8 @@ class Applier:
             a, w = item
             # Dense ids (max - min + 1 == count) all belong to this promotion: the id range
             # alone selects its codes, and lets NetSuite walk the primary key.
-            where = "1 = 1" if w.expected is not None else f"promotion = {ids[a.chunk]}"
+            where = ("1 = 1" if w.expected is not None
+                     else f"promotion = {sql.integer(ids[a.chunk])}")
             return read_window(self.client, f"SELECT id, code FROM couponcode WHERE {where}",
                                w, page)
 

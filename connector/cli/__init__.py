@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 import click
+from sqlalchemy.exc import DBAPIError
 
 from connector.cli._common import App
 from connector.errors import ConnectorError
@@ -128,6 +129,12 @@ def main(argv: list[str] | None = None) -> Any:
     except ConnectorError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
+    except DBAPIError as exc:  # the store went away mid-command; its transaction rolled back
+        first = (str(exc.orig) if exc.orig is not None else str(exc)).strip().splitlines()
+        reason = first[0] if first else type(exc).__name__
+        click.echo(f"error: lost the connection to the store ({reason}); nothing was stored",
+                   err=True)
+        sys.exit(1)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)

@@ -161,7 +161,7 @@ def parse_date(value: str | None, what: str = "date") -> date | None:
         raise InputError(f"the {what} {value!r} is not a date (use YYYY-MM-DD)") from None
 
 
-class DateType(click.ParamType):
+class DateType(click.ParamType):  # type: ignore[type-arg]  # generic only in click >= 8.2
     """A YYYY-MM-DD option that fails with one clear line."""
 
     name = "YYYY-MM-DD"

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from connector import history
+from connector.catalog import decimal_or_error
 from connector.cli._common import DATE, App, emit, pass_app, progress
 from connector.cli.files import codes_export, codes_import
 from connector.codes import CodeFormat, check_count, generic_format, parse_pattern, su_format
@@ -75,8 +76,8 @@ def codes_generate(
     options = CodeOptions(
         expires=expires,
         starts=starts,
-        amount=amount,
-        group=group,  # type: ignore[arg-type]
+        amount=None if amount is None else decimal_or_error(amount, "the override amount"),
+        group=group,
         max_uses=max_uses,
         max_uses_per_customer=per_customer,
     )

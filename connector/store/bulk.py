@@ -68,7 +68,7 @@ def insert_codes(
         f"INSERT INTO codes ({', '.join(names)}) VALUES ({', '.join(mark for _ in names)}) "
         "ON CONFLICT (code) DO NOTHING"
     )
-    result = conn.exec_driver_sql(sql, rows)  # type: ignore[arg-type]
+    result = conn.exec_driver_sql(sql, rows)
     return int(result.rowcount)
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event, inspect, select, text
-from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.engine import URL, Connection, CursorResult, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 
 from connector.errors import ConfigError, NotAStoreError, StoreError, StoreVersionError
@@ -203,6 +203,14 @@ def _describe(exc: DatabaseError, where: str) -> StoreError:
         first = message.strip().splitlines()[0] if message.strip() else "cannot connect"
         return StoreError(f"cannot open the store {where}: {first}")
     return StoreError(f"cannot open the store {where}: {message.splitlines()[0]}")
+
+
+def inserted_id(result: CursorResult[Any]) -> int:
+    """The primary key of the row a single-row INSERT just wrote."""
+    key = result.inserted_primary_key
+    if key is None or key[0] is None:
+        raise StoreError("the store did not return the id of a new row")
+    return int(key[0])
 
 
 def ping(store: Store) -> None:

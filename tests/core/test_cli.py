@@ -132,3 +132,29 @@ def test_R3_codes_show_prints_history_as_json(cli_env: dict[str, str]) -> None:
     shown = json.loads(ok(["codes", "show", code.lower(), "--json"], cli_env))
     assert shown["code"] == code and shown["expires_on"] == "2026-03-15"
     assert shown["history"][0]["kind"] == "issued"
+
+
+def test_a_store_lost_mid_command_is_one_line_and_exit_1(
+    cli_env: dict[str, str], monkeypatch
+) -> None:
+    """Issue 6: a dropped store connection is reported plainly, never as an internal error."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from connector import generate
+
+    ok(["promo", "create", "P", "--kind", "order", "--rate", "10"], cli_env)
+
+    def dropped(*_args: object, **_kwargs: object) -> int:
+        raise OperationalError(
+            "INSERT", {}, sqlite3.OperationalError("server closed the connection")
+        )
+
+    monkeypatch.setattr(generate, "insert_codes", dropped)
+    result = run_cli(["codes", "generate", "P", "--count", "10"], cli_env)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: lost the connection to the store (server closed")
+    assert "nothing was stored" in result.stderr and "internal error" not in result.stderr
+    monkeypatch.undo()
+    assert json.loads(ok(["promo", "show", "P", "--json"], cli_env))["code_count"] == 0

@@ -22,3 +22,22 @@ def test_unknown_names_raise_attribute_error() -> None:
 
     with pytest.raises(AttributeError):
         _ = connector.no_such_name  # type: ignore[attr-defined]
+
+
+def test_a_built_wheel_carries_the_fixtures_and_the_default_mapping(tmp_path) -> None:
+    """`pip install .` must be enough for `promosync demo` (emulator templates, mapping)."""
+    import subprocess
+    import sys
+    import zipfile
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
+                    "-q", "-w", str(tmp_path), str(repo)], check=True, capture_output=True)
+    wheel = next(tmp_path.glob("promosync-*.whl"))
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "connector/_mappings/default.toml" in names
+    assert "connector/_fixtures/netsuite/error.json" in names
+    packages = {n.rsplit("/", 1)[0] for n in names if n.endswith("/__init__.py")}
+    on_disk = {str(p.parent.relative_to(repo)) for p in (repo / "connector").rglob("__init__.py")}
+    assert on_disk <= packages, f"packages missing from pyproject.toml: {on_disk - packages}"
