@@ -9,7 +9,7 @@ filled), one transaction. Target: at most 2.0x the baseline. Both rows are check
 (count and distinctness), so a fast wrong answer cannot pass.
 
 Run: python benchmarks/bench_pg_generate.py [--count N] [--url postgresql://...]
-(default URL: PROMOSYNC_BENCH_POSTGRES_URL, else postgresql://postgres@127.0.0.1:54329/h6_bench).
+(default URL: PROMOSYNC_BENCH_POSTGRES_URL; without one it says so and skips).
 The database's schema `public` is dropped and recreated: point it at a throwaway database.
 """
 
@@ -30,7 +30,6 @@ from _util import Report  # noqa: E402
 from connector import catalog, codes  # noqa: E402
 from connector.store import open_store  # noqa: E402
 
-DEFAULT_URL = "postgresql://postgres@127.0.0.1:54329/h6_bench"
 TARGET = 2.0
 
 
@@ -88,10 +87,12 @@ def stored(url: str) -> tuple[int, int, int]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=1_000_000)
-    parser.add_argument("--url",
-                        default=os.environ.get("PROMOSYNC_BENCH_POSTGRES_URL", DEFAULT_URL))
+    parser.add_argument("--url", default=os.environ.get("PROMOSYNC_BENCH_POSTGRES_URL"))
     args = parser.parse_args()
     count, url = args.count, args.url
+    if not url:
+        print("bench_pg_generate: skipped: set PROMOSYNC_BENCH_POSTGRES_URL (a throwaway db)")
+        return
     report = Report("bench_pg_generate")
     sample = codes.generate_unique(codes.su_format(), count)
     base = baseline(url, sample)

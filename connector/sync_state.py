@@ -4,7 +4,9 @@ The lock (R27: two runs never overlap) is a row in `sync_lock` with an owner and
 the holder pushes forward from a heartbeat thread. Taking it is one conditional statement whose
 row count says who won, correct on SQLite and PostgreSQL alike. A crashed run cannot hold it
 forever: its row expires after `ttl` seconds, and on the same host a holder whose process is gone
-is taken over at once.
+is taken over at once. On PostgreSQL a session advisory lock is taken first: the server drops it
+the moment the holder's connection dies, so there a lease whose holder has no advisory lock is
+stale and is taken over at once, whatever host the crashed run was on.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
+import zlib
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any
@@ -21,6 +25,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from connector.catalog import promotion_row
 from connector.errors import InputError, SyncLocked
@@ -31,6 +36,7 @@ from connector.store.schema import utcnow
 
 log = logging.getLogger("promosync.sync")
 LOCK_NAME = "sync"
+ADVISORY_GRACE_SECONDS = 3.0
 
 
 def _insert(dialect: str, table: Any) -> Any:
@@ -79,8 +85,56 @@ class SyncLock:
         self.lost = False
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._advisory: Connection | None = None
+
+    def _take_advisory(self) -> bool:
+        """PostgreSQL: hold a session advisory lock on a connection of our own for the run."""
+        if self.store.dialect != "postgresql":
+            return False
+        conn = self.store.engine.connect()
+        # A holder killed a moment ago keeps its session until the server notices the dropped
+        # connection (well under a second): give it that long before saying "locked".
+        deadline = time.monotonic() + ADVISORY_GRACE_SECONDS
+        while True:
+            got = conn.exec_driver_sql("SELECT pg_try_advisory_lock(%s)", (self._key,)).scalar()
+            conn.commit()  # the lock belongs to the session, not to this transaction
+            if got or time.monotonic() >= deadline:
+                break
+            time.sleep(0.1)
+        if not got:
+            conn.close()
+            raise SyncLocked("another sync run holds the lock (PostgreSQL advisory lock)")
+        self._advisory = conn
+        return True
+
+    @property
+    def _key(self) -> int:
+        return zlib.crc32(f"promosync:{self.name}".encode())
+
+    def _drop_advisory(self) -> None:
+        """Release the advisory lock. A pooled connection outlives close(), and its session
+        keeps the lock, so unlock explicitly; if that fails, discard the connection."""
+        conn, self._advisory = self._advisory, None
+        if conn is None:
+            return
+        try:
+            conn.exec_driver_sql("SELECT pg_advisory_unlock(%s)", (self._key,))
+            conn.commit()
+        except DBAPIError:
+            conn.invalidate()  # the session ends, and with it the lock
+        finally:
+            conn.close()
 
     def acquire(self) -> None:
+        sole = self._take_advisory()
+        try:
+            self._acquire_lease(sole)
+        except BaseException:
+            self._drop_advisory()
+            raise
+
+    def _acquire_lease(self, sole: bool) -> None:
+        """Take the lease row; `sole` means no live run can hold it (advisory lock held)."""
         t = s.sync_lock
         now = utcnow()
         values = {"owner": self.owner, "acquired_at": now, "heartbeat_at": now,
@@ -93,7 +147,7 @@ class SyncLock:
                 if done.rowcount == 1:
                     return
                 row = conn.execute(select(t).where(t.c.name == self.name)).one()
-            if row.expires_at > now and not _owner_is_dead(row.owner):
+            if row.expires_at > now and not sole and not _owner_is_dead(row.owner):
                 raise SyncLocked(
                     f"another sync run holds the lock ({row.owner}, since "
                     f"{row.acquired_at:%Y-%m-%d %H:%M:%S} UTC, expires "
@@ -126,8 +180,11 @@ class SyncLock:
         if self._thread is not None:
             self._thread.join(timeout=5)
         t = s.sync_lock
-        with self.store.begin() as conn:
-            conn.execute(t.delete().where(t.c.name == self.name, t.c.owner == self.owner))
+        try:
+            with self.store.begin() as conn:
+                conn.execute(t.delete().where(t.c.name == self.name, t.c.owner == self.owner))
+        finally:
+            self._drop_advisory()
 
     def _beat(self) -> None:
         while not self._stop.wait(self.ttl / 4):

@@ -155,13 +155,13 @@ class NetSuiteClient:
 
     @staticmethod
     def _json(resp: requests.Response) -> dict[str, Any]:
-        return json_object(resp.status_code, resp.text, method=str(resp.request.method),
+        return json_object(resp.status_code, resp.content, method=str(resp.request.method),
                            url=str(resp.url))
 
     def _written_id(self, resp: requests.Response) -> str | None:
         """Id from Location (204), else from a 200/201 record body (§3.2: any 2xx succeeds)."""
         found = id_from_location(resp.headers.get("Location"))
-        if found is None and resp.text.strip():
+        if found is None and resp.content.strip():
             body = self._json(resp)
             found = str(body["id"]) if body.get("id") is not None else None
         return found
