@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from connector.catalog import MAX_CUSTOMER_CODE
 from connector.errors import (
@@ -44,16 +44,7 @@ def iter_rows(path: str | Path) -> Iterator[Row]:
     are skipped. A .txt file is read with the same CSV rules (a code holds no comma or quote).
     """
     with _open_text(path) as stream:
-        reader = csv.reader(stream)
-        try:
-            for cells in reader:
-                trimmed = [c.strip() for c in cells]
-                while trimmed and not trimmed[-1]:
-                    trimmed.pop()
-                if trimmed:
-                    yield reader.line_num, trimmed
-        except csv.Error as exc:
-            raise InputError(f"{path}: line {reader.line_num}: not valid CSV ({exc})") from None
+        yield from _rows(path, csv.reader(stream), first=1)
 
 
 def line_blocks(path: str | Path, size: int | None = None) -> Iterator[tuple[int, list[str]]]:
@@ -73,7 +64,12 @@ def line_blocks(path: str | Path, size: int | None = None) -> Iterator[tuple[int
 
 def block_rows(path: str | Path, lines: list[str], first: int) -> Iterator[Row]:
     """The non-blank CSV rows of a block of lines (from `line_blocks`), with line numbers."""
-    reader = csv.reader(lines)
+    yield from _rows(path, csv.reader(lines), first)
+
+
+def _rows(path: str | Path, reader: Any, first: int) -> Iterator[Row]:
+    """Stripped cells of each non-blank row, trailing empty cells dropped, numbered from
+    `first`; a CSV syntax error names its line."""
     try:
         for cells in reader:
             trimmed = [c.strip() for c in cells]
