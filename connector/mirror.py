@@ -34,12 +34,14 @@ from connector.sync_local import (
     local_redemptions_to_push,
     mark_events_pushed,
 )
+from connector.sync_pipe import StoreWriter
 from connector.sync_remote import Window, read_window, unordered_map, windows
 from connector.sync_state import get_watermark, set_watermark
 
 log = logging.getLogger("promosync.sync")
 FLUSH_ROWS = 50_000
 Hook = Callable[[str], None]
+_Batch = tuple[list[tuple[str, str | None]], str]  # rows (code, transaction), watermark after
 
 
 @dataclass
@@ -159,31 +161,40 @@ class Mirror:
                                page_key=rng.page_key)
 
         done: set[int] = set()
-        prefix = 0  # windows [0, prefix) are applied
         buffer: list[tuple[str, str | None]] = []
-        for w, rows in unordered_map(fetch, rng.parts, self.client.concurrency):
-            buffer.extend((str(r["code"]), str(r["tx"]) if r.get("tx") else None) for r in rows)
-            report.rows_read += len(rows)
-            report.windows += 1
-            done.add(w.index)
-            if len(buffer) >= FLUSH_ROWS:
-                prefix = self._flush(rng, buffer, done, prefix, report)
-        self._flush(rng, buffer, done, prefix, report, final=True)
 
-    def _flush(self, rng: _Range, buffer: list[tuple[str, str | None]], done: set[int],
-               prefix: int, report: MirrorReport, final: bool = False) -> int:
-        while prefix in done:
-            prefix += 1
-        upto = rng.parts[prefix - 1].high if prefix else None
-        finished = final and prefix == len(rng.parts)
-        with self.store.begin() as conn:
-            report.redeemed += apply_redemptions(conn, self.store.dialect, buffer)
-            set_watermark(conn, self.store.dialect, self.name,
-                          self._done_state(rng, upto, finished))
-        self.progress(len(buffer))
-        buffer.clear()
-        self.hook("mirror_flush")
-        return prefix
+        def hand_off(final: bool) -> None:
+            # Every window in `done` has its rows in this buffer or an earlier one, so the
+            # watermark written with this buffer covers the applied prefix exactly.
+            prefix = 0
+            while prefix in done:
+                prefix += 1
+            upto = rng.parts[prefix - 1].high if prefix else None
+            state = self._done_state(rng, upto, final and prefix == len(rng.parts))
+            writer.add([(list(buffer), state)])
+            buffer.clear()
+
+        writer: StoreWriter[_Batch]
+        with StoreWriter(lambda batches: self._flush(batches, report), 1) as writer:
+            for w, rows in unordered_map(fetch, rng.parts, self.client.concurrency):
+                buffer.extend((str(r["code"]), str(r["tx"]) if r.get("tx") else None)
+                              for r in rows)
+                report.rows_read += len(rows)
+                report.windows += 1
+                done.add(w.index)
+                if len(buffer) >= FLUSH_ROWS:
+                    hand_off(False)
+            hand_off(True)
+
+    def _flush(self, batches: list[_Batch], report: MirrorReport) -> int:
+        """Apply buffers and move the watermark with them (on the writer thread)."""
+        for rows, state in batches:
+            with self.store.begin() as conn:
+                report.redeemed += apply_redemptions(conn, self.store.dialect, rows)
+                set_watermark(conn, self.store.dialect, self.name, state)
+            self.progress(len(rows))
+            self.hook("mirror_flush")
+        return 0
 
     # ---- local redemptions to NetSuite ----------------------------------------------------------
 

@@ -28,18 +28,21 @@ from connector.netsuite import NetSuiteClient
 from connector.plan import Action
 from connector.store import Store
 from connector.sync_local import (
+    Row,
     forget_netsuite_ids,
     mark_pushed,
     pending_codes,
+    read_back_values,
     store_read_back,
     stored_in_range,
 )
+from connector.sync_pipe import StoreWriter
 from connector.sync_remote import Window, code_stats, read_window, unordered_map, windows
 from connector.sync_state import chunk_batch, save_record
 
 log = logging.getLogger("promosync.sync")
 Hook = Callable[[str], None]
-FLUSH_ROWS = 20_000
+FLUSH_ROWS = 50_000
 PUSH_SLICE = 1_000
 
 
@@ -195,35 +198,27 @@ class Applier:
             work.extend((a, w) for w in parts if w.expected is None
                         or have.get(w.index, 0) < w.expected)
 
-        def fetch(item: tuple[Action, Window]) -> list[dict[str, Any]]:
+        def fetch(item: tuple[Action, Window]) -> list[Row]:
             a, w = item
             # Dense ids (max - min + 1 == count) all belong to this promotion: the id range
             # alone selects its codes, and lets NetSuite walk the primary key.
             where = ("1 = 1" if w.expected is not None
                      else f"promotion = {sql.integer(ids[a.chunk])}")
-            return read_window(self.client, f"SELECT id, code FROM couponcode WHERE {where}",
-                               w, page)
+            items = read_window(self.client, f"SELECT id, code FROM couponcode WHERE {where}",
+                                w, page)
+            return read_back_values(items, bases[a.chunk])
 
-        added = 0
-        buffer: dict[int, list[tuple[str, str]]] = {}
-        pending = 0
-        for (a, _w), rows in unordered_map(fetch, work, self.client.concurrency):
-            buffer.setdefault(a.chunk, []).extend((str(r["id"]), str(r["code"])) for r in rows)
-            pending += len(rows)
-            if pending >= FLUSH_ROWS:
-                added += self._flush(buffer, bases)
-                pending = 0
-        return added + self._flush(buffer, bases)
+        with StoreWriter(self._flush, FLUSH_ROWS) as writer:
+            for _item, rows in unordered_map(fetch, work, self.client.concurrency):
+                writer.add(rows)
+        return writer.done
 
-    def _flush(self, buffer: dict[int, list[tuple[str, str]]], bases: dict[int, dict[str, Any]]
-               ) -> int:
+    def _flush(self, rows: list[Row]) -> int:
+        """One store transaction of read-back rows (on the writer thread)."""
         self.check()
-        added = 0
         with self.store.begin() as conn:
-            for chunk, rows in buffer.items():
-                added += store_read_back(conn, self.store.dialect, rows, bases[chunk])
-                self.progress(len(rows))
-        buffer.clear()
+            added = store_read_back(conn, self.store.dialect, rows)
+        self.progress(len(rows))
         self.hook("read_back")
         return added
 

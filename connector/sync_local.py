@@ -134,18 +134,22 @@ def mark_pushed(conn: Connection, dialect: str, pairs: Sequence[tuple[str, int]]
                              list(pairs))
 
 
-def store_read_back(conn: Connection, dialect: str, rows: Sequence[tuple[str, str]],
-                    base: dict[str, Any]) -> int:
-    """Insert codes read back from NetSuite: rows of (netsuite id, code). Codes present already
-    (a resumed run) are skipped; returns how many went in."""
-    if not rows:
+def read_back_values(items: Sequence[dict[str, Any]], base: dict[str, Any]) -> list[Row]:
+    """Rows for `store_read_back` from SuiteQL items ({"id", "code"}) of one chunk; built on
+    the fetching thread, so the thread that writes does nothing per row but bind."""
+    pid, batch, chunk = base["promotion_id"], base["batch_id"], base["chunk"]
+    return [(str(r["code"]).upper(), pid, batch, 1, chunk, str(r["id"])) for r in items]
+
+
+def store_read_back(conn: Connection, dialect: str, values: Sequence[Row]) -> int:
+    """Insert codes read back from NetSuite (rows from `read_back_values`). Codes present
+    already (a resumed run) are skipped; returns how many went in."""
+    if not values:
         return 0
     mark = "?" if dialect == "sqlite" else "%s"
     sql = ("INSERT INTO codes (code, promotion_id, batch_id, max_uses, netsuite_chunk, "
            f"netsuite_id) VALUES ({', '.join([mark] * 6)}) ON CONFLICT (code) DO NOTHING")
-    values = [(code.upper(), base["promotion_id"], base["batch_id"], 1, base["chunk"], nid)
-              for nid, code in rows]
-    result = conn.exec_driver_sql(sql, values)
+    result = conn.exec_driver_sql(sql, list(values))
     return int(result.rowcount)
 
 
@@ -199,7 +203,9 @@ def apply_redemptions(conn: Connection, dialect: str, rows: Sequence[tuple[str, 
     conn.exec_driver_sql(
         "INSERT INTO code_events (code_id, kind, at, source, transaction_ref) "
         f"SELECT c.id, 'redeemed', {mark}, 'netsuite', m.tx FROM mirror_in m "
-        "JOIN codes c ON c.code = m.code WHERE c.state = 'active'", (now,))
+        # CROSS JOIN keeps SQLite's loop on the batch, looking each code up by its unique
+        # index (with a plain JOIN it scanned every code of the store for each batch).
+        "CROSS JOIN codes c WHERE c.code = m.code AND c.state = 'active'", (now,))
     done = conn.exec_driver_sql(
         "UPDATE codes SET state = 'redeemed', use_count = CASE WHEN use_count < 1 THEN 1 "
         "ELSE use_count END WHERE state = 'active' AND code IN (SELECT code FROM mirror_in)")

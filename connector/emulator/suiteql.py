@@ -141,10 +141,16 @@ def run(db: Database, options: EmulatorOptions, query: object, limit: int, offse
         conn.set_authorizer(guard)
         conn.set_progress_handler(_deadline(options.suiteql_timeout_seconds), 10_000)
         try:
-            total = int(conn.execute(f"SELECT COUNT(*) FROM ({sql})").fetchone()[0])
-            cur = conn.execute(f"SELECT * FROM ({sql}) LIMIT ? OFFSET ?", [limit, offset])
+            # One row past the page tells whether more follow; a last page (or the only one)
+            # then gives the total without running the query a second time to count it.
+            cur = conn.execute(f"SELECT * FROM ({sql}) LIMIT ? OFFSET ?", [limit + 1, offset])
             names = [d[0].lower() for d in cur.description]
             rows = cur.fetchall()
+            if len(rows) > limit or (offset and not rows):
+                total = int(conn.execute(f"SELECT COUNT(*) FROM ({sql})").fetchone()[0])
+            else:
+                total = offset + len(rows)
+            del rows[limit:]
         except (sqlite3.Error, OverflowError, ValueError) as exc:
             raise _explain(exc, guard) from None
         finally:
