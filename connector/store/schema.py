@@ -185,7 +185,14 @@ codes = Table(
     UniqueConstraint("code", name="uq_codes_code"),
 )
 Index("ix_codes_promotion", codes.c.promotion_id, codes.c.id)
-Index("ix_codes_customer", codes.c.customer_id)
+# Most codes are bound to no customer: a partial index skips them, which keeps bulk inserts of
+# unbound codes from paying for it; `customer_id = ?` lookups (auto-apply) still use it.
+Index(
+    "ix_codes_customer",
+    codes.c.customer_id,
+    sqlite_where=codes.c.customer_id.is_not(None),
+    postgresql_where=codes.c.customer_id.is_not(None),
+)
 
 code_events = Table(
     "code_events",
