@@ -92,20 +92,31 @@ class SyncLock:
         if self.store.dialect != "postgresql":
             return False
         conn = self.store.engine.connect()
-        # A holder killed a moment ago keeps its session until the server notices the dropped
-        # connection (well under a second): give it that long before saying "locked".
-        deadline = time.monotonic() + ADVISORY_GRACE_SECONDS
-        while True:
-            got = conn.exec_driver_sql("SELECT pg_try_advisory_lock(%s)", (self._key,)).scalar()
-            conn.commit()  # the lock belongs to the session, not to this transaction
-            if got or time.monotonic() >= deadline:
-                break
-            time.sleep(0.1)
+        got = self._try_advisory(conn)
+        if not got and self._holder_gone():
+            # A holder killed a moment ago keeps its session until the server notices the
+            # dropped connection (well under a second): give it that long.
+            deadline = time.monotonic() + ADVISORY_GRACE_SECONDS
+            while not got and time.monotonic() < deadline:
+                time.sleep(0.1)
+                got = self._try_advisory(conn)
         if not got:
             conn.close()
             raise SyncLocked("another sync run holds the lock (PostgreSQL advisory lock)")
         self._advisory = conn
         return True
+
+    def _try_advisory(self, conn: Connection) -> bool:
+        got = conn.exec_driver_sql("SELECT pg_try_advisory_lock(%s)", (self._key,)).scalar()
+        conn.commit()  # the lock belongs to the session, not to this transaction
+        return bool(got)
+
+    def _holder_gone(self) -> bool:
+        """The lease says its holder is dead or expired (so its session is ending)."""
+        t = s.sync_lock
+        with self.store.read() as conn:
+            row = conn.execute(select(t).where(t.c.name == self.name)).first()
+        return row is not None and (row.expires_at <= utcnow() or _owner_is_dead(row.owner))
 
     @property
     def _key(self) -> int:
