@@ -2,8 +2,10 @@
 
 SQLite has one writer at a time. Writers of one process queue on a Python lock before `BEGIN
 IMMEDIATE`, so they wait in order instead of in SQLite's busy handler, which sleeps and polls
-and turns contention into long tail latencies. Writers of other processes still meet the busy
-handler; PostgreSQL needs no queue (row locks order writers of the same rows).
+and turns contention into long tail latencies; their WAL checkpoints run outside that queue
+(see _wal.py). Writers of other processes still meet the busy handler. PostgreSQL needs no
+queue (row locks order writers of the same rows); there `later` lets a transaction's last
+writes travel with its COMMIT, in one round trip.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -21,6 +23,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 
 from connector.errors import StoreError, StoreOffline
+from connector.redeem._fast import Fast, pipelined
+from connector.redeem._wal import Checkpointer
 from connector.store import Store
 
 
@@ -78,16 +82,40 @@ def _writer(store: Store) -> Connection:
     conn = _WRITERS.get(store)
     if conn is None or conn.closed or conn.invalidated:
         conn = store.engine.connect().execution_options(promosync_write=True)
+        files = conn.exec_driver_sql("PRAGMA database_list").all()
+        path = next((str(row[2]) for row in files if row[1] == "main"), "")
+        mode = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
+        if path and str(mode).lower() == "wal":  # a file in WAL mode (not in memory)
+            conn.exec_driver_sql("PRAGMA wal_autocheckpoint = 0")  # see _wal.py
+            if store not in _CHECKPOINTERS:
+                _CHECKPOINTERS[store] = Checkpointer(store, path, _lock_for(store))
+        conn.commit()
         _WRITERS[store] = conn
     return conn
 
 
+_CHECKPOINTERS: weakref.WeakKeyDictionary[Store, Checkpointer] = weakref.WeakKeyDictionary()
+
+
 @contextmanager
 def write(store: Store) -> Iterator[Connection]:
-    """One write transaction, queued behind this process's other writers on SQLite."""
+    """One write transaction, queued behind this process's other writers on SQLite.
+
+    On PostgreSQL, statements handed to `later` in the block are sent with the COMMIT, in one
+    round trip: writes whose row counts nobody needs (history lines, hold and sale states).
+    """
     if store.dialect != "sqlite":
-        with store.begin() as conn:
-            yield conn
+        with store.engine.connect() as conn:
+            conn = conn.execution_options(promosync_write=True)
+            pending: list[tuple[Fast, Mapping[str, Any]]] = []
+            _LATER[id(conn)] = pending
+            try:
+                with conn.begin() as tx:
+                    yield conn
+                    if pending:
+                        _commit_with(conn, tx, pending)
+            finally:
+                _LATER.pop(id(conn), None)
         return
     with _lock_for(store):
         conn = _writer(store)
@@ -96,8 +124,39 @@ def write(store: Store) -> Iterator[Connection]:
                 yield conn
         except DBAPIError:
             _WRITERS.pop(store, None)
+            conn.invalidate()  # not back to the pool: it has no automatic checkpoint
             conn.close()
             raise
+    checkpointer = _CHECKPOINTERS.get(store)
+    if checkpointer is not None:
+        checkpointer.committed()
+
+
+_LATER: dict[int, list[tuple[Fast, Mapping[str, Any]]]] = {}
+
+
+def later(conn: Connection, statement: Fast, params: Mapping[str, Any]) -> None:
+    """Run `statement` in this write transaction: now, or on PostgreSQL with the COMMIT.
+
+    Only for writes nothing in the transaction reads back and whose row count is not needed.
+    """
+    pending = _LATER.get(id(conn))
+    if pending is None:
+        statement.run(conn, params)
+    else:
+        pending.append((statement, params))
+
+
+def _commit_with(conn: Connection, tx: Any, pending: list[tuple[Fast, Mapping[str, Any]]]) -> None:
+    """Send `pending` and the COMMIT in one pipeline: one round trip, results checked at its
+    end. An error in any statement aborts the rest, COMMIT included, and raises here."""
+    with pipelined(conn):
+        cursors = [statement._send(conn, params)[0] for statement, params in pending]
+        cursors.append(conn.connection.cursor())
+        cursors[-1].execute("COMMIT")
+    for cursor in cursors:
+        cursor.close()
+    tx.commit()  # the DBAPI connection is idle now: this only ends SQLAlchemy's transaction
 
 
 @contextmanager

@@ -6,20 +6,31 @@ Redemption and list assignment run a dozen small statements per code. Through
 scan + pay. `Fast` keeps the statement in Core (so the SQL is written once for SQLite and
 PostgreSQL), compiles it once per dialect, converts parameters and result values with the
 column types' own bind and result processors, and executes on the cursor of the caller's
-Connection, i.e. inside the caller's transaction.
+Connection, i.e. inside the caller's transaction. The SQL text of a statement never changes,
+so psycopg prepares it on the server after a few executions on a connection.
+
+`batch` runs several statements in order; on PostgreSQL it sends them all in one round trip
+(psycopg pipeline mode) and then collects the results. A round trip to the server costs more
+than the statement itself, on the client and on the server: a scan is one batch of reads and
+one of writes instead of eight single statements. DBAPI errors are wrapped as SQLAlchemy's
+(`online()` turns a lost connection into StoreOffline), and a dropped connection is
+invalidated so that the pool does not hand it out again.
 """
 
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 
 Processor = Callable[[Any], Any] | None
+Kind = Literal["run", "first", "all"]
 
 
 @dataclass(frozen=True)
@@ -27,9 +38,9 @@ class _Compiled:
     sql: str
     positional: tuple[str, ...] | None
     constants: dict[str, Any]
-    binders: dict[str, Processor]
+    binders: tuple[tuple[str, Callable[[Any], Any]], ...]  # parameters that need converting
     row: Any  # a namedtuple class, or None for statements that return nothing
-    readers: tuple[Processor, ...]
+    readers: tuple[tuple[int, Callable[[Any], Any]], ...]  # columns that need converting
 
 
 class Fast:
@@ -46,26 +57,26 @@ class Fast:
         compiled: Any = self.statement.compile(dialect=dialect)  # a SQLCompiler
         binds = {name: bp for bp, name in compiled.bind_names.items()}
         constants = {name: bp.value for name, bp in binds.items() if not bp.required}
-        binders = {
-            name: bp.type.dialect_impl(dialect).bind_processor(dialect)
-            for name, bp in binds.items()
-        }
-        columns = list(getattr(self.statement, "selected_columns", ()))
-        row = namedtuple("Row", [c.key for c in columns]) if columns else None
-        readers = tuple(
-            c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns
+        binding = (
+            (n, bp.type.dialect_impl(dialect).bind_processor(dialect)) for n, bp in binds.items()
         )
+        binders = tuple((name, proc) for name, proc in binding if proc is not None)
+        columns = list(getattr(self.statement, "selected_columns", ()))
+        columns = columns or list(getattr(self.statement, "_returning", ()))
+        row = namedtuple("Row", [c.key for c in columns]) if columns else None
+        reading = (c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
+        readers = tuple((i, proc) for i, proc in enumerate(reading) if proc is not None)
         order = compiled.positiontup
         positional = tuple(order) if compiled.positional and order else None
         done = _Compiled(compiled.string, positional, constants, binders, row, readers)
         self._compiled[dialect.name] = done
         return done
 
-    def _execute(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Any, _Compiled]:
+    def _send(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Any, _Compiled]:
         c = self._compile(conn.dialect)
         values = {**c.constants, **params}
-        for name, proc in c.binders.items():
-            if proc is not None and name in values:
+        for name, proc in c.binders:
+            if name in values:
                 values[name] = proc(values[name])
         cursor = conn.connection.cursor()
         if c.positional is not None:
@@ -74,28 +85,90 @@ class Fast:
             cursor.execute(c.sql, values)
         return cursor, c
 
+    def _one(self, conn: Connection, params: Mapping[str, Any] | None, kind: Kind) -> Any:
+        try:
+            cursor, c = self._send(conn, params or {})
+            return self._collect(cursor, c, kind)
+        except conn.dialect.loaded_dbapi.Error as exc:
+            raise _wrap(conn, exc, [self]) from exc
+
     def run(self, conn: Connection, params: Mapping[str, Any] | None = None) -> int:
         """Execute; the row count (for UPDATE/INSERT/DELETE)."""
-        cursor, _ = self._execute(conn, params or {})
-        count = int(cursor.rowcount)
-        cursor.close()
-        return count
+        return int(self._one(conn, params, "run"))
 
     def all(self, conn: Connection, params: Mapping[str, Any] | None = None) -> list[Any]:
-        cursor, c = self._execute(conn, params or {})
-        raw = cursor.fetchall()
-        cursor.close()
-        return [self._row(c, r) for r in raw]
+        return list(self._one(conn, params, "all"))
 
     def first(self, conn: Connection, params: Mapping[str, Any] | None = None) -> Any:
-        cursor, c = self._execute(conn, params or {})
-        raw = cursor.fetchone()
-        cursor.close()
-        return None if raw is None else self._row(c, raw)
+        return self._one(conn, params, "first")
+
+    @staticmethod
+    def _collect(cursor: Any, c: _Compiled, kind: Kind) -> Any:
+        try:
+            if kind == "run":
+                return int(cursor.rowcount)
+            if kind == "first":
+                raw = cursor.fetchone()
+                return None if raw is None else Fast._row(c, raw)
+            return [Fast._row(c, r) for r in cursor.fetchall()]
+        finally:
+            cursor.close()
 
     @staticmethod
     def _row(c: _Compiled, raw: Any) -> Any:
-        values = (
-            v if p is None or v is None else p(v) for p, v in zip(c.readers, raw, strict=True)
-        )
-        return c.row(*values)
+        values = list(raw)
+        for i, proc in c.readers:
+            if values[i] is not None:
+                values[i] = proc(values[i])
+        return c.row._make(values)
+
+
+Step = tuple[Fast, Mapping[str, Any] | None, Kind]
+
+
+def batch(conn: Connection, steps: Sequence[Step]) -> list[Any]:
+    """Run `steps` in order in the caller's transaction; each one's row count, row or rows.
+
+    On PostgreSQL all are sent before any result is awaited: one round trip for the lot.
+    """
+    try:
+        if len(steps) > 1 and conn.dialect.name == "postgresql":
+            with conn.connection.dbapi_connection.pipeline():  # type: ignore[union-attr]
+                sent = [f._send(conn, p or {}) for f, p, _ in steps]
+        else:
+            sent = [f._send(conn, p or {}) for f, p, _ in steps]
+        kinds = [kind for _, _, kind in steps]
+        return [Fast._collect(cur, c, kind) for (cur, c), kind in zip(sent, kinds, strict=True)]
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise _wrap(conn, exc, [f for f, _, _ in steps]) from exc
+
+
+@contextmanager
+def pipelined(conn: Connection) -> Iterator[None]:
+    """Statements sent in the block (and a commit) go out together on PostgreSQL."""
+    try:
+        if conn.dialect.name == "postgresql":
+            with conn.connection.dbapi_connection.pipeline():  # type: ignore[union-attr]
+                yield
+        else:
+            yield
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise _wrap(conn, exc, []) from exc
+
+
+def _wrap(conn: Connection, exc: Exception, statements: Sequence[Fast]) -> BaseException:
+    """A DBAPI error as SQLAlchemy's; a dropped connection is invalidated."""
+    dialect = conn.dialect
+    gone = dialect.is_disconnect(exc, conn.connection.dbapi_connection, None)  # type: ignore[arg-type]
+    if gone and not conn.invalidated:
+        conn.invalidate(exc)
+    sql = "; ".join(f._compile(dialect).sql for f in statements) or None
+    return DBAPIError.instance(
+        sql,
+        None,
+        exc,
+        dialect.loaded_dbapi.Error,
+        hide_parameters=True,
+        connection_invalidated=gone,
+        dialect=dialect,
+    )

@@ -11,13 +11,14 @@ The same checks run again at payment (R14), where any failure becomes NoLongerVa
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, or_, select
+from sqlalchemy import Integer, bindparam, exists, select
 from sqlalchemy.engine import Connection, Row
 
 from connector.errors import (
@@ -40,7 +41,7 @@ SETTING_FORMAT = "single_use_format"  # R6: "any" (default), "su", or a regular 
 ANY_CODE = re.compile(r"[A-Z0-9._\-]{1,64}")  # anything a generator or an import can store
 SU_CODE = re.compile(r"SU-[A-Z0-9]{16}")
 
-_COLUMNS = (
+CODE_COLUMNS = (
     s.codes.c.id,
     s.codes.c.code,
     s.codes.c.customer_id,
@@ -71,20 +72,49 @@ _COLUMNS = (
     s.group_limits.c.max_uses_per_customer.label("g_max_pc"),
     s.group_limits.c.use_count.label("g_count"),
 )
+
+
 _JOINED = (
     s.codes.outerjoin(s.promotions, s.promotions.c.id == s.codes.c.promotion_id)
     .outerjoin(s.coupon_groups, s.coupon_groups.c.id == s.codes.c.group_id)
     .outerjoin(s.group_limits, s.group_limits.c.group_id == s.codes.c.group_id)
 )
-BY_CODE = select(*_COLUMNS).select_from(_JOINED).where(s.codes.c.code == bindparam("code"))
+_CUSTOMER = bindparam("customer", type_=Integer)
+BY_CODE = select(*CODE_COLUMNS).select_from(_JOINED).where(s.codes.c.code == bindparam("code"))
 BY_CUSTOMER = (
-    select(*_COLUMNS)
+    select(*CODE_COLUMNS)
     .select_from(_JOINED)
-    .where(s.codes.c.customer_id == bindparam("customer"), s.codes.c.state == "active")
+    .where(s.codes.c.customer_id == _CUSTOMER, s.codes.c.state == "active")
     .order_by(s.codes.c.id)
 )
 
+# What the last R13 checks need to know about a customer and a code, in one query, read only
+# for codes that have per-customer limits, a group, or a promotion for specific customers:
+# the customer's uses of the code and of its group (R3, R2), and whether the group's and the
+# promotion's customer lists (if they have one) hold the customer.
+_cu, _gu = s.code_customer_uses.c, s.group_customer_uses.c
+_gc, _pc = s.group_customers.c, s.promotion_customers.c
+CUSTOMER_FACTS = select(
+    select(_cu.uses)
+    .where(_cu.code_id == s.codes.c.id, _cu.customer_id == _CUSTOMER)
+    .scalar_subquery()
+    .label("c_uses"),
+    select(_gu.uses)
+    .where(_gu.group_id == s.codes.c.group_id, _gu.customer_id == _CUSTOMER)
+    .scalar_subquery()
+    .label("gc_uses"),
+    exists().where(_gc.group_id == s.codes.c.group_id).label("g_listed"),
+    exists()
+    .where(_gc.group_id == s.codes.c.group_id, _gc.customer_id == _CUSTOMER)
+    .label("g_allows"),
+    exists().where(_pc.promotion_id == s.codes.c.promotion_id).label("p_listed"),
+    exists()
+    .where(_pc.promotion_id == s.codes.c.promotion_id, _pc.customer_id == _CUSTOMER)
+    .label("p_allows"),
+).where(s.codes.c.id == bindparam("code_id"))
+
 FAST_BY_CODE = Fast(BY_CODE)
+FAST_CUSTOMER_FACTS = Fast(CUSTOMER_FACTS)
 FAST_BY_CUSTOMER = Fast(BY_CUSTOMER)
 
 
@@ -97,19 +127,28 @@ class Switches:
     code_format: re.Pattern[str]
 
 
-_SWITCHES = select(s.store_settings.c.key, s.store_settings.c.value).where(
-    or_(
-        *(
-            s.store_settings.c.key == k
-            for k in (SETTING_SINGLE_USE, SETTING_AUTO_APPLY, SETTING_FORMAT)
-        )
-    )
+# The settings as columns of another query (the transaction's, see sales.SALE), so that
+# reading them costs no statement of its own: `switches_from(row)`.
+SWITCH_COLUMNS = tuple(
+    select(s.store_settings.c.value)
+    .where(s.store_settings.c.key == key)
+    .scalar_subquery()
+    .label(f"setting_{key}")
+    for key in (SETTING_SINGLE_USE, SETTING_AUTO_APPLY, SETTING_FORMAT)
 )
-FAST_SWITCHES = Fast(_SWITCHES)
 
 
-def read_switches(conn: Connection) -> Switches:
-    rows = {key: value for key, value in FAST_SWITCHES.all(conn)}
+def switches_from(row: Any) -> Switches:
+    """The switches from a row that has SWITCH_COLUMNS."""
+    names = (SETTING_SINGLE_USE, SETTING_AUTO_APPLY, SETTING_FORMAT)
+    return switches_of(
+        (key, value) for key in names if (value := getattr(row, f"setting_{key}")) is not None
+    )
+
+
+def switches_of(settings: Iterable[Any]) -> Switches:
+    """The switches from (key, value) rows of store settings."""
+    rows = {key: value for key, value in settings}
     return Switches(
         single_use=rows.get(SETTING_SINGLE_USE, "on") == "on",
         auto_apply=rows.get(SETTING_AUTO_APPLY, "off") == "on",
@@ -179,8 +218,21 @@ def is_single_use(info: Row[Any]) -> bool:
 def check_usable(conn: Connection, info: Row[Any], scene: Scene) -> None:
     """R13 after "already scanned": expired (or not yet valid), used, not for this customer."""
     check_dates(info, scene.today)
-    check_used(conn, info, scene.customer_id)
-    check_customer(conn, info, scene.customer_id)
+    facts = customer_facts(conn, info, scene.customer_id)
+    check_used(info, facts, scene.customer_id)
+    check_customer(info, facts, scene.customer_id)
+
+
+def customer_facts(conn: Connection, info: Row[Any], customer_id: int | None) -> Any:
+    """The CUSTOMER_FACTS row for this code and customer; None when no check needs it."""
+    if (
+        info.max_uses_per_customer is None
+        and info.g_max_pc is None
+        and info.group_id is None
+        and info.audience != "specific"
+    ):
+        return None
+    return FAST_CUSTOMER_FACTS.first(conn, {"code_id": info.id, "customer": customer_id})
 
 
 def check_dates(info: Row[Any], today: date) -> None:
@@ -198,35 +250,23 @@ def check_dates(info: Row[Any], today: date) -> None:
         raise CodeNotYetValid(info.code)
 
 
-def check_used(conn: Connection, info: Row[Any], customer_id: int | None) -> None:
+def check_used(info: Row[Any], facts: Any, customer_id: int | None) -> None:
     if info.state != "active" or (info.max_uses is not None and info.use_count >= info.max_uses):
         raise AlreadyRedeemed(info.code, detail=info.state)
     if info.g_max is not None and (info.g_count or 0) >= info.g_max:
         raise AlreadyRedeemed(info.code, detail="the group's usage limit is reached")
     if customer_id is None:
         return
-    if info.max_uses_per_customer is not None:
-        used = conn.scalar(
-            select(s.code_customer_uses.c.uses).where(
-                s.code_customer_uses.c.code_id == info.id,
-                s.code_customer_uses.c.customer_id == customer_id,
-            )
-        )
-        if (used or 0) >= info.max_uses_per_customer:
-            raise AlreadyRedeemed(info.code, detail="the per-customer limit is reached")
-    if info.g_max_pc is not None:
-        used = conn.scalar(
-            select(s.group_customer_uses.c.uses).where(
-                s.group_customer_uses.c.group_id == info.group_id,
-                s.group_customer_uses.c.customer_id == customer_id,
-            )
-        )
-        if (used or 0) >= info.g_max_pc:
-            raise AlreadyRedeemed(info.code, detail="the group's per-customer limit is reached")
+    if info.max_uses_per_customer is not None and (facts.c_uses or 0) >= info.max_uses_per_customer:
+        raise AlreadyRedeemed(info.code, detail="the per-customer limit is reached")
+    if info.g_max_pc is not None and (facts.gc_uses or 0) >= info.g_max_pc:
+        raise AlreadyRedeemed(info.code, detail="the group's per-customer limit is reached")
 
 
-def check_customer(conn: Connection, info: Row[Any], customer_id: int | None) -> None:
-    """R13 last check: a bound code needs its customer; group and promotion restrictions too."""
+def check_customer(info: Row[Any], facts: Any, customer_id: int | None) -> None:
+    """R13 last check: a bound code needs its customer; group and promotion restrictions too.
+
+    A group or promotion with a customer list admits only the customers on it."""
     if info.customer_id is not None:
         if customer_id != info.customer_id:
             raise WrongCustomer(info.code)
@@ -234,25 +274,7 @@ def check_customer(conn: Connection, info: Row[Any], customer_id: int | None) ->
     per_customer = info.max_uses_per_customer is not None or info.g_max_pc is not None
     if per_customer and customer_id is None:
         raise WrongCustomer(info.code, detail="a per-customer limit needs a customer")
-    if info.group_id is not None and not _allowed(
-        conn, s.group_customers, "group_id", info.group_id, customer_id
-    ):
+    if info.group_id is not None and facts.g_listed and not facts.g_allows:
         raise WrongCustomer(info.code, detail="the group is for other customers")
-    if info.audience == "specific" and not _allowed(
-        conn, s.promotion_customers, "promotion_id", info.promotion_id, customer_id
-    ):
+    if info.audience == "specific" and facts.p_listed and not facts.p_allows:
         raise WrongCustomer(info.code, detail="the promotion is for other customers")
-
-
-def _allowed(conn: Connection, table: Any, key: str, owner: int, customer_id: int | None) -> bool:
-    """True when `owner` has no customer list, or `customer_id` is on it."""
-    restricted = conn.scalar(select(exists().where(table.c[key] == owner)))
-    if not restricted:
-        return True
-    if customer_id is None:
-        return False
-    return bool(
-        conn.scalar(
-            select(exists().where(and_(table.c[key] == owner, table.c.customer_id == customer_id)))
-        )
-    )

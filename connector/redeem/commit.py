@@ -1,26 +1,31 @@
-"""Taking codes at payment (R14, R2, R3): one conditional UPDATE per counter, row counts decide.
+"""Taking codes at payment (R14, R2, R3): one conditional statement per counter, row counts decide.
 
 A code is taken with ONE statement that both checks and counts: it matches only while the code
 is active, under its total limit and inside its own dates, so of any number of concurrent
 payments exactly `max_uses - use_count` see a row count of 1. Per-customer and group limits
-are counters taken the same way in the same transaction. On SQLite the transaction holds the
-write lock (BEGIN IMMEDIATE); on PostgreSQL (READ COMMITTED) an UPDATE that waited for a
-concurrent commit re-reads the row and re-checks its WHERE, so the loser matches nothing.
-If any counter refuses, the caller rolls the whole payment back.
+are counters taken the same way in the same transaction (a per-customer counter row is
+inserted by its first use: INSERT ... ON CONFLICT DO UPDATE ... WHERE uses < limit). On SQLite
+the transaction holds the write lock (BEGIN IMMEDIATE); on PostgreSQL (READ COMMITTED) a
+statement that waited for a concurrent commit re-reads the row and re-checks its condition, so
+the loser matches nothing. All the counters of a payment go in one batch (one round trip on
+PostgreSQL), in a fixed order of tables and keys, so two payments never wait for each other
+crosswise. If any counter refuses, the caller rolls the whole payment back.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, or_, select, update
+from sqlalchemy import Table, bindparam, case, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Row
 
 from connector.catalog import group_row
 from connector.errors import InputError
-from connector.redeem._db import insert_or_skip, online, write
-from connector.redeem._fast import Fast
+from connector.redeem._db import online, write
+from connector.redeem._fast import Fast, batch
 from connector.store import Store
 from connector.store import schema as s
 
@@ -43,16 +48,34 @@ TAKE_CODE = (
     )
 )
 _u = s.code_customer_uses.c
-TAKE_CODE_CUSTOMER = (
-    update(s.code_customer_uses)
-    .where(
-        _u.code_id == bindparam("code_id"),
-        _u.customer_id == bindparam("customer_id"),
-        _u.uses < bindparam("limit"),
-    )
-    .values(uses=_u.uses + 1)
-)
 _g = s.group_limits.c
+_gu = s.group_customer_uses.c
+
+
+def _count_up(table: Table, keys: tuple[str, str]) -> dict[str, Fast]:
+    """Count one use in a per-customer counter row: the first use inserts it (uses = 1), later
+    ones add one while under the limit. One statement, so its row count decides (0: refused).
+    """
+    values: dict[str, Any] = {k: bindparam(k) for k in keys}
+    values["uses"] = 1
+    under = table.c.uses < bindparam("limit")
+    pg = postgresql.insert(table).values(values)
+    lite = sqlite.insert(table).values(values)
+    return {
+        "postgresql": Fast(
+            pg.on_conflict_do_update(
+                index_elements=list(keys), set_={"uses": table.c.uses + 1}, where=under
+            )
+        ),
+        "sqlite": Fast(
+            lite.on_conflict_do_update(
+                index_elements=list(keys), set_={"uses": table.c.uses + 1}, where=under
+            )
+        ),
+    }
+
+
+TAKE_CODE_CUSTOMER = _count_up(s.code_customer_uses, ("code_id", "customer_id"))
 TAKE_GROUP = (
     update(s.group_limits)
     .where(
@@ -60,55 +83,67 @@ TAKE_GROUP = (
     )
     .values(use_count=_g.use_count + 1)
 )
-_gu = s.group_customer_uses.c
-TAKE_GROUP_CUSTOMER = (
-    update(s.group_customer_uses)
-    .where(
-        _gu.group_id == bindparam("group_id"),
-        _gu.customer_id == bindparam("customer_id"),
-        _gu.uses < bindparam("limit"),
-    )
-    .values(uses=_gu.uses + 1)
-)
+TAKE_GROUP_CUSTOMER = _count_up(s.group_customer_uses, ("group_id", "customer_id"))
 
 FAST_TAKE_CODE = Fast(TAKE_CODE)
-FAST_TAKE_CODE_CUSTOMER = Fast(TAKE_CODE_CUSTOMER)
 FAST_TAKE_GROUP = Fast(TAKE_GROUP)
-FAST_TAKE_GROUP_CUSTOMER = Fast(TAKE_GROUP_CUSTOMER)
+
+# Counters are taken in this order of tables (and by key within one), whatever the order of
+# the codes on the transaction: two payments never wait for each other's rows crosswise.
+_CODE, _CODE_CUSTOMER, _GROUP, _GROUP_CUSTOMER = range(4)
+_WHY = {
+    _CODE: "used up, expired or voided meanwhile",
+    _CODE_CUSTOMER: "the per-customer limit is reached",
+    _GROUP: "the group's usage limit is reached",
+    _GROUP_CUSTOMER: "the group's per-customer limit is reached",
+}
 
 
-def take(conn: Connection, info: Row[Any], customer_id: int | None, today: date) -> str | None:
-    """Count one use of the code in `info`; None when taken, else why it could not be."""
-    if FAST_TAKE_CODE.run(conn, {"code_id": info.id, "today": today}) != 1:
-        return "used up, expired or voided meanwhile"
+def take_all(
+    conn: Connection, codes: Sequence[Row[Any]], customer_id: int | None, today: date
+) -> tuple[Row[Any], str] | None:
+    """Count one use of each code in `codes` (rows as `checks.columns_for` reads them).
+
+    None when every counter took its use; else the first code (in the order given) that could
+    not be taken, and why. Then the caller must roll the transaction back.
+    """
+    steps: list[tuple[tuple[int, int, int], int, Fast, dict[str, Any]]] = []
+    for n, info in enumerate(codes):
+        for kind, statement, params in _counters(conn, info, customer_id, today):
+            key = int(params.get("code_id", params.get("group_id", 0)))
+            steps.append(((kind, key, n), n, statement, params))
+    steps.sort(key=lambda step: step[0])
+    counts = batch(conn, [(statement, params, "run") for _, _, statement, params in steps])
+    lost = [
+        (n, kind)
+        for ((kind, _, _), n, _, _), count in zip(steps, counts, strict=True)
+        if count != 1
+    ]
+    if not lost:
+        return None
+    n, kind = min(lost)
+    return codes[n], _WHY[kind]
+
+
+def _counters(
+    conn: Connection, info: Row[Any], customer_id: int | None, today: date
+) -> list[tuple[int, Fast, dict[str, Any]]]:
+    """The counters one use of the code in `info` takes: the code's own, and any limits."""
+    name = conn.dialect.name
+    found: list[tuple[int, Fast, dict[str, Any]]] = [
+        (_CODE, FAST_TAKE_CODE, {"code_id": info.id, "today": today})
+    ]
     if info.max_uses_per_customer is not None and customer_id is not None:
-        insert_or_skip(
-            conn,
-            s.code_customer_uses,
-            {"code_id": info.id, "customer_id": customer_id, "uses": 0},
-            ["code_id", "customer_id"],
-        )
-        params = {
-            "code_id": info.id,
-            "customer_id": customer_id,
-            "limit": info.max_uses_per_customer,
-        }
-        if FAST_TAKE_CODE_CUSTOMER.run(conn, params) != 1:
-            return "the per-customer limit is reached"
+        params = {"code_id": info.id, "customer_id": customer_id}
+        limit = {"limit": info.max_uses_per_customer}
+        found.append((_CODE_CUSTOMER, TAKE_CODE_CUSTOMER[name], params | limit))
     if info.g_count is not None:  # the group has a limits row: count every use of its codes
-        if FAST_TAKE_GROUP.run(conn, {"group_id": info.group_id}) != 1:
-            return "the group's usage limit is reached"
+        found.append((_GROUP, FAST_TAKE_GROUP, {"group_id": info.group_id}))
         if info.g_max_pc is not None and customer_id is not None:
-            insert_or_skip(
-                conn,
-                s.group_customer_uses,
-                {"group_id": info.group_id, "customer_id": customer_id, "uses": 0},
-                ["group_id", "customer_id"],
-            )
-            params = {"group_id": info.group_id, "customer_id": customer_id, "limit": info.g_max_pc}
-            if FAST_TAKE_GROUP_CUSTOMER.run(conn, params) != 1:
-                return "the group's per-customer limit is reached"
-    return None
+            params = {"group_id": info.group_id, "customer_id": customer_id}
+            limit = {"limit": info.g_max_pc}
+            found.append((_GROUP_CUSTOMER, TAKE_GROUP_CUSTOMER[name], params | limit))
+    return found
 
 
 def set_group_limits(

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import bindparam
 from sqlalchemy.engine import Connection
 
+from connector.redeem._db import later
 from connector.redeem._fast import Fast
 from connector.store import schema as s
 
@@ -47,16 +48,19 @@ def record(
     customer_id: int | None,
     source: str,
     detail: str | None = None,
+    defer: bool = False,
 ) -> None:
-    _INSERT.run(
-        conn,
-        {
-            "code_id": code_id,
-            "kind": kind,
-            "at": at,
-            "source": source,
-            "transaction_ref": sale_id,
-            "customer_id": customer_id,
-            "detail": detail,
-        },
-    )
+    """Write one event; with `defer`, on PostgreSQL together with the transaction's COMMIT."""
+    params = {
+        "code_id": code_id,
+        "kind": kind,
+        "at": at,
+        "source": source,
+        "transaction_ref": sale_id,
+        "customer_id": customer_id,
+        "detail": detail,
+    }
+    if defer:
+        later(conn, _INSERT, params)
+    else:
+        _INSERT.run(conn, params)

@@ -18,8 +18,8 @@ from sqlalchemy.engine import Connection, Row
 
 from connector.errors import NoLongerValid, RedemptionError
 from connector.redeem import checks, history, sales
-from connector.redeem._db import online, write
-from connector.redeem.commit import take
+from connector.redeem._db import later, online, write
+from connector.redeem.commit import take_all
 from connector.redeem.discount import ZERO, money
 from connector.redeem.results import CodeOutcome, Payment
 
@@ -58,22 +58,22 @@ def pay(reg: Register, sale_id: str) -> Payment:
 
 def _pay(reg: Register, conn: Connection, sale_id: str) -> Payment:
     now = reg.clock()
-    sale = sales.load_sale(conn, sale_id)
-    sales.require_open(sale)
-    holds = [h for h in sales.holds_of(conn, sale.id) if h.hold_state in sales.PENDING]
+    sale, rows = sales.read_sale(conn, sale_id)
+    holds = [h for h in rows if h.hold_state in sales.PENDING]
     if holds:
-        switches = checks.read_switches(conn)
+        switches = checks.switches_from(sale)
         scene = checks.Scene(sale.mode, sale.customer_id, reg.today(now))
         for hold in holds:
             _recheck(conn, sale, hold, scene, switches, now)
-    outcomes = []
-    for hold, given in zip(holds, sales.discounts(sale, holds), strict=True):
-        outcomes.append(_commit(reg, conn, sale, hold, given, now))
+    given = sales.discounts(sale, holds)
+    taken = [h for h, g in zip(holds, given, strict=True) if g > 0]
+    lost = take_all(conn, taken, sale.customer_id, reg.today(now)) if taken else None
+    if lost is not None:
+        raise _Lost(NoLongerValid(lost[0].code, detail=lost[1]), lost[0].id, sale)
+    outcomes = [_record(reg, conn, sale, h, g, now) for h, g in zip(holds, given, strict=True)]
     total = money(sum((o.discount for o in outcomes), ZERO))
-    sales.PAY_SALE.run(conn, {"sale_id": sale.id, "at": now, "total": str(total)})
-    return Payment(
-        sale.id, sales.customer_code_of(conn, sale.customer_id), total, tuple(outcomes), now
-    )
+    later(conn, sales.PAY_SALE, {"sale_id": sale.id, "at": now, "total": str(total)})
+    return Payment(sale.id, sale.customer_code, total, tuple(outcomes), now)
 
 
 def _recheck(
@@ -95,36 +95,24 @@ def _recheck(
         raise _Lost(NoLongerValid(hold.code, detail=exc.message), hold.id, sale) from None
 
 
-def _commit(
+def _record(
     reg: Register, conn: Connection, sale: Row[Any], hold: Row[Any], given: Decimal, now: datetime
 ) -> CodeOutcome:
-    if given <= 0:
-        unused = {"hold_id": hold.hold_id, "new_state": "unused", "new_discount": "0"}
-        sales.SET_HOLD.run(conn, unused)
-        history.record(
-            conn,
-            hold.id,
-            history.RELEASED,
-            at=now,
-            sale_id=sale.id,
-            customer_id=sale.customer_id,
-            source=reg.source,
-            detail=ZERO_REASON,
-        )
-        return CodeOutcome(hold.code, "not used", ZERO, ZERO_REASON)
-    why = take(conn, hold, sale.customer_id, reg.today(now))
-    if why is not None:
-        raise _Lost(NoLongerValid(hold.code, detail=why), hold.id, sale)
-    params = {"hold_id": hold.hold_id, "new_state": "committed", "new_discount": str(given)}
-    sales.SET_HOLD.run(conn, params)
+    """The hold's new state and the code's history line, for a code taken (or left unused)."""
+    used = given > 0
+    state = {"hold_id": hold.hold_id, "new_state": "committed" if used else "unused"}
+    later(conn, sales.SET_HOLD, state | {"new_discount": str(given) if used else "0"})
     history.record(
         conn,
         hold.id,
-        history.REDEEMED,
+        history.REDEEMED if used else history.RELEASED,
         at=now,
         sale_id=sale.id,
         customer_id=sale.customer_id,
         source=reg.source,
-        detail=f"discount {given}",
+        detail=f"discount {given}" if used else ZERO_REASON,
+        defer=True,
     )
-    return CodeOutcome(hold.code, "redeemed", given)
+    if used:
+        return CodeOutcome(hold.code, "redeemed", given)
+    return CodeOutcome(hold.code, "not used", ZERO, ZERO_REASON)

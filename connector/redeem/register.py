@@ -31,7 +31,8 @@ from sqlalchemy.engine import Connection, Row
 from connector.codes import normalize
 from connector.errors import AlreadyScanned, InputError, RedemptionError, UnknownCode
 from connector.redeem import checks, history, sales
-from connector.redeem._db import online, write
+from connector.redeem._db import later, online, write
+from connector.redeem._fast import Step
 from connector.redeem.discount import Line, parse_amount
 from connector.redeem.results import MODES, CustomerChange, HeldCode, Payment, Sale
 from connector.settings import Settings
@@ -128,16 +129,13 @@ class Register:
 
     def _scan(self, conn: Connection, sale_id: str, text: str) -> HeldCode | RedemptionError:
         now = self.clock()
-        sale = sales.load_sale(conn, sale_id)
-        sales.require_open(sale)
-        holds = sales.expire_holds(
-            conn, sale, sales.holds_of(conn, sale.id), now=now, source=self.source
-        )
-        switches = checks.read_switches(conn)
+        code: Step = (checks.FAST_BY_CODE, {"code": text}, "first")
+        sale, holds, info = sales.read_sale(conn, sale_id, code)
+        holds = sales.expire_holds(conn, sale, holds, now=now, source=self.source)
+        switches = checks.switches_from(sale)
         scene = checks.Scene(sale.mode, sale.customer_id, self.today(now))
         checks.check_mode(scene)
         checks.check_format(text, switches)
-        info = checks.FAST_BY_CODE.first(conn, {"code": text})
         if info is None:
             raise UnknownCode(text)
         try:
@@ -155,6 +153,7 @@ class Register:
                 customer_id=sale.customer_id,
                 source=self.source,
                 detail=f"scan: {exc.message}",
+                defer=True,
             )
             return exc
         until = self._hold(conn, sale, info, now, auto=False)
@@ -174,7 +173,13 @@ class Register:
             "held_at": now,
             "expires_at": until,
         }
-        sales.INSERT_HOLD.run(conn, {"v_" + k: v for k, v in row.items()})
+        params = {"v_" + k: v for k, v in row.items()}
+        # A scan's hold is its last write: it goes with the COMMIT (PostgreSQL). Auto-applied
+        # holds are read back (the view of the transaction), so they are written at once.
+        if auto:
+            sales.INSERT_HOLD.run(conn, params)
+        else:
+            later(conn, sales.INSERT_HOLD, params)
         history.record(
             conn,
             info.id,
@@ -184,12 +189,13 @@ class Register:
             customer_id=sale.customer_id,
             source=self.source,
             detail="auto-applied" if auto else None,
+            defer=not auto,
         )
         return until
 
     def _auto_apply(self, conn: Connection, sale: Row[Any], now: datetime) -> list[str]:
         """R17: the customer's valid, unredeemed bound codes join the transaction."""
-        switches = checks.read_switches(conn)
+        switches = checks.switches_from(sale)
         if not switches.auto_apply or sale.customer_id is None or sale.mode != "normal":
             return []
         scene = checks.Scene(sale.mode, sale.customer_id, self.today(now))
@@ -253,7 +259,7 @@ class Register:
             sales.require_open(sale)
             cid = sales.customer_id_of(conn, customer) if customer is not None else None
             if cid == sale.customer_id:
-                return CustomerChange(sale.id, sales.customer_code_of(conn, cid), (), ())
+                return CustomerChange(sale.id, sale.customer_code, (), ())
             single = [
                 h
                 for h in sales.holds_of(conn, sale.id)
@@ -265,9 +271,7 @@ class Register:
             conn.execute(s.sales.update().where(s.sales.c.id == sale.id).values(customer_id=cid))
             sale = sales.load_sale(conn, sale.id)
             applied = self._auto_apply(conn, sale, now) if cid is not None else []
-            return CustomerChange(
-                sale.id, sales.customer_code_of(conn, cid), tuple(removed), tuple(applied)
-            )
+            return CustomerChange(sale.id, sale.customer_code, tuple(removed), tuple(applied))
 
     def pay(self, sale_id: str) -> Payment:
         """R14: every code checked again and committed in one store transaction, or none is."""

@@ -18,8 +18,8 @@ from sqlalchemy.engine import Connection, Row
 from connector.catalog import customer_code
 from connector.errors import InputError
 from connector.redeem import history
-from connector.redeem._fast import Fast
-from connector.redeem.checks import _COLUMNS, _JOINED, terms_of
+from connector.redeem._fast import Fast, Step, batch
+from connector.redeem.checks import _JOINED, CODE_COLUMNS, SWITCH_COLUMNS, terms_of
 from connector.redeem.discount import ZERO, Line, money, stacked
 from connector.redeem.results import HeldCode, Sale
 from connector.store import schema as s
@@ -30,7 +30,7 @@ PENDING = ("held", "expired")
 _h = s.sale_codes.c
 HOLDS = (
     select(
-        *_COLUMNS,
+        *CODE_COLUMNS,
         _h.id.label("hold_id"),
         _h.state.label("hold_state"),
         _h.auto,
@@ -41,8 +41,14 @@ HOLDS = (
     .where(_h.sale_id == bindparam("sale_id"), _h.state != "released")
     .order_by(_h.id)
 )
-SALE = select(s.sales).where(s.sales.c.id == bindparam("sale_id"))
-SALE_FOR_UPDATE = Fast(SALE.with_for_update())
+# The transaction with its customer's code and the redemption switches; locked (PostgreSQL)
+# by the transactions that change it, so that two calls on one transaction take turns.
+SALE = (
+    select(s.sales, s.customers.c.code.label("customer_code"), *SWITCH_COLUMNS)
+    .select_from(s.sales.outerjoin(s.customers, s.customers.c.id == s.sales.c.customer_id))
+    .where(s.sales.c.id == bindparam("sale_id"))
+)
+SALE_FOR_UPDATE = Fast(SALE.with_for_update(of=s.sales))
 FAST_HOLDS = Fast(HOLDS)
 FAST_SALE = Fast(SALE)
 INSERT_SALE = Fast(s.sales.insert().values({c: bindparam("v_" + c.name) for c in s.sales.c}))
@@ -65,6 +71,17 @@ PAY_SALE = Fast(
 
 def new_sale_id() -> str:
     return "TXN-" + secrets.token_hex(6).upper()
+
+
+def read_sale(conn: Connection, sale_id: str, *more: Step) -> tuple[Any, ...]:
+    """The open transaction `sale_id` (locked), its codes, and the results of `more`, read
+    together (one round trip on PostgreSQL). InputError when it is unknown or not open."""
+    key = {"sale_id": sale_id.strip()}
+    sale, *rest = batch(conn, [(SALE_FOR_UPDATE, key, "first"), (FAST_HOLDS, key, "all"), *more])
+    if sale is None:
+        raise InputError(f"unknown transaction {sale_id!r}")
+    require_open(sale)
+    return (sale, *rest)
 
 
 def load_sale(conn: Connection, sale_id: str, *, lock: bool = True) -> Any:
@@ -91,12 +108,6 @@ def customer_id_of(conn: Connection, text: str) -> int:
     if cid is None:
         raise InputError(f"unknown customer {code!r}")
     return int(cid)
-
-
-def customer_code_of(conn: Connection, customer_id: int | None) -> str | None:
-    if customer_id is None:
-        return None
-    return conn.scalar(select(s.customers.c.code).where(s.customers.c.id == customer_id))
 
 
 def release(
@@ -176,9 +187,7 @@ def view(conn: Connection, sale: Row[Any], *, now: datetime) -> Sale:
             held_code(h, state=state, discount=given, auto=bool(h.auto), until=h.hold_until)
         )
     total = sale.discount if sale.discount is not None else sum((c.discount for c in codes), ZERO)
-    return _sale(
-        sale._asdict(), customer_code_of(conn, sale.customer_id), tuple(codes), Decimal(total)
-    )
+    return _sale(sale._asdict(), sale.customer_code, tuple(codes), Decimal(total))
 
 
 def fresh_view(row: dict[str, Any]) -> Sale:

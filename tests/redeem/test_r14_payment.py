@@ -150,6 +150,17 @@ def test_R17_auto_apply_bound_codes(store: Store, register: Register, customers:
     assert register.set_customer(sale.id, "BOB").removed == (alice,)
 
 
+def test_R17_auto_apply_on_open_shows_the_codes(
+    store: Store, register: Register, customers: list[str]
+) -> None:
+    alice = make_codes(store, customers=["ALICE"])[0]
+    store.set_setting(SETTING_AUTO_APPLY, "on")
+    sale = register.open(customer="ALICE", lines=["A:40"])
+    assert [(c.code, c.state, c.auto) for c in sale.codes] == [(alice, "held", True)]
+    assert register.show(sale.id).codes == sale.codes
+    assert register.pay(sale.id).outcomes[0].outcome == "redeemed"
+
+
 def test_R18_cancel_after_payment_keeps_code_used(store: Store, register: Register) -> None:
     code, other = make_codes(store, count=2)
     sale = register.open(lines=["A:40"])
