@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import resource
@@ -45,10 +46,9 @@ class EmulatorProcess:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        try:
-            self.call("quit")
-        except (OSError, ValueError):
-            pass
+        if self.proc.poll() is None:  # still running: ask it to stop (it may already have)
+            with contextlib.suppress(BrokenPipeError):
+                self.call("quit")
         self.proc.wait(timeout=10)
 
 

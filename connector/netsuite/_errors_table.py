@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -109,15 +110,16 @@ def _str(value: object) -> str | None:
     return None if value is None else str(value)
 
 
+_DELTA_SECONDS = re.compile(r"\d+(\.\d+)?")
+
+
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
     """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date (RFC 9110)."""
     if not value:
         return None
     text = value.strip()
-    try:
+    if _DELTA_SECONDS.fullmatch(text):
         return max(0.0, float(text))
-    except ValueError:
-        pass
     try:
         when = email.utils.parsedate_to_datetime(text)
     except (TypeError, ValueError):
