@@ -14,7 +14,6 @@ import sys
 from typing import Any
 
 import click
-from sqlalchemy.exc import DBAPIError
 
 from connector.cli._common import App
 from connector.errors import ConnectorError
@@ -116,6 +115,12 @@ def _json_everywhere(command: click.Command) -> None:
         )
 
 
+def _store_failure(exc: BaseException) -> bool:
+    """A database driver error (only possible once SQLAlchemy has been loaded)."""
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    return sa_exc is not None and isinstance(exc, sa_exc.DBAPIError)
+
+
 def main(argv: list[str] | None = None) -> Any:
     """Entry point: run the CLI, map errors to one line and an exit code."""
     try:
@@ -129,16 +134,17 @@ def main(argv: list[str] | None = None) -> Any:
     except ConnectorError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
-    except DBAPIError as exc:  # the store went away mid-command; its transaction rolled back
-        first = (str(exc.orig) if exc.orig is not None else str(exc)).strip().splitlines()
-        reason = first[0] if first else type(exc).__name__
-        click.echo(f"error: lost the connection to the store ({reason}); nothing was stored",
-                   err=True)
-        sys.exit(1)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: never a bare traceback
+        if _store_failure(exc):  # the store went away mid-command; its transaction rolled back
+            orig = getattr(exc, "orig", None)
+            first = (str(orig) if orig is not None else str(exc)).strip().splitlines()
+            reason = first[0] if first else type(exc).__name__
+            click.echo(f"error: lost the connection to the store ({reason}); nothing was stored",
+                       err=True)
+            sys.exit(1)
         if os.environ.get("PROMOSYNC_DEBUG"):
             raise
         click.echo(

@@ -11,21 +11,23 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 import click
-from pydantic import BaseModel
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
 from connector.errors import InputError
-from connector.settings import Settings, load_settings
-from connector.store import Store, open_store
+
+if TYPE_CHECKING:  # loaded on first use: a refused argument never pays for them
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from connector.settings import Settings
+    from connector.store import Store
 
 
 @dataclass
@@ -36,18 +38,32 @@ class App:
     as_json: bool = False
     _settings: Settings | None = None
     _store: Store | None = None
-    out: Console = field(default_factory=lambda: Console(soft_wrap=True))
-    err: Console = field(default_factory=lambda: Console(stderr=True, soft_wrap=True))
+
+    @cached_property
+    def out(self) -> Console:
+        from rich.console import Console
+
+        return Console(soft_wrap=True)
+
+    @cached_property
+    def err(self) -> Console:
+        from rich.console import Console
+
+        return Console(stderr=True, soft_wrap=True)
 
     @property
     def settings(self) -> Settings:
         if self._settings is None:
+            from connector.settings import load_settings
+
             self._settings = load_settings(**self.overrides)
         return self._settings
 
     @property
     def store(self) -> Store:
         if self._store is None:
+            from connector.store import open_store
+
             self._store = open_store(self.settings.database_url)
         return self._store
 
@@ -67,7 +83,7 @@ pass_app = click.make_pass_decorator(App)
 
 
 def jsonable(value: Any) -> Any:
-    if isinstance(value, BaseModel):
+    if hasattr(value, "model_dump"):  # a pydantic model
         return jsonable(value.model_dump())
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
@@ -90,6 +106,8 @@ def emit(
     if app.as_json:
         click.echo(json.dumps(payload, indent=2, sort_keys=True))
         return
+    from rich.table import Table
+
     rows = payload if isinstance(payload, list) else [payload]
     if not rows:
         app.out.print("(none)")
@@ -132,6 +150,14 @@ def progress(app: App, total: int, label: str) -> Iterator[Callable[[int], None]
         nonlocal bar, task, done
         done += n
         if bar is None and time.monotonic() - started > 1.0:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+
             bar = Progress(
                 TextColumn(label),
                 BarColumn(),

@@ -7,14 +7,13 @@ from pathlib import Path
 
 import click
 
-from connector import history
-from connector.catalog import decimal_or_error
 from connector.cli._common import DATE, App, emit, pass_app, progress
 from connector.cli.files import codes_export, codes_import
 from connector.codes import CodeFormat, check_count, generic_format, parse_pattern, su_format
 from connector.errors import InputError
-from connector.files import read_customer_codes
-from connector.generate import CodeOptions, generate_codes, generate_for_customers
+
+# The store-backed services are imported inside the commands: arguments are checked (count,
+# format, capacity) before the store layer is even loaded, so a refusal is immediate (R8).
 
 
 @click.group()
@@ -73,6 +72,13 @@ def codes_generate(
 ) -> None:
     """Generate codes for PROMOTION: --count N, or one per customer with --customers FILE."""
     fmt = _format(pattern, su, length, charset, prefix, suffix)
+    if customers_file is None and count is not None and fmt is not None:
+        # refuse what the format cannot supply before the store is opened (R8, R9)
+        fmt.check_count(check_count(count), allow_guessable=allow_guessable)
+    from connector.catalog import decimal_or_error
+    from connector.files import read_customer_codes
+    from connector.generate import CodeOptions, generate_codes, generate_for_customers
+
     options = CodeOptions(
         expires=expires,
         starts=starts,
@@ -140,6 +146,8 @@ def _format(
 @pass_app
 def codes_show(app: App, code: str) -> None:
     """Show CODE: its promotion, limits, state and history (R3)."""
+    from connector import history
+
     details, events = history.code_history(app.store, code)
     data = details.model_dump()
     data["history"] = [e.model_dump() for e in events]

@@ -14,18 +14,13 @@ from pathlib import Path
 
 import click
 
-from connector.catalog import list_customers
 from connector.chunks import NETSUITE_MAX_CODES
 from connector.cli._common import DATE, App, emit, jsonable, pass_app, progress
-from connector.files import (
-    FORMATS,
-    export_codes,
-    export_row_count,
-    import_codes,
-    import_customers,
-)
 from connector.files.csvsafe import STDOUT
-from connector.generate import CodeOptions
+from connector.files.summary import FORMATS
+
+# The services below load the store layer; they are imported inside the commands so that the
+# command line starts without it (a refused argument never pays for SQLAlchemy).
 
 _FILE = click.Path(dir_okay=False, path_type=Path)
 
@@ -45,6 +40,8 @@ def customers_import(app: App, file: Path) -> None:
     reported with its line number and nothing is stored. An empty e-mail or name keeps the
     stored value.
     """
+    from connector.files import import_customers
+
     summary = import_customers(app.store, file)
     emit(app, {"file": str(file), "added": summary.added, "updated": summary.updated,
                "lines": summary.lines})
@@ -54,6 +51,8 @@ def customers_import(app: App, file: Path) -> None:
 @pass_app
 def customers_list(app: App) -> None:
     """List the customers: code, e-mail, name."""
+    from connector.catalog import list_customers
+
     emit(app, list_customers(app.store), columns=["code", "email", "name"])
 
 
@@ -73,6 +72,9 @@ def codes_import(app: App, promotion: str, file: Path, group: str | None, expire
     code). A bad line, a code twice in the file or a code already in the store is reported
     with its line number, and nothing of the file is stored.
     """
+    from connector.files import import_codes
+    from connector.generate import CodeOptions
+
     options = CodeOptions(expires=expires, starts=starts, amount=amount, group=group)  # type: ignore[arg-type]
     with progress(app, _line_count(file), "importing") as advance:
         summary = import_codes(app.store, promotion, file, options=options, progress=advance)
@@ -96,6 +98,8 @@ def codes_import(app: App, promotion: str, file: Path, group: str | None, expire
 @pass_app
 def codes_export(app: App, promotion: str, fmt: str, output: str, chunk_size: int) -> None:
     """Export the codes of PROMOTION (R11). Files are written whole or not at all."""
+    from connector.files import export_codes, export_row_count
+
     total = export_row_count(app.store, promotion, fmt)
     with progress(app, total, "exporting") as advance:
         summary = export_codes(app.store, promotion, fmt, output, chunk_size=chunk_size,

@@ -5,12 +5,26 @@ with line numbers); exports stream from the store to files written atomically, w
 spreadsheet-safe cells. See readers.py, customers.py, imports.py, exports.py and csvsafe.py.
 """
 
-from connector.files.csvsafe import safe_cell
-from connector.files.customers import import_customers
-from connector.files.exports import FORMATS, chunk_paths, export_codes, export_row_count
-from connector.files.imports import import_codes, parse_code_file
-from connector.files.readers import read_customer_codes
-from connector.files.summary import ExportSummary, ImportSummary
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from connector.files.csvsafe import safe_cell
+    from connector.files.customers import import_customers
+    from connector.files.exports import chunk_paths, export_codes, export_row_count
+    from connector.files.imports import import_codes, parse_code_file
+    from connector.files.readers import read_customer_codes
+    from connector.files.summary import FORMATS, ExportSummary, ImportSummary
+
+# Resolved on first use, so the command line can name formats without loading the store.
+_EXPORTS = {
+    "FORMATS": "summary", "ExportSummary": "summary", "ImportSummary": "summary",
+    "chunk_paths": "exports", "export_codes": "exports", "export_row_count": "exports",
+    "import_codes": "imports", "import_customers": "customers", "parse_code_file": "imports",
+    "read_customer_codes": "readers", "safe_cell": "csvsafe",
+}
 
 __all__ = [
     "FORMATS",
@@ -25,3 +39,12 @@ __all__ = [
     "read_customer_codes",
     "safe_cell",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'connector.files' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"connector.files.{module}"), name)
+    globals()[name] = value
+    return value

@@ -48,11 +48,10 @@ from connector.chunks import (
 from connector.codes import paused_gc
 from connector.errors import InputError
 from connector.files.csvsafe import FORMULA_TRIGGERS, STDOUT, AtomicFiles, atomic_files, safe_cell
-from connector.files.summary import ExportSummary
+from connector.files.summary import FORMATS, ExportSummary
 from connector.store import Store
 
 BATCH = 20_000
-FORMATS = ("plain", "customers", "netsuite-csv", "usage")
 CUSTOMER_COLUMNS = ("CustomerCode", "Email", "CouponCode", "ExpirationDate", "DiscountAmount")
 NETSUITE_COLUMNS = ("Promotion", "Coupon Code")
 USAGE_COLUMNS = ("Coupon Code", "External ID", "User ID", "Coupon Given Date", "Coupon Expiry Date")

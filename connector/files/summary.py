@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+# The export formats of R11, by the names users type (`codes export --format`).
+FORMATS = ("plain", "customers", "netsuite-csv", "usage")
+
 
 @dataclass
 class ImportSummary:

@@ -158,3 +158,19 @@ def test_a_store_lost_mid_command_is_one_line_and_exit_1(
     assert "nothing was stored" in result.stderr and "internal error" not in result.stderr
     monkeypatch.undo()
     assert json.loads(ok(["promo", "show", "P", "--json"], cli_env))["code_count"] == 0
+
+
+def test_R8_capacity_refusal_does_not_load_the_store_layer() -> None:
+    """The refusal comes before the store is opened, so it never waits for the database."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; from connector.cli import main\n"
+        "try:\n    main(['codes', 'generate', 'P', '--count', '1000000', '--pattern', '[AN.4]'])\n"
+        "except SystemExit as exit:\n    code = exit.code\n"
+        "print(code, 'sqlalchemy' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["1", "False"]
+    assert "923,521" in done.stderr
