@@ -46,9 +46,11 @@ class EmulatorProcess:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.proc.poll() is None:  # still running: ask it to stop (it may already have)
+        if self.proc.poll() is None and self.proc.stdin is not None:
+            # still running: ask it to stop ("quit" has no answer; the pipe may already be gone)
             with contextlib.suppress(BrokenPipeError):
-                self.call("quit")
+                self.proc.stdin.write("quit\n")
+                self.proc.stdin.flush()
         self.proc.wait(timeout=10)
 
 

@@ -8,6 +8,7 @@ is started again neither duplicates nor loses anything.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -177,9 +178,20 @@ def stored_in_range(conn: Connection, promotion_id: int, chunk: int, lo: int, hi
 # ---- redemptions (R29) ---------------------------------------------------------------------
 
 _TEMP = {
-    "sqlite": "CREATE TEMP TABLE IF NOT EXISTS mirror_in (code TEXT PRIMARY KEY, tx TEXT)",
-    "postgresql": "CREATE TEMP TABLE IF NOT EXISTS mirror_in (code TEXT PRIMARY KEY, tx TEXT) "
-                  "ON COMMIT DELETE ROWS",
+    "sqlite": "CREATE TEMP TABLE IF NOT EXISTS mirror_ids (code_id INTEGER PRIMARY KEY, tx TEXT)",
+    "postgresql": "CREATE TEMP TABLE IF NOT EXISTS mirror_ids (code_id BIGINT PRIMARY KEY, "
+                  "tx TEXT) ON COMMIT DELETE ROWS",
+}
+# The batch arrives as one parameter (a JSON array on SQLite, two arrays on PostgreSQL) and is
+# joined to codes by the unique index on code: no per-row statement, no per-row bind.
+_FILL = {
+    "sqlite": "INSERT OR IGNORE INTO mirror_ids (code_id, tx) SELECT c.id, j.value ->> 1 "
+              "FROM json_each(?) j CROSS JOIN codes c "
+              "WHERE c.code = j.value ->> 0 AND c.state = 'active'",
+    "postgresql": "INSERT INTO mirror_ids (code_id, tx) SELECT c.id, j.tx "
+                  "FROM unnest(%s::text[], %s::text[]) AS j(code, tx) "
+                  "JOIN codes c ON c.code = j.code AND c.state = 'active' "
+                  "ON CONFLICT (code_id) DO NOTHING",
 }
 
 
@@ -187,29 +199,30 @@ def apply_redemptions(conn: Connection, dialect: str, rows: Sequence[tuple[str, 
                       ) -> int:
     """Mark codes used in NetSuite redeemed (source netsuite), once: rows of (code, transaction).
 
-    Set-based: the rows go to a temporary table, then one INSERT of code_events and one UPDATE
-    of codes, both limited to codes still active. A row seen twice changes nothing the second
-    time; a code redeemed locally already is left as it is. Returns how many codes changed.
+    Set-based: the ids of the batch's codes still active go to a temporary table (the first
+    transaction of a code seen twice wins), then one INSERT of code_events and one UPDATE of
+    codes by those ids. A row seen again later changes nothing; a code redeemed locally already
+    is left as it is. Returns how many codes changed.
     """
     if not rows:
         return 0
     mark = "?" if dialect == "sqlite" else "%s"
     conn.exec_driver_sql(_TEMP[dialect])
-    conn.exec_driver_sql("DELETE FROM mirror_in")
-    conn.exec_driver_sql(f"INSERT INTO mirror_in (code, tx) VALUES ({mark}, {mark}) "
-                         "ON CONFLICT (code) DO NOTHING",
-                         [(c.upper(), t) for c, t in rows])
+    conn.exec_driver_sql("DELETE FROM mirror_ids")
+    codes = [c.upper() for c, _t in rows]
+    if dialect == "sqlite":
+        params: Any = (json.dumps([[c, t] for c, (_x, t) in zip(codes, rows, strict=True)]),)
+    else:
+        params = (codes, [t for _c, t in rows])
+    conn.exec_driver_sql(_FILL[dialect], params)
     now: Any = sqlite_time(utcnow()) if dialect == "sqlite" else utcnow().replace(tzinfo=None)
     conn.exec_driver_sql(
         "INSERT INTO code_events (code_id, kind, at, source, transaction_ref) "
-        f"SELECT c.id, 'redeemed', {mark}, 'netsuite', m.tx FROM mirror_in m "
-        # CROSS JOIN keeps SQLite's loop on the batch, looking each code up by its unique
-        # index (with a plain JOIN it scanned every code of the store for each batch).
-        "CROSS JOIN codes c WHERE c.code = m.code AND c.state = 'active'", (now,))
+        f"SELECT code_id, 'redeemed', {mark}, 'netsuite', tx FROM mirror_ids", (now,))
     done = conn.exec_driver_sql(
         "UPDATE codes SET state = 'redeemed', use_count = CASE WHEN use_count < 1 THEN 1 "
-        "ELSE use_count END WHERE state = 'active' AND code IN (SELECT code FROM mirror_in)")
-    conn.exec_driver_sql("DELETE FROM mirror_in")
+        "ELSE use_count END WHERE id IN (SELECT code_id FROM mirror_ids) AND state = 'active'")
+    conn.exec_driver_sql("DELETE FROM mirror_ids")
     return int(done.rowcount)
 
 

@@ -88,15 +88,24 @@ class Transport:
         all_headers = {"User-Agent": USER_AGENT}
         all_headers.update(headers or {})
         path = urlsplit(url).path
+        offline = getattr(self.auth, "signs_offline", False) is True
+        try:
+            # Build (and, for TBA, sign afresh) before taking a slot: the slots are busy on the
+            # wire only. An auth that may itself call the network (OAuth 2.0 token) signs inside.
+            prepared = self.session.prepare_request(requests.Request(
+                method, url, params=params, json=json_body, data=data, headers=all_headers))
+            if offline:
+                prepared = self.auth(prepared)
+        except requests.RequestException as exc:
+            raise self._connection_error(exc, method, url, path, attempt,
+                                         time.monotonic()) from None
         with self._slots:
             self._enter()
             started = time.monotonic()
             try:
-                resp = self.session.request(
-                    method, url, params=params, json=json_body, data=data,
-                    headers=all_headers, auth=self.auth, timeout=self.timeout,
-                    allow_redirects=False,
-                )
+                if not offline:
+                    prepared = self.auth(prepared)
+                resp = self.session.send(prepared, timeout=self.timeout, allow_redirects=False)
             except NetSuiteError:
                 raise
             except requests.RequestException as exc:

@@ -60,6 +60,8 @@ def _required(value: str | None, name: str) -> str:
 class TokenAuth(AuthBase):
     """OAuth 1.0a token-based authentication, HMAC-SHA256 (NETSUITE.md §6.1)."""
 
+    signs_offline = True  # signing needs no network: the transport signs before taking a slot
+
     def __init__(
         self,
         *,

@@ -230,7 +230,10 @@ class NetSuiteClient:
         for page in offset_pages(fetch, page_size=page_size, what=f"{record_type} list",
                                  hint=hint):
             for item in page["items"]:
-                yield str(item["id"])
+                found = _row(item).get("id")
+                if found is None:
+                    raise NetSuiteBadResponse(f"{record_type} list: a row without an id")
+                yield str(found)
 
     # -- SuiteQL (§4) -------------------------------------------------------------------------
 
@@ -295,6 +298,9 @@ class NetSuiteClient:
         return [future.result() for future in futures]
 
 
-def _row(item: dict[str, Any]) -> dict[str, Any]:
-    """A SuiteQL row without its (empty) `links` list."""
+def _row(item: object) -> dict[str, Any]:
+    """A SuiteQL row without its (empty) `links` list; a row that is not an object is refused."""
+    if not isinstance(item, dict):
+        raise NetSuiteBadResponse(f"NetSuite sent a row that is not an object "
+                                  f"({type(item).__name__})")
     return {k: v for k, v in item.items() if k != "links"}
