@@ -7,8 +7,9 @@ spreadsheet-safe cells. See readers.py, customers.py, imports.py, exports.py and
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from connector._lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from connector.files.csvsafe import safe_cell
@@ -41,10 +42,5 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'connector.files' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"connector.files.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, {n: f"connector.files.{m}" for n, m in _EXPORTS.items()},
+                           globals())
