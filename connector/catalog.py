@@ -29,7 +29,7 @@ from connector.models import (
 )
 from connector.store import Store
 from connector.store import schema as s
-from connector.store.engine import inserted_id
+from connector.store.engine import ids_by_key, inserted_id
 from connector.store.schema import utcnow
 
 MAX_CUSTOMER_CODE = 8
@@ -154,10 +154,7 @@ def _customer_ids(conn: Connection, codes: Iterable[str]) -> list[int]:
     wanted = [customer_code(c) for c in codes]
     if not wanted:
         return []
-    rows = conn.execute(
-        select(s.customers.c.code, s.customers.c.id).where(s.customers.c.code.in_(wanted))
-    )
-    found = {code: cid for code, cid in rows}
+    found = ids_by_key(conn, s.customers.c.code, wanted)
     missing = [c for c in wanted if c not in found]
     if missing:
         raise InputError(f"unknown customer(s): {', '.join(missing[:10])}")

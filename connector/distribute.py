@@ -43,6 +43,7 @@ from connector.redeem.listdata import (
 )
 from connector.store import Store
 from connector.store import schema as s
+from connector.store.engine import ids_by_key
 
 __all__ = [
     "EXPORT_COLUMNS",
@@ -145,7 +146,7 @@ class Distributor:
         with online(), write(self.store) as conn:
             if conn.scalar(select(_L.id).where(_L.name == name)) is not None:
                 raise InputError(f"a coupon list named {name!r} exists already")
-            known = self._store_codes(conn, [fixed] if fixed else unique)
+            known = ids_by_key(conn, s.codes.c.code, [fixed] if fixed else unique)
             inserted = conn.execute(
                 s.coupon_lists.insert().values(
                     name=name,
@@ -175,18 +176,6 @@ class Distributor:
                     ],
                 )
         return self.status(name)
-
-    @staticmethod
-    def _store_codes(conn: Connection, codes: list[str]) -> dict[str, int]:
-        found: dict[str, int] = {}
-        for i in range(0, len(codes), 5000):
-            part = codes[i : i + 5000]
-            found.update(
-                conn.execute(
-                    select(s.codes.c.code, s.codes.c.id).where(s.codes.c.code.in_(part))
-                ).all()
-            )
-        return found
 
     def assign(
         self, name: str, *, user: str, campaign: str, external_id: str | None = None

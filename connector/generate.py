@@ -24,7 +24,7 @@ from connector.models import UseType
 from connector.store import Store
 from connector.store import schema as s
 from connector.store.bulk import insert_codes
-from connector.store.engine import inserted_id
+from connector.store.engine import ids_by_key, inserted_id
 from connector.store.schema import utcnow
 
 SLICE = 50_000
@@ -149,14 +149,7 @@ def _existing_of_format(conn: Connection, promotion_id: int, fmt: CodeFormat) ->
 
 
 def _known_customers(conn: Connection, wanted: list[str]) -> list[tuple[str, int]]:
-    found: dict[str, int] = {}
-    for i in range(0, len(wanted), 5000):
-        part = wanted[i : i + 5000]
-        found.update(
-            conn.execute(
-                select(s.customers.c.code, s.customers.c.id).where(s.customers.c.code.in_(part))
-            ).all()
-        )
+    found = ids_by_key(conn, s.customers.c.code, wanted)
     return [(c, found[c]) for c in wanted if c in found]
 
 

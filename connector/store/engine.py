@@ -10,12 +10,12 @@ whose row counts say who won, which is correct on both engines.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, inspect, select, text
+from sqlalchemy import Column, create_engine, event, inspect, select, text
 from sqlalchemy.engine import URL, Connection, CursorResult, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 
@@ -211,6 +211,19 @@ def inserted_id(result: CursorResult[Any]) -> int:
     if key is None or key[0] is None:
         raise StoreError("the store did not return the id of a new row")
     return int(key[0])
+
+
+def ids_by_key(conn: Connection, key: Column[Any], keys: Sequence[str],
+               chunk: int = 5000) -> dict[str, int]:
+    """{key value: row id} for the rows of `key`'s table whose `key` is one of `keys`, asked
+    in chunks so that a million keys never make one giant IN list."""
+    table = key.table
+    found: dict[str, int] = {}
+    for i in range(0, len(keys), chunk):
+        part = list(keys[i : i + chunk])
+        for value, row_id in conn.execute(select(key, table.c.id).where(key.in_(part))):
+            found[value] = int(row_id)
+    return found
 
 
 def ping(store: Store) -> None:
