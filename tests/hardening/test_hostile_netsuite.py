@@ -83,7 +83,8 @@ CALLS: dict[str, Callable[[NetSuiteClient], Any]] = {
 }
 
 
-def call_under(status: int, body: str | bytes, headers: dict[str, str], name: str) -> None:
+def call_under(status: int, body: str | bytes, headers: dict[str, str], name: str,
+               *, must_fail: bool = False) -> None:
     raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
@@ -91,6 +92,7 @@ def call_under(status: int, body: str | bytes, headers: dict[str, str], name: st
         ns = client()
         try:
             CALLS[name](ns)
+            assert not must_fail, f"{name} accepted a body it should refuse"
         except NetSuiteError as exc:
             text = str(exc)
             assert text and len(text) < MESSAGE_LIMIT, f"{type(exc).__name__}: {len(text)} chars"
@@ -111,6 +113,6 @@ def test_R31_any_response_gives_a_result_or_a_netsuite_error(
 @pytest.mark.parametrize("status", [200, 400, 503])
 def test_R31_a_20_mb_body_is_refused_with_a_short_message(name: str, status: int) -> None:
     huge = b'{"items": [' + (b'"' + b"x" * 1_000 + b'",') * 20_000  # 20 MB, never closed
-    call_under(status, huge, {"Content-Type": "application/json"}, name)
+    call_under(status, huge, {"Content-Type": "application/json"}, name, must_fail=True)
     html = b"<html>" + b"<p>busy</p>" * 2_000_000  # 22 MB of HTML
-    call_under(status, html, {"Content-Type": "text/html"}, name)
+    call_under(status, html, {"Content-Type": "text/html"}, name, must_fail=True)
