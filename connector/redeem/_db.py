@@ -4,8 +4,9 @@ SQLite has one writer at a time. Writers of one process queue on a Python lock b
 IMMEDIATE`, so they wait in order instead of in SQLite's busy handler, which sleeps and polls
 and turns contention into long tail latencies; their WAL checkpoints run outside that queue
 (see _wal.py). Writers of other processes still meet the busy handler. PostgreSQL needs no
-queue (row locks order writers of the same rows); there `later` lets a transaction's last
-writes travel with its COMMIT, in one round trip.
+queue (row locks order writers of the same rows); there a write transaction is _pg's (its
+BEGIN rides with its first statements) and `later` lets its last writes travel with its
+COMMIT, in one round trip.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 
 from connector.errors import StoreError, StoreOffline
-from connector.redeem._fast import Fast, pipelined
+from connector.redeem._fast import Fast, wrap
 from connector.redeem._wal import Checkpointer
 from connector.store import Store
 
@@ -105,15 +106,16 @@ def write(store: Store) -> Iterator[Connection]:
     round trip: writes whose row counts nobody needs (history lines, hold and sale states).
     """
     if store.dialect != "sqlite":
+        from connector.redeem import _pg
+
         with store.engine.connect() as conn:
             conn = conn.execution_options(promosync_write=True)
-            pending: list[tuple[Fast, Mapping[str, Any]]] = []
-            _LATER[id(conn)] = pending
             try:
-                with conn.begin() as tx:
+                with _pg.transaction(conn) as pending:
+                    _LATER[id(conn)] = pending
                     yield conn
-                    if pending:
-                        _commit_with(conn, tx, pending)
+            except conn.dialect.loaded_dbapi.Error as exc:  # from the COMMIT or the hook
+                raise wrap(conn, exc, []) from exc
             finally:
                 _LATER.pop(id(conn), None)
         return
@@ -132,7 +134,7 @@ def write(store: Store) -> Iterator[Connection]:
         checkpointer.committed()
 
 
-_LATER: dict[int, list[tuple[Fast, Mapping[str, Any]]]] = {}
+_LATER: dict[int, list[Any]] = {}
 
 
 def later(conn: Connection, statement: Fast, params: Mapping[str, Any]) -> None:
@@ -144,19 +146,7 @@ def later(conn: Connection, statement: Fast, params: Mapping[str, Any]) -> None:
     if pending is None:
         statement.run(conn, params)
     else:
-        pending.append((statement, params))
-
-
-def _commit_with(conn: Connection, tx: Any, pending: list[tuple[Fast, Mapping[str, Any]]]) -> None:
-    """Send `pending` and the COMMIT in one pipeline: one round trip, results checked at its
-    end. An error in any statement aborts the rest, COMMIT included, and raises here."""
-    with pipelined(conn):
-        cursors = [statement._send(conn, params)[0] for statement, params in pending]
-        cursors.append(conn.connection.cursor())
-        cursors[-1].execute("COMMIT")
-    for cursor in cursors:
-        cursor.close()
-    tx.commit()  # the DBAPI connection is idle now: this only ends SQLAlchemy's transaction
+        pending.append(statement.item(conn, params, "run"))
 
 
 @contextmanager

@@ -9,19 +9,18 @@ column types' own bind and result processors, and executes on the cursor of the 
 Connection, i.e. inside the caller's transaction. The SQL text of a statement never changes,
 so psycopg prepares it on the server after a few executions on a connection.
 
-`batch` runs several statements in order; on PostgreSQL it sends them all in one round trip
-(psycopg pipeline mode) and then collects the results. A round trip to the server costs more
-than the statement itself, on the client and on the server: a scan is one batch of reads and
-one of writes instead of eight single statements. DBAPI errors are wrapped as SQLAlchemy's
-(`online()` turns a lost connection into StoreOffline), and a dropped connection is
-invalidated so that the pool does not hand it out again.
+`batch` runs several statements in order. On PostgreSQL every statement is a server-side
+prepared statement and a batch goes out as one query of EXECUTEs, one round trip and one call
+(see _pg.py): a round trip costs more than the statement itself, on the client and on the
+server. DBAPI errors are wrapped as SQLAlchemy's (`online()` turns a lost connection into
+StoreOffline), and a dropped connection is invalidated so that the pool does not hand it out
+again.
 """
 
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -41,6 +40,7 @@ class _Compiled:
     binders: tuple[tuple[str, Callable[[Any], Any]], ...]  # parameters that need converting
     row: Any  # a namedtuple class, or None for statements that return nothing
     readers: tuple[tuple[int, Callable[[Any], Any]], ...]  # columns that need converting
+    prepared: Any = None  # PostgreSQL: the _pg.Prepared statement
 
 
 class Fast:
@@ -54,7 +54,12 @@ class Fast:
         done = self._compiled.get(dialect.name)
         if done is not None:
             return done
-        compiled: Any = self.statement.compile(dialect=dialect)  # a SQLCompiler
+        postgres = dialect.name == "postgresql"
+        compiled: Any = (
+            _pg().compile_statement(self.statement)
+            if postgres
+            else self.statement.compile(dialect=dialect)
+        )
         binds = {name: bp for bp, name in compiled.bind_names.items()}
         constants = {name: bp.value for name, bp in binds.items() if not bp.required}
         binding = (
@@ -68,16 +73,22 @@ class Fast:
         readers = tuple((i, proc) for i, proc in enumerate(reading) if proc is not None)
         order = compiled.positiontup
         positional = tuple(order) if compiled.positional and order else None
-        done = _Compiled(compiled.string, positional, constants, binders, row, readers)
+        prepared = _pg().Prepared.of(compiled.string, len(positional or ())) if postgres else None
+        done = _Compiled(compiled.string, positional, constants, binders, row, readers, prepared)
         self._compiled[dialect.name] = done
         return done
 
-    def _send(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Any, _Compiled]:
-        c = self._compile(conn.dialect)
+    def _values(self, c: _Compiled, params: Mapping[str, Any]) -> dict[str, Any]:
         values = {**c.constants, **params}
         for name, proc in c.binders:
             if name in values:
                 values[name] = proc(values[name])
+        return values
+
+    def _send(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Any, _Compiled]:
+        """SQLite: execute on a cursor of the caller's connection."""
+        c = self._compile(conn.dialect)
+        values = self._values(c, params)
         cursor = conn.connection.cursor()
         if c.positional is not None:
             cursor.execute(c.sql, tuple(values[n] for n in c.positional))
@@ -85,12 +96,21 @@ class Fast:
             cursor.execute(c.sql, values)
         return cursor, c
 
+    def item(self, conn: Connection, params: Mapping[str, Any] | None, kind: Kind) -> Any:
+        """PostgreSQL: this statement with `params` as a _pg.Item."""
+        c = self._compile(conn.dialect)
+        values = self._values(c, params or {})
+        ordered = tuple(values[n] for n in c.positional or ())
+        return c.prepared, ordered, lambda cursor: Fast._read(cursor, c, kind)
+
     def _one(self, conn: Connection, params: Mapping[str, Any] | None, kind: Kind) -> Any:
+        if conn.dialect.name == "postgresql":
+            return batch(conn, [(self, params, kind)])[0]
         try:
             cursor, c = self._send(conn, params or {})
             return self._collect(cursor, c, kind)
         except conn.dialect.loaded_dbapi.Error as exc:
-            raise _wrap(conn, exc, [self]) from exc
+            raise wrap(conn, exc, [self]) from exc
 
     def run(self, conn: Connection, params: Mapping[str, Any] | None = None) -> int:
         """Execute; the row count (for UPDATE/INSERT/DELETE)."""
@@ -105,14 +125,18 @@ class Fast:
     @staticmethod
     def _collect(cursor: Any, c: _Compiled, kind: Kind) -> Any:
         try:
-            if kind == "run":
-                return int(cursor.rowcount)
-            if kind == "first":
-                raw = cursor.fetchone()
-                return None if raw is None else Fast._row(c, raw)
-            return [Fast._row(c, r) for r in cursor.fetchall()]
+            return Fast._read(cursor, c, kind)
         finally:
             cursor.close()
+
+    @staticmethod
+    def _read(cursor: Any, c: _Compiled, kind: Kind) -> Any:
+        if kind == "run":
+            return int(cursor.rowcount)
+        if kind == "first":
+            raw = cursor.fetchone()
+            return None if raw is None else Fast._row(c, raw)
+        return [Fast._row(c, r) for r in cursor.fetchall()]
 
     @staticmethod
     def _row(c: _Compiled, raw: Any) -> Any:
@@ -129,34 +153,27 @@ Step = tuple[Fast, Mapping[str, Any] | None, Kind]
 def batch(conn: Connection, steps: Sequence[Step]) -> list[Any]:
     """Run `steps` in order in the caller's transaction; each one's row count, row or rows.
 
-    On PostgreSQL all are sent before any result is awaited: one round trip for the lot.
+    On PostgreSQL the lot is one round trip.
     """
     try:
-        if len(steps) > 1 and conn.dialect.name == "postgresql":
-            with conn.connection.dbapi_connection.pipeline():  # type: ignore[union-attr]
-                sent = [f._send(conn, p or {}) for f, p, _ in steps]
-        else:
-            sent = [f._send(conn, p or {}) for f, p, _ in steps]
+        if conn.dialect.name == "postgresql":
+            results: list[Any] = _pg().run(conn, [f.item(conn, p, kind) for f, p, kind in steps])
+            return results
+        sent = [f._send(conn, p or {}) for f, p, _ in steps]
         kinds = [kind for _, _, kind in steps]
         return [Fast._collect(cur, c, kind) for (cur, c), kind in zip(sent, kinds, strict=True)]
     except conn.dialect.loaded_dbapi.Error as exc:
-        raise _wrap(conn, exc, [f for f, _, _ in steps]) from exc
+        raise wrap(conn, exc, [f for f, _, _ in steps]) from exc
 
 
-@contextmanager
-def pipelined(conn: Connection) -> Iterator[None]:
-    """Statements sent in the block (and a commit) go out together on PostgreSQL."""
-    try:
-        if conn.dialect.name == "postgresql":
-            with conn.connection.dbapi_connection.pipeline():  # type: ignore[union-attr]
-                yield
-        else:
-            yield
-    except conn.dialect.loaded_dbapi.Error as exc:
-        raise _wrap(conn, exc, []) from exc
+def _pg() -> Any:
+    """The PostgreSQL module, imported when first needed (it imports psycopg)."""
+    from connector.redeem import _pg as module
+
+    return module
 
 
-def _wrap(conn: Connection, exc: Exception, statements: Sequence[Fast]) -> BaseException:
+def wrap(conn: Connection, exc: Exception, statements: Sequence[Fast]) -> BaseException:
     """A DBAPI error as SQLAlchemy's; a dropped connection is invalidated."""
     dialect = conn.dialect
     gone = dialect.is_disconnect(exc, conn.connection.dbapi_connection, None)  # type: ignore[arg-type]

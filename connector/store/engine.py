@@ -9,6 +9,7 @@ whose row counts say who won, which is correct on both engines.
 
 from __future__ import annotations
 
+import select as select_module
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Column, create_engine, event, inspect, select, text
 from sqlalchemy.engine import URL, Connection, CursorResult, Engine, make_url
-from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, DisconnectionError, OperationalError
 
 from connector.errors import ConfigError, NotAStoreError, StoreError, StoreVersionError
 from connector.store import schema
@@ -128,9 +129,29 @@ def _postgres_engine(url: URL, **kwargs: Any) -> Engine:
         ) from None
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("execution_options", {"preserve_rowcount": True})  # INSERT rowcounts too
-    return create_engine(url.set(drivername="postgresql+psycopg"), **kwargs)
+    # psycopg prepares repeated statements itself and answers a ROLLBACK with DEALLOCATE ALL,
+    # which would drop the hot path's own prepared statements (connector/redeem/_pg.py).
+    kwargs["connect_args"] = {"prepare_threshold": None, **kwargs.get("connect_args", {})}
+    engine = create_engine(url.set(drivername="postgresql+psycopg"), **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        event.listen(engine, "checkout", _still_connected)
+    return engine
+
+
+def _still_connected(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+    """A pooled connection the server has closed is not handed out (the pool connects anew).
+
+    pool_pre_ping would ask the server, one round trip per checkout: as much as a short
+    redemption transaction's own statements. An idle connection has nothing to read, so when
+    its socket is readable the server has spoken unasked: that is the "terminating
+    connection" notice of a restart or pg_terminate_backend, then end of file.
+    """
+    if dbapi_conn.closed or dbapi_conn.broken:
+        raise DisconnectionError("the connection to the store was closed")
+    readable, _, _ = select_module.select([dbapi_conn.fileno()], [], [], 0)
+    if readable:
+        raise DisconnectionError("the store closed the connection")
 
 
 def open_store(url: str, *, create: bool = True, **engine_kwargs: Any) -> Store:
@@ -213,8 +234,9 @@ def inserted_id(result: CursorResult[Any]) -> int:
     return int(key[0])
 
 
-def ids_by_key(conn: Connection, key: Column[Any], keys: Sequence[str],
-               chunk: int = 5000) -> dict[str, int]:
+def ids_by_key(
+    conn: Connection, key: Column[Any], keys: Sequence[str], chunk: int = 5000
+) -> dict[str, int]:
     """{key value: row id} for the rows of `key`'s table whose `key` is one of `keys`, asked
     in chunks so that a million keys never make one giant IN list."""
     table = key.table
