@@ -17,6 +17,7 @@ from typing import Any
 from connector.emulator import coupons, suiteql
 from connector.emulator.apierror import ApiError, invalid_content, not_found
 from connector.emulator.db import Database, now_text
+from connector.emulator.drawer import Drawer
 from connector.emulator.fields import Converted, FieldSpec, RecordSpec, to_columns
 from connector.emulator.options import EmulatorOptions
 from connector.emulator.qfilter import where_clause
@@ -46,6 +47,7 @@ class NetSuiteBackend:
     def __init__(self, options: EmulatorOptions | None = None) -> None:
         self.options = options or EmulatorOptions()
         self.db = Database()
+        self.drawer = Drawer()
 
     # ---- reading -------------------------------------------------------------------------
     def resolve_id(self, spec: RecordSpec, ident: str) -> int:
@@ -132,14 +134,16 @@ class NetSuiteBackend:
     def create(self, type_name: str, body: object, validation: str = "Warning") -> int:
         """POST /record/v1/{type} (§3.2): the new internal id."""
         spec = record_spec(type_name)
+        drawn = self._draw_ahead(spec, body)
         with self.db.tx() as conn:
             conv = self.convert(spec, body, validation)
-            return self._insert(conn, spec, conv)
+            return self._insert(conn, spec, conv, drawn)
 
     def upsert(self, type_name: str, external_id: str, body: object,
                validation: str = "Warning") -> tuple[int, bool]:
         """PUT /record/v1/{type}/eid:{x} (§3.2): (id, created)."""
         spec = record_spec(type_name)
+        drawn = self._draw_ahead(spec, body)
         with self.db.tx() as conn:
             conv = self.convert(spec, body, validation)
             given = conv.columns.get("externalid")
@@ -149,18 +153,19 @@ class NetSuiteBackend:
             conv.columns["externalid"] = external_id
             rid = self.find_by_external_id(spec, external_id)
             if rid is None:
-                return self._insert(conn, spec, conv), True
-            self._update(conn, spec, rid, conv)
+                return self._insert(conn, spec, conv, drawn), True
+            self._update(conn, spec, rid, conv, drawn=drawn)
             return rid, False
 
     def update(self, type_name: str, ident: str, body: object,
                validation: str = "Warning", replace: frozenset[str] | None = None) -> int:
         """PATCH /record/v1/{type}/{id} (§3.2): omitted fields unchanged, null clears."""
         spec = record_spec(type_name)
+        drawn = self._draw_ahead(spec, body)
         with self.db.tx() as conn:
             rid = self.resolve_id(spec, ident)
             conv = self.convert(spec, body, validation)
-            self._update(conn, spec, rid, conv, replace)
+            self._update(conn, spec, rid, conv, replace, drawn)
             return rid
 
     def delete(self, type_name: str, ident: str) -> None:
@@ -173,7 +178,14 @@ class NetSuiteBackend:
                 conn.execute("DELETE FROM couponcode WHERE promotion = ?", [rid])
             conn.execute(f"DELETE FROM {spec.table} WHERE id = ?", [rid])
 
-    def _insert(self, conn: sqlite3.Connection, spec: RecordSpec, conv: Converted) -> int:
+    def _draw_ahead(self, spec: RecordSpec, body: object) -> coupons.Drawn | None:
+        """Codes a promotion write will generate, drawn before the lock (coupons.draw_ahead)."""
+        if spec.key != "promotioncode":
+            return None
+        return coupons.draw_ahead(self.options, body, self.drawer)
+
+    def _insert(self, conn: sqlite3.Connection, spec: RecordSpec, conv: Converted,
+                drawn: coupons.Drawn | None = None) -> int:
         self._check_external_id(spec, conv.columns.get("externalid"), None)
         cols = dict(conv.columns)
         if spec.key == "promotioncode":
@@ -198,11 +210,12 @@ class NetSuiteBackend:
         cur = conn.execute(f"INSERT INTO {spec.table} ({names}) VALUES "
                            f"({', '.join('?' * len(cols))})", list(cols.values()))
         rid = int(cur.lastrowid or 0)
-        self._after_write(conn, spec, rid, conv, created=True)
+        self._after_write(conn, spec, rid, conv, created=True, drawn=drawn)
         return rid
 
     def _update(self, conn: sqlite3.Connection, spec: RecordSpec, rid: int,
-                conv: Converted, replace: frozenset[str] | None = None) -> None:
+                conv: Converted, replace: frozenset[str] | None = None,
+                drawn: coupons.Drawn | None = None) -> None:
         current = self.fetch(spec, rid) or {}
         if "externalid" in conv.columns:
             self._check_external_id(spec, conv.columns["externalid"], rid)
@@ -221,7 +234,7 @@ class NetSuiteBackend:
         cols["lastmodifieddate"] = now_text()
         sets = ", ".join(f"{c} = ?" for c in cols)
         conn.execute(f"UPDATE {spec.table} SET {sets} WHERE id = ?", [*cols.values(), rid])
-        self._after_write(conn, spec, rid, conv, created=False)
+        self._after_write(conn, spec, rid, conv, created=False, drawn=drawn)
 
     @staticmethod
     def _merge_extra(conn: sqlite3.Connection, spec: RecordSpec, rid: int,
@@ -241,9 +254,10 @@ class NetSuiteBackend:
         return merged
 
     def _after_write(self, conn: sqlite3.Connection, spec: RecordSpec, rid: int,
-                     conv: Converted, *, created: bool) -> None:
+                     conv: Converted, *, created: bool,
+                     drawn: coupons.Drawn | None = None) -> None:
         if spec.key == "promotioncode":
-            coupons.maybe_generate(conn, self.options, rid, conv)
+            coupons.maybe_generate(conn, self.options, rid, conv, drawn)
         elif spec.key == "salesorder" and created and conv.columns.get("couponcode"):
             coupons.apply_coupon_to_order(conn, rid, int(conv.columns["couponcode"]))
 
@@ -278,9 +292,18 @@ class NetSuiteBackend:
         """POST /query/v1/suiteql (§4): one page of string-valued items and the total."""
         return suiteql.run(self.db, self.options, query, limit, offset)
 
+    def suiteql_json(self, query: object, limit: int = 1000, offset: int = 0
+                     ) -> tuple[str, int, int]:
+        """The same page as its items' JSON array text, the item count and the total."""
+        return suiteql.run_json(self.db, self.options, query, limit, offset)
+
     def reset(self) -> None:
         """Forget every record, job, nonce and token."""
         self.db.reset()
+
+    def close(self) -> None:
+        """End the code-drawing helper process, if one was started."""
+        self.drawer.close()
 
     def seed(self, customers: int = 0, items: int = 0, discount_items: int = 0
              ) -> dict[str, list[int]]:

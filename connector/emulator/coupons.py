@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from connector.codes import generate_unique, parse_pattern
 from connector.emulator.apierror import ApiError, invalid_content
 from connector.emulator.db import now_text
+from connector.emulator.drawer import Drawer
 from connector.emulator.fields import Converted
 from connector.emulator.options import EmulatorOptions
 
@@ -47,8 +49,54 @@ def check_promotion(options: EmulatorOptions, conv: Converted, current: dict[str
                            "Create a new promotion instead.", name)
 
 
+@dataclass(frozen=True)
+class Drawn:
+    """Codes drawn for a promotion body before the database lock was taken."""
+
+    pattern: str
+    count: int
+    codes_json: str  # sorted, as a JSON array
+
+
+def draw_ahead(options: EmulatorOptions, body: object, drawer: Drawer | None = None
+               ) -> Drawn | None:
+    """The codes a body's codePattern + numberToGenerate asks for, drawn without the lock
+    (by `drawer`'s helper process when it takes the batch).
+
+    Drawing and sorting 500,000 codes is about a second of Python; under the database lock it
+    would stall every SuiteQL page for that second. `generate` uses them only for a promotion
+    that has no codes yet and the same pattern and count; anything else (and every refusal)
+    takes the usual way under the lock.
+    """
+    if not options.generate_on_create or not isinstance(body, dict):
+        return None
+    pattern, count = body.get("codePattern"), body.get("numberToGenerate")
+    if not isinstance(pattern, str) or type(count) is not int or \
+            not 0 < count <= options.max_codes_per_promotion:
+        return None
+    drawn = drawer.draw(pattern, count) if drawer is not None else None
+    if drawn is not None:
+        return Drawn(pattern, count, drawn)
+    try:
+        codes = generate_unique(parse_pattern(pattern), count)
+    except Exception:  # noqa: BLE001 - the write itself refuses the pattern or the count
+        return None
+    return Drawn(pattern, count, _sorted_json(codes))
+
+
+def _sorted_json(codes: list[str]) -> str:
+    """The codes sorted (sorted keys make the code index inserts sequential: ~2x faster), as
+    a JSON array; joined directly when no code needs escaping (pattern codes never do)."""
+    codes.sort()
+    joined = '","'.join(codes)
+    if joined.isprintable() and "\\" not in joined and \
+            joined.count('"') == 2 * (len(codes) - 1):
+        return '["' + joined + '"]' if codes else "[]"
+    return json.dumps(codes)
+
+
 def maybe_generate(conn: sqlite3.Connection, options: EmulatorOptions, promotion_id: int,
-                   conv: Converted) -> None:
+                   conv: Converted, drawn: Drawn | None = None) -> None:
     """numberToGenerate on create/update generates codes (§2.2 UNCONFIRMED, option)."""
     count = conv.transient.get("numberToGenerate")
     if count is None or not options.generate_on_create:
@@ -64,7 +112,7 @@ def maybe_generate(conn: sqlite3.Connection, options: EmulatorOptions, promotion
                        "codePattern")
     if count <= 0:
         raise invalid_content("numberToGenerate must be greater than 0.", "numberToGenerate")
-    generate(conn, options, promotion_id, str(row[1]), int(count))
+    generate(conn, options, promotion_id, str(row[1]), int(count), drawn)
 
 
 def codes_in_promotion(conn: sqlite3.Connection, promotion_id: int) -> int:
@@ -95,26 +143,30 @@ def _taken(conn: sqlite3.Connection, promotion_id: int) -> Callable[[list[str]],
 
 
 def generate(conn: sqlite3.Connection, options: EmulatorOptions, promotion_id: int,
-             pattern: str, count: int) -> int:
-    """Insert `count` new distinct codes of `pattern` (§1.2 syntax via connector.codes, R5)."""
+             pattern: str, count: int, drawn: Drawn | None = None) -> int:
+    """Insert `count` new distinct codes of `pattern` (§1.2 syntax via connector.codes, R5);
+    `drawn` holds them already when they were drawn ahead for this pattern and count."""
     try:
         fmt = parse_pattern(pattern)
     except Exception as exc:  # noqa: BLE001 - InputError or anything the parser raises
         raise invalid_content(f"Invalid code pattern: {exc}", "codePattern") from None
     existing = codes_in_promotion(conn, promotion_id)
     _check_cap(options, existing, count)
-    try:
-        codes = generate_unique(fmt, count, _taken(conn, promotion_id) if existing else None)
-    except Exception as exc:  # noqa: BLE001 - the pattern cannot supply the count
-        raise invalid_content(str(exc), "numberToGenerate") from None
-    codes.sort()  # sorted keys make the code index inserts sequential: ~2x faster
+    if drawn is not None and not existing and (drawn.pattern, drawn.count) == (pattern, count):
+        codes_json = drawn.codes_json
+    else:
+        try:
+            codes = generate_unique(fmt, count, _taken(conn, promotion_id) if existing else None)
+        except Exception as exc:  # noqa: BLE001 - the pattern cannot supply the count
+            raise invalid_content(str(exc), "numberToGenerate") from None
+        codes_json = _sorted_json(codes)
     # One statement over a JSON array instead of executemany: no Python work per row and the
     # interpreter lock is free while SQLite inserts (measured 1.2M codes: 1.6 s, not 4.4 s).
     conn.execute(
         "INSERT INTO couponcode (code, promotion, lastmodifieddate) "
         "SELECT value, ?, ? FROM json_each(?)",
-        [promotion_id, now_text(), json.dumps(codes)])
-    return len(codes)
+        [promotion_id, now_text(), codes_json])
+    return count
 
 
 def check_coupon(conn: sqlite3.Connection, options: EmulatorOptions, cols: dict[str, Any],

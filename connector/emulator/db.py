@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 SCHEMA = """
 CREATE TABLE promotioncode (
@@ -68,6 +69,16 @@ TABLES = ("promotioncode", "couponcode", "customer", "item", "transaction", "tra
 HIDDEN_COLUMNS = frozenset({"extra"})
 
 
+VALUE_TEXT_SQL = "suiteql_value_text"  # value_text as an SQL function of the connection
+
+
+def value_text(value: Any) -> str:
+    """The text SuiteQL shows for a stored value: integral floats without '.0'."""
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value)
+
+
 def now_text() -> str:
     """Current UTC time as stored: 'YYYY-MM-DD HH:MM:SS'."""
     return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
@@ -84,6 +95,7 @@ class Database:
     def _open() -> sqlite3.Connection:
         conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
         conn.executescript(SCHEMA)
+        conn.create_function(VALUE_TEXT_SQL, 1, value_text, deterministic=True)
         return conn
 
     @contextmanager

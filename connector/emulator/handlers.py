@@ -185,10 +185,10 @@ class Handlers:
         limit, offset = _int_param(req, "limit", MAX_LIMIT), _int_param(req, "offset", 0)
         body = self.body(req)
         query = body.get("q") if isinstance(body, dict) else None
-        items, total = self.backend.suiteql(query, limit, offset)
+        items, count, total = self.backend.suiteql_json(query, limit, offset)
         links = self.page_links(req, limit, offset, total)
-        page = self.templates.collection(links, items, offset, total)
-        return Response.of_json(200, page, self._collection)
+        page = self.templates.collection_text(links, items, count, offset, total)
+        return Response(200, {"Content-Type": self._collection}, page.encode("utf-8"))
 
     def governance(self, req: Request, p: Params) -> Response:
         o = self.backend.options

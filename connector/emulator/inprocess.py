@@ -100,6 +100,7 @@ class mock_netsuite(ContextDecorator):  # noqa: N801 - reads like responses' / m
             self._mock.stop()
             self._mock.reset()
             self._mock = None
+        self.emulator.backend.close()
 
     def __call__(self, func: F) -> F:
         sig = inspect.signature(func)

@@ -155,6 +155,7 @@ class EmulatorServer:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+        self.emulator.backend.close()
 
     def __enter__(self) -> EmulatorServer:
         return self.start()

@@ -15,6 +15,7 @@ from typing import Any
 from connector._resources import data_dir
 
 Json = dict[str, Any]
+_ITEMS = "\u0000items\u0000"  # stands for the items in `collection_text` (never in a value)
 
 
 def fixtures_dir(override: str | None = None) -> Path:
@@ -83,6 +84,15 @@ class Templates:
         """§3.3 collection: {links, count, hasMore, items, offset, totalResults}."""
         return {"links": links, "count": len(items), "hasMore": offset + len(items) < total,
                 "items": items, "offset": offset, "totalResults": total}
+
+    def collection_text(self, links: list[Json], items: str, count: int, offset: int,
+                        total: int) -> str:
+        """The same collection as JSON text, around `items` already rendered as a JSON array
+        of `count` objects (a SuiteQL page built by SQLite, spliced in as it is)."""
+        body = {"links": links, "count": count, "hasMore": offset + count < total,
+                "items": _ITEMS, "offset": offset, "totalResults": total}
+        head, _, tail = json.dumps(body, separators=(",", ":")).rpartition(json.dumps(_ITEMS))
+        return head + items + tail
 
     def job(self, job_href: str, job_id: str, completed: bool, progress: str) -> Json:
         """§3.6 async job status."""
