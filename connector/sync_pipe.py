@@ -7,7 +7,8 @@ and passes full buffers to the writer thread through a bounded queue (at most `d
 wait, so memory stays bounded and a slow store slows the fetching down instead of piling up).
 
 The writer calls `flush(rows)` (one store transaction) for each buffer in order. Its first
-error stops it and is raised in the feeding thread, at its next `add` or at the end.
+error stops it and is raised in the feeding thread, at its next `add` or at the end. An item may
+stand for many rows (a whole page): `add(items, rows=n)` counts it as n towards a buffer.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class StoreWriter(Generic[T]):
         self._rows = rows
         self._queue: queue.Queue[list[T] | None] = queue.Queue(maxsize=depth)
         self._buffer: list[T] = []
+        self._buffered = 0
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="sync-writer", daemon=True)
         self.done = 0
@@ -37,18 +39,23 @@ class StoreWriter(Generic[T]):
         self._thread.start()
         return self
 
-    def add(self, items: Sequence[T]) -> None:
+    def add(self, items: Sequence[T], rows: int | None = None, now: bool = False) -> None:
+        """Buffer items (`rows` they stand for, else one each); `now` hands the buffer to
+        the writer whatever its size."""
         self._raise()
         self._buffer.extend(items)
-        if len(self._buffer) >= self._rows:
+        self._buffered += len(items) if rows is None else rows
+        if now or self._buffered >= self._rows:
             self._put(self._buffer)
             self._buffer = []
+            self._buffered = 0
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         if kind is None and self._buffer:
             self._put(self._buffer)
         self._buffer = []
+        self._buffered = 0
         self._put(None)
         self._thread.join()
         if kind is None:

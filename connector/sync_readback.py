@@ -3,9 +3,11 @@
 Generating 500,000 codes makes one promotion upsert last a second or more; done one after the
 other and only then read back, the writes would leave `concurrency - 1` slots idle. Here the
 chunk writes run one at a time, in plan order, on one worker while the other workers read
-back the chunks already written:
+back the chunks already written (on two threads more than there are request slots, so a slot
+never waits while a thread hands on the page it just got):
 
-1. write the chunk (the caller's `write(action)`: PUT by external id, recorded in the store);
+1. write the chunk (the caller's `write(action)`: PUT by external id, recorded in the store),
+   once the first page of the chunk written before it is in;
 2. its first page, `promotion = X AND id > 0 ORDER BY id` (one page): its `totalResults` is the
    chunk's code count and its last id the start of the rest - no separate count query;
 3. the rest cut into id windows of one page each, expected dense (NetSuite numbers generated
@@ -14,8 +16,12 @@ back the chunks already written:
    expected end are never missed. Windows already complete in the store (a resumed run) are
    skipped; a chunk whose codes are all stored reads its first page only.
 
-Rows go to a `StoreWriter` (INSERT ... ON CONFLICT DO NOTHING). The first error stops new work;
-it is raised once the running requests finish.
+`after_writes`, if given, runs on a worker once every write is done (beside the last reads);
+its result is `after_writes` when `run` returns.
+
+Rows go to a `StoreWriter` (INSERT ... ON CONFLICT DO NOTHING); a window read whole in one page
+goes as the page's JSON text (`PageText`), which SQLite reads on the writer thread. The first
+error stops new work; it is raised once the running requests finish.
 """
 
 from __future__ import annotations
@@ -30,8 +36,9 @@ from connector.netsuite import NetSuiteClient
 from connector.plan import Action
 from connector.store import Store
 from connector.sync_local import Row, codes_with_netsuite_ids, read_back_values, stored_in_range
+from connector.sync_pages import PageText, whole_page
 from connector.sync_pipe import StoreWriter
-from connector.sync_remote import Window, read_window, windows
+from connector.sync_remote import Window, first_query, read_window, reader_threads, windows
 from connector.sync_state import chunk_batch
 
 OPEN = 9_000_000_000_000_000_000  # upper bound of the last window: no id is larger
@@ -47,28 +54,37 @@ class ReadBack:
 
     def __init__(self, store: Store, client: NetSuiteClient, page: int,
                  write: Callable[[Action], str | None], needs_read: Callable[[Action], bool],
-                 flush: Callable[[list[Row]], int], flush_rows: int) -> None:
+                 flush: Callable[[list[Row | PageText]], int], flush_rows: int,
+                 after_writes: Callable[[], Any] | None = None) -> None:
         self.store = store
         self.client = client
         self.page = page
         self.write = write
         self.needs_read = needs_read
-        self.writer: StoreWriter[Row] = StoreWriter(flush, flush_rows)
-        self.workers = client.concurrency
+        self.writer: StoreWriter[Row | PageText] = StoreWriter(flush, flush_rows)
+        self.workers = reader_threads(client)
         self.bases: dict[int, dict[str, Any]] = {}
         self.ids: dict[int, str] = {}
         self._firsts: deque[tuple[Action, str]] = deque()
+        self._awaiting_first = 0  # first pages queued or running
+        self._todo: deque[Action] = deque()
         self._windows: deque[tuple[Action, Window]] = deque()
+        self._after = after_writes
+        self.after_writes: Any = None  # what `after_writes` returned
 
     def run(self, actions: list[Action]) -> tuple[dict[int, str], int]:
         """Chunk NetSuite ids written (by chunk) and how many codes were new locally."""
-        todo = deque(actions)
+        todo = self._todo = deque(actions)
         running: dict[Future[Any], _Task] = {}
         error: BaseException | None = None
         writing = False
+        after: Future[Any] | None = None
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="sync") as pool, \
                 self.writer:
             while True:
+                if self._after is not None and after is None and error is None and \
+                        not (todo or writing):
+                    after = pool.submit(self._after)  # beside the last reads
                 while error is None and len(running) < self.workers + 2:
                     task = self._next(todo, writing)
                     if task is None:
@@ -88,10 +104,14 @@ class ReadBack:
                         self._done(task, future.result())
             if error is not None:
                 raise error
+            if after is not None:
+                self.after_writes = after.result()
         return self.ids, self.writer.done
 
     def _next(self, todo: deque[Action], writing: bool) -> _Task | None:
-        if not writing and todo:
+        # The next write waits for the first page of the last one: once that is in, its
+        # windows keep the other slots busy while the emulator or NetSuite generates codes.
+        if not writing and todo and not self._awaiting_first:
             return "write", todo.popleft(), None
         if self._firsts:
             action, nid = self._firsts.popleft()
@@ -108,9 +128,16 @@ class ReadBack:
         if kind == "first":
             q = f"{_query(str(arg))} AND id > 0 ORDER BY id"
             return self.client.suiteql_page(q, limit=self.page, offset=0)
-        nid = self.ids[action.chunk]
-        items = read_window(self.client, _query(nid), arg, self.page)
-        return read_back_values(items, self.bases[action.chunk])
+        query, base = _query(self.ids[action.chunk]), self.bases[action.chunk]
+        first: dict[str, Any] | None = None
+        if arg.expected is not None and arg.expected <= self.page:  # one page, if dense
+            page = self.client.suiteql_page_or(first_query(query, arg), limit=self.page,
+                                               offset=0, take=whole_page(arg.expected, base))
+            if isinstance(page, PageText):
+                return page
+            first = page
+        return read_back_values(read_window(self.client, query, arg, self.page, first=first),
+                                base)
 
     def _done(self, task: _Task, result: Any) -> None:
         kind, action, arg = task
@@ -119,10 +146,18 @@ class ReadBack:
                 self.ids[action.chunk] = str(result)
                 if self.needs_read(action):
                     self._firsts.append((action, str(result)))
+                    self._awaiting_first += 1
         elif kind == "first":
+            self._awaiting_first -= 1
             self._first_page(action, str(arg), result)
         else:
-            self.writer.add(result)
+            # Once nothing is left to ask for, each page is stored as it comes: the last
+            # buffer is then written while the last requests are still on the wire.
+            last = not (self._todo or self._firsts or self._windows)
+            if isinstance(result, PageText):
+                self.writer.add([result], rows=result.rows, now=last)
+            else:
+                self.writer.add(result, now=last)
 
     def _first_page(self, action: Action, nid: str, page: dict[str, Any]) -> None:
         items = [i for i in page.get("items") or [] if isinstance(i, dict)]

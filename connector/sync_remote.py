@@ -49,6 +49,13 @@ def windows(lo: int, hi: int, count: int, page_size: int) -> list[Window]:
     return out
 
 
+def reader_threads(client: NetSuiteClient) -> int:
+    """Threads for parallel reads: two more than requests may be in flight. A thread holds a
+    request slot only on the wire (the transport's semaphore); with as many threads as slots,
+    a slot would wait while its thread parses and hands on the page it just got."""
+    return client.concurrency + 2
+
+
 def unordered_map(fn: Callable[[T], R], items: Iterable[T], workers: int
                   ) -> Iterator[tuple[T, R]]:
     """Run `fn` over `items` on `workers` threads, yielding (item, result) as each finishes.
@@ -117,20 +124,34 @@ def code_stats(client: NetSuiteClient, promotion_ids: list[str], source: str
     return out
 
 
+def _template(query: str, window: Window, window_key: str, page_key: str) -> str:
+    return (f"{query} AND {window_key} > {window.low} AND {window_key} <= {window.high} "
+            f"AND {page_key} > {{after}} ORDER BY {page_key}")
+
+
+def first_query(query: str, window: Window, *, window_key: str = "id",
+                page_key: str = "id") -> str:
+    """The statement of a window's first page (what `read_window` sends first)."""
+    start = window.low if page_key == window_key else 0
+    return _template(query, window, window_key, page_key).replace("{after}", str(start))
+
+
 def read_window(client: NetSuiteClient, query: str, window: Window, page_size: int, *,
-                window_key: str = "id", page_key: str = "id") -> list[dict[str, Any]]:
+                window_key: str = "id", page_key: str = "id",
+                first: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Rows of `query` (SELECT ..., <page_key> AS id ... WHERE ...; no ORDER BY) whose
     `window_key` is in the window, paged by keyset on `page_key` (unique within a window).
 
-    A dense window (one page exactly) is one request; anything else continues by keyset."""
+    A dense window (one page exactly) is one request; anything else continues by keyset.
+    `first`: the window's first page, when the caller has fetched it already."""
     start = window.low if page_key == window_key else 0
-    template = (f"{query} AND {window_key} > {window.low} AND {window_key} <= {window.high} "
-                f"AND {page_key} > {{after}} ORDER BY {page_key}")
     if window.expected is not None and window.expected <= page_size:
-        page = client.suiteql_page(template.replace("{after}", str(start)), limit=page_size,
-                                   offset=0)
-        items = page.get("items")
-        if isinstance(items, list) and not page.get("hasMore") and len(items) == window.expected:
+        if first is None:
+            first = client.suiteql_page(first_query(query, window, window_key=window_key,
+                                                    page_key=page_key),
+                                        limit=page_size, offset=0)
+        items = first.get("items")
+        if isinstance(items, list) and not first.get("hasMore") and len(items) == window.expected:
             return items
-    return list(client.suiteql_keyset(template, key="id", start_after=start,
-                                      page_size=page_size))
+    return list(client.suiteql_keyset(_template(query, window, window_key, page_key),
+                                      key="id", start_after=start, page_size=page_size))

@@ -243,6 +243,20 @@ class NetSuiteClient:
                           json_body={"q": query}, headers={"Prefer": "transient"})
         return self._json(resp)
 
+    def suiteql_page_or(self, query: str, *, limit: int, offset: int,
+                        take: Callable[[str], T | None]) -> T | dict[str, Any]:
+        """One page as `suiteql_page` gets it, offered first to `take` as the body's text:
+        what `take` returns, or (when it returns None, or the body is not UTF-8) the parsed
+        page. A caller that can use the body as it came (sync's read-back hands whole pages
+        to SQLite) so skips building a Python object per row."""
+        resp = self._call("POST", SUITEQL_PATH, params={"limit": limit, "offset": offset},
+                          json_body={"q": query}, headers={"Prefer": "transient"})
+        try:
+            taken = take(resp.content.decode("utf-8"))
+        except UnicodeDecodeError:
+            taken = None
+        return self._json(resp) if taken is None else taken
+
     def suiteql(self, query: str, *, page_size: int = 1000) -> Iterator[dict[str, Any]]:
         """Rows of a query paged by offset; refuses past 100,000 rows (use suiteql_keyset)."""
 

@@ -156,3 +156,31 @@ def test_R29_key_literals_are_numbers_or_quoted_strings() -> None:
     assert key_literal("123") == "123"
     assert key_literal(7) == "7"
     assert key_literal("O'Brien") == "'O''Brien'"
+
+
+def test_R29_suiteql_page_or_offers_the_body_text_first(
+    wire: responses.RequestsMock, client: NetSuiteClient
+) -> None:
+    seen: list[dict[str, Any]] = []
+    wire.add_callback(responses.POST, SUITEQL, callback=_offset_server(5, seen))
+    texts: list[str] = []
+
+    def take(text: str) -> int | None:
+        texts.append(text)
+        return len(text) if "C3" in text else None
+
+    assert client.suiteql_page_or("SELECT id FROM couponCode", limit=2, offset=2,
+                                  take=take) == len(texts[0])
+    page = client.suiteql_page_or("SELECT id FROM couponCode", limit=2, offset=0, take=take)
+    assert isinstance(page, dict) and [i["id"] for i in page["items"]] == ["1", "2"]
+    assert json.loads(texts[1]) == page
+    assert all(s["prefer"] == "transient" for s in seen)
+
+
+def test_R31_suiteql_page_or_refuses_a_bad_body_like_suiteql_page(
+    wire: responses.RequestsMock, client: NetSuiteClient
+) -> None:
+    wire.add(responses.POST, SUITEQL, body=b"\xff\xfe<html>busy</html>", status=200)
+    with pytest.raises(NetSuiteBadResponse):
+        client.suiteql_page_or("SELECT id FROM couponCode", limit=2, offset=0,
+                               take=lambda text: None)
