@@ -12,8 +12,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks._common import EmulatorProcess
-from benchmarks._scenario import end_state, prepare, problems, promosync, show
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script
+
+from benchmarks._common import EmulatorProcess  # noqa: E402
+from benchmarks._scenario import end_state, prepare, problems, promosync, show  # noqa: E402
 
 
 def scenario(rate: float) -> tuple[dict[str, Any], dict[str, Any]]:

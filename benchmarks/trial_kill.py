@@ -19,8 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks._common import EmulatorProcess
-from benchmarks._scenario import end_state, prepare, problems, promosync, show
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script
+
+from benchmarks._common import EmulatorProcess  # noqa: E402
+from benchmarks._scenario import end_state, prepare, problems, promosync, show  # noqa: E402
 
 
 def one_round(emu: EmulatorProcess, kill_after: float | None) -> tuple[dict[str, object], float]:
