@@ -39,7 +39,8 @@ class Drawer:
             if proc is None or proc.poll() is not None:
                 self._proc = subprocess.Popen(  # noqa: S603 - this interpreter, fixed code
                     [sys.executable, "-c", _HELPER], text=True,
-                    stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL)  # a helper that fails is simply not used
                 return None  # it is starting: this batch is drawn in-process
             assert proc.stdin is not None and proc.stdout is not None
             try:
