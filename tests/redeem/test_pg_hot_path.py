@@ -7,6 +7,7 @@ These need a PostgreSQL server (PROMOSYNC_TEST_POSTGRES_URL, set by .ci/run).
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -64,6 +65,17 @@ def test_R14_redemption_after_the_session_was_reset(
     assert use_count(pg_store, second) == 1
 
 
+def _wait_gone(store: Store, pid: int) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with store.read() as conn:
+            if not conn.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"),
+                               {"pid": pid}):
+                return
+        time.sleep(0.01)
+    raise AssertionError(f"server process {pid} did not end")
+
+
 def test_R13_pooled_connection_killed_by_the_server_is_replaced(
     pg_store: Store, one_connection: Store, clock: Clock
 ) -> None:
@@ -75,6 +87,7 @@ def test_R13_pooled_connection_killed_by_the_server_is_replaced(
     dead = _backend_pid(one_connection)
     with pg_store.begin() as conn:
         assert conn.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": dead}) is True
+    _wait_gone(pg_store, dead)  # pg_terminate_backend only signals: the process ends soon after
     reg.scan(sale.id, code)
     assert reg.pay(sale.id).outcomes[0].outcome == "redeemed"
     assert _backend_pid(one_connection) != dead
