@@ -63,13 +63,21 @@ def main() -> int:
     bound = 1.2 * requests * args.latency_ms / 1000 / args.concurrency
     refused = int(stats["statuses"].get("429", 0))
     print(f"codes {args.codes:,} in {chunks} NetSuite promotions; stored locally {stored:,}")
-    print(f"minimum for this way: {chunks} upserts + {pages:,} pages = {chunks + pages:,}")
-    print(f"requests {requests:,} (steps {report.as_dict()['steps']})")
+    by_step = report.step_requests
+    print(f"requests {requests:,} by step: {by_step}")
+    print(f"  apply: {chunks} upserts (500,000-code cap) + {pages:,} read-back pages "
+          f"({mapping.page_size:,} rows, NetSuite's largest) = {chunks + pages:,}: "
+          f"{'the minimum' if by_step.get('apply') == chunks + pages else 'NOT the minimum'}")
+    print(f"  plan: {by_step.get('plan')} (the SuiteQL snapshot of what NetSuite holds); "
+          f"mirror before and after: {by_step.get('mirror_before')} + "
+          f"{by_step.get('mirror_after')} (`sync run` mirrors; nothing to read yet)")
+    print(f"seconds by step: {report.as_dict()['steps']}")
     print(f"wall {wall:.2f}s; baseline requests x {args.latency_ms:.0f} ms / {args.concurrency} "
           f"= {requests * args.latency_ms / 1000 / args.concurrency:.2f}s; target <= 1.2x = "
           f"{bound:.2f}s; ratio {wall / (bound / 1.2):.2f}x")
     print(f"429 answers: {refused}; max in flight at the server: {stats['max_in_flight']}")
-    ok = wall <= bound and refused == 0 and stored == args.codes and report.exit_code == 0
+    ok = (wall <= bound and refused == 0 and stored == args.codes and report.exit_code == 0
+          and by_step.get("apply") == chunks + pages)
     print(f"CPU: sync process {cpu:.1f}s, emulator process {emu_cpu:.1f}s; machine load "
           f"average {load_average()} on {os.cpu_count()} cores")
     print("PASS" if ok else "FAIL")

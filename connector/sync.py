@@ -63,6 +63,7 @@ class SyncReport:
     command: str
     started: float = field(default_factory=time.time)
     steps: dict[str, float] = field(default_factory=dict)
+    step_requests: dict[str, int] = field(default_factory=dict)  # HTTP responses per step
     outcomes: list[Outcome] = field(default_factory=list)
     mirror: list[MirrorReport] = field(default_factory=list)
     plan: dict[str, int] = field(default_factory=dict)
@@ -77,6 +78,7 @@ class SyncReport:
             "exit_code": self.exit_code,
             "seconds": round(time.time() - self.started, 3),
             "steps": {k: round(v, 3) for k, v in self.steps.items()},
+            "step_requests": dict(self.step_requests),
             "plan": self.plan,
             "promotions": [o.__dict__ for o in self.outcomes],
             "failed": [o.promotion for o in self.outcomes if o.status == "failed"],
@@ -145,11 +147,13 @@ class SyncEngine:
         return report
 
     def _timed(self, report: SyncReport, name: str, fn: Callable[[], Any]) -> Any:
-        start = time.perf_counter()
+        start, sent = time.perf_counter(), self.requests.count
         try:
             return fn()
         finally:
             report.steps[name] = report.steps.get(name, 0.0) + time.perf_counter() - start
+            report.step_requests[name] = (report.step_requests.get(name, 0)
+                                          + self.requests.count - sent)
 
     def _mirror(self) -> MirrorReport:
         return Mirror(self.store, self.client, self.mapping, hook=self.hook,

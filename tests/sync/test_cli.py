@@ -48,6 +48,10 @@ def test_R27_cli_run_exit_0_report_without_secrets_then_in_step(
     text = report.read_text()
     data = json.loads(text)
     assert data["exit_code"] == 0 and data["codes"]["read_back"] == 20
+    # where the requests went: every one counted in exactly one step
+    assert set(data["step_requests"]) == set(data["steps"])
+    assert sum(data["step_requests"].values()) == data["requests"] > 0
+    assert data["step_requests"]["plan"] >= 1 and data["step_requests"]["apply"] >= 1
     for secret in (TEST_CREDENTIALS.consumer_secret, TEST_CREDENTIALS.token_secret):
         assert secret not in text and secret not in result.stdout + result.stderr
     again = run_cli(["sync", "run", "--json"], env)
