@@ -151,10 +151,11 @@ def read_back_values(items: Sequence[dict[str, Any]], base: dict[str, Any]) -> l
     return [(str(r["code"]).upper(), pid, batch, 1, chunk, str(r["id"])) for r in items]
 
 
-_FROM_PAGES = ("INSERT INTO codes (code, promotion_id, batch_id, max_uses, netsuite_chunk, "
-               "netsuite_id) SELECT upper(i.value ->> 'code'), ?, ?, 1, ?, i.value ->> 'id' "
-               "FROM json_each(?) AS p, json_each(p.value, '$.items') AS i ORDER BY 1 "
-               "ON CONFLICT (code) DO NOTHING")
+_INSERT_READ_BACK = ("INSERT INTO codes (code, promotion_id, batch_id, max_uses, netsuite_chunk, "
+                     "netsuite_id) {} ON CONFLICT (code) DO NOTHING")
+_FROM_PAGES = _INSERT_READ_BACK.format(
+    "SELECT upper(i.value ->> 'code'), ?, ?, 1, ?, i.value ->> 'id' "
+    "FROM json_each(?) AS p, json_each(p.value, '$.items') AS i ORDER BY 1")
 
 
 def store_read_back(conn: Connection, dialect: str, values: Sequence[Row | PageText]) -> int:
@@ -183,8 +184,7 @@ def store_read_back(conn: Connection, dialect: str, values: Sequence[Row | PageT
     if rows:
         rows.sort()  # in code order the unique index is written in runs: ~17% less per row
         mark = "?" if dialect == "sqlite" else "%s"
-        sql = ("INSERT INTO codes (code, promotion_id, batch_id, max_uses, netsuite_chunk, "
-               f"netsuite_id) VALUES ({', '.join([mark] * 6)}) ON CONFLICT (code) DO NOTHING")
+        sql = _INSERT_READ_BACK.format(f"VALUES ({', '.join([mark] * 6)})")
         added += int(conn.exec_driver_sql(sql, rows).rowcount)
     return added
 

@@ -18,6 +18,11 @@ Json = dict[str, Any]
 _ITEMS = "\u0000items\u0000"  # stands for the items in `collection_text` (never in a value)
 
 
+def _collection(links: list[Json], items: object, count: int, offset: int, total: int) -> Json:
+    return {"links": links, "count": count, "hasMore": offset + count < total, "items": items,
+            "offset": offset, "totalResults": total}
+
+
 def fixtures_dir(override: str | None = None) -> Path:
     """Where the templates live: an explicit directory, else fixtures/netsuite of this install."""
     if override:
@@ -82,15 +87,13 @@ class Templates:
 
     def collection(self, links: list[Json], items: list[Json], offset: int, total: int) -> Json:
         """§3.3 collection: {links, count, hasMore, items, offset, totalResults}."""
-        return {"links": links, "count": len(items), "hasMore": offset + len(items) < total,
-                "items": items, "offset": offset, "totalResults": total}
+        return _collection(links, items, len(items), offset, total)
 
     def collection_text(self, links: list[Json], items: str, count: int, offset: int,
                         total: int) -> str:
         """The same collection as JSON text, around `items` already rendered as a JSON array
         of `count` objects (a SuiteQL page built by SQLite, spliced in as it is)."""
-        body = {"links": links, "count": count, "hasMore": offset + count < total,
-                "items": _ITEMS, "offset": offset, "totalResults": total}
+        body = _collection(links, _ITEMS, count, offset, total)
         head, _, tail = json.dumps(body, separators=(",", ":")).rpartition(json.dumps(_ITEMS))
         return head + items + tail
 

@@ -237,11 +237,14 @@ class NetSuiteClient:
 
     # -- SuiteQL (§4) -------------------------------------------------------------------------
 
-    def suiteql_page(self, query: str, *, limit: int, offset: int) -> dict[str, Any]:
-        """One raw page: POST suiteql?limit=&offset= with Prefer: transient and {"q": ...}."""
-        resp = self._call("POST", SUITEQL_PATH, params={"limit": limit, "offset": offset},
+    def _suiteql_post(self, query: str, limit: int, offset: int) -> requests.Response:
+        """POST suiteql?limit=&offset= with Prefer: transient and {"q": ...}."""
+        return self._call("POST", SUITEQL_PATH, params={"limit": limit, "offset": offset},
                           json_body={"q": query}, headers={"Prefer": "transient"})
-        return self._json(resp)
+
+    def suiteql_page(self, query: str, *, limit: int, offset: int) -> dict[str, Any]:
+        """One raw page of a SuiteQL query, parsed."""
+        return self._json(self._suiteql_post(query, limit, offset))
 
     def suiteql_page_or(self, query: str, *, limit: int, offset: int,
                         take: Callable[[str], T | None]) -> T | dict[str, Any]:
@@ -249,8 +252,7 @@ class NetSuiteClient:
         what `take` returns, or (when it returns None, or the body is not UTF-8) the parsed
         page. A caller that can use the body as it came (sync's read-back hands whole pages
         to SQLite) so skips building a Python object per row."""
-        resp = self._call("POST", SUITEQL_PATH, params={"limit": limit, "offset": offset},
-                          json_body={"q": query}, headers={"Prefer": "transient"})
+        resp = self._suiteql_post(query, limit, offset)
         try:
             taken = take(resp.content.decode("utf-8"))
         except UnicodeDecodeError:
