@@ -118,6 +118,19 @@ FAST_CUSTOMER_FACTS = Fast(CUSTOMER_FACTS)
 FAST_BY_CUSTOMER = Fast(BY_CUSTOMER)
 
 
+# The details of refusals that share one R13 message; server.py maps the PostgreSQL functions'
+# keys (connector/store/redeem_functions.sql) to these same texts.
+DETAILS = {
+    "group_limit": "the group's usage limit is reached",
+    "customer_limit": "the per-customer limit is reached",
+    "group_customer_limit": "the group's per-customer limit is reached",
+    "needs_customer": "a per-customer limit needs a customer",
+    "group_customers": "the group is for other customers",
+    "promotion_customers": "the promotion is for other customers",
+    "hold_expired": "its hold expired",
+}
+
+
 @dataclass(frozen=True)
 class Switches:
     """The store settings redemption reads (R6, R17, R19), read in the caller's transaction."""
@@ -254,13 +267,13 @@ def check_used(info: Row[Any], facts: Any, customer_id: int | None) -> None:
     if info.state != "active" or (info.max_uses is not None and info.use_count >= info.max_uses):
         raise AlreadyRedeemed(info.code, detail=info.state)
     if info.g_max is not None and (info.g_count or 0) >= info.g_max:
-        raise AlreadyRedeemed(info.code, detail="the group's usage limit is reached")
+        raise AlreadyRedeemed(info.code, detail=DETAILS["group_limit"])
     if customer_id is None:
         return
     if info.max_uses_per_customer is not None and (facts.c_uses or 0) >= info.max_uses_per_customer:
-        raise AlreadyRedeemed(info.code, detail="the per-customer limit is reached")
+        raise AlreadyRedeemed(info.code, detail=DETAILS["customer_limit"])
     if info.g_max_pc is not None and (facts.gc_uses or 0) >= info.g_max_pc:
-        raise AlreadyRedeemed(info.code, detail="the group's per-customer limit is reached")
+        raise AlreadyRedeemed(info.code, detail=DETAILS["group_customer_limit"])
 
 
 def check_customer(info: Row[Any], facts: Any, customer_id: int | None) -> None:
@@ -273,8 +286,8 @@ def check_customer(info: Row[Any], facts: Any, customer_id: int | None) -> None:
         return
     per_customer = info.max_uses_per_customer is not None or info.g_max_pc is not None
     if per_customer and customer_id is None:
-        raise WrongCustomer(info.code, detail="a per-customer limit needs a customer")
+        raise WrongCustomer(info.code, detail=DETAILS["needs_customer"])
     if info.group_id is not None and facts.g_listed and not facts.g_allows:
-        raise WrongCustomer(info.code, detail="the group is for other customers")
+        raise WrongCustomer(info.code, detail=DETAILS["group_customers"])
     if info.audience == "specific" and facts.p_listed and not facts.p_allows:
-        raise WrongCustomer(info.code, detail="the promotion is for other customers")
+        raise WrongCustomer(info.code, detail=DETAILS["promotion_customers"])

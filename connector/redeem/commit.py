@@ -15,6 +15,7 @@ crosswise. If any counter refuses, the caller rolls the whole payment back.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -25,7 +26,7 @@ from sqlalchemy.engine import Connection, Row
 from connector.catalog import group_row
 from connector.errors import InputError
 from connector.redeem._db import online, write
-from connector.redeem._fast import Fast, batch
+from connector.redeem._fast import Fast, Step, batch
 from connector.store import Store
 from connector.store import schema as s
 
@@ -91,7 +92,7 @@ FAST_TAKE_GROUP = Fast(TAKE_GROUP)
 # Counters are taken in this order of tables (and by key within one), whatever the order of
 # the codes on the transaction: two payments never wait for each other's rows crosswise.
 _CODE, _CODE_CUSTOMER, _GROUP, _GROUP_CUSTOMER = range(4)
-_WHY = {
+WHY = {
     _CODE: "used up, expired or voided meanwhile",
     _CODE_CUSTOMER: "the per-customer limit is reached",
     _GROUP: "the group's usage limit is reached",
@@ -99,51 +100,65 @@ _WHY = {
 }
 
 
+@dataclass(frozen=True)
+class Counter:
+    """One counter a payment takes a use of: `kind` (_CODE ...), the code's or group's id, the
+    place of its code in the payment's list, and the per-customer limit it is held to."""
+
+    kind: int
+    key: int
+    n: int
+    limit: int | None = None
+
+
+def counters(codes: Sequence[Any], customer_id: int | None) -> list[Counter]:
+    """Every counter one use of each code in `codes` takes (its own, and any limits), in the
+    order they are taken: by table, then by key, then by the code's place."""
+    found: list[Counter] = []
+    for n, info in enumerate(codes):
+        found.append(Counter(_CODE, info.id, n))
+        if info.max_uses_per_customer is not None and customer_id is not None:
+            found.append(Counter(_CODE_CUSTOMER, info.id, n, info.max_uses_per_customer))
+        if info.g_count is not None:  # the group has a limits row: count every use of its codes
+            found.append(Counter(_GROUP, info.group_id, n))
+            if info.g_max_pc is not None and customer_id is not None:
+                found.append(Counter(_GROUP_CUSTOMER, info.group_id, n, info.g_max_pc))
+    found.sort(key=lambda c: (c.kind, c.key, c.n))
+    return found
+
+
+def first_lost(codes: Sequence[Any], refused: Sequence[Counter]) -> tuple[Any, str] | None:
+    """Of the counters that refused, the first code (in the order given) and why; or None."""
+    if not refused:
+        return None
+    n, kind = min((c.n, c.kind) for c in refused)
+    return codes[n], WHY[kind]
+
+
 def take_all(
     conn: Connection, codes: Sequence[Row[Any]], customer_id: int | None, today: date
 ) -> tuple[Row[Any], str] | None:
-    """Count one use of each code in `codes` (rows as `checks.columns_for` reads them).
+    """Count one use of each code in `codes` (rows with checks.CODE_COLUMNS).
 
     None when every counter took its use; else the first code (in the order given) that could
     not be taken, and why. Then the caller must roll the transaction back.
     """
-    steps: list[tuple[tuple[int, int, int], int, Fast, dict[str, Any]]] = []
-    for n, info in enumerate(codes):
-        for kind, statement, params in _counters(conn, info, customer_id, today):
-            key = int(params.get("code_id", params.get("group_id", 0)))
-            steps.append(((kind, key, n), n, statement, params))
-    steps.sort(key=lambda step: step[0])
-    counts = batch(conn, [(statement, params, "run") for _, _, statement, params in steps])
-    lost = [
-        (n, kind)
-        for ((kind, _, _), n, _, _), count in zip(steps, counts, strict=True)
-        if count != 1
-    ]
-    if not lost:
-        return None
-    n, kind = min(lost)
-    return codes[n], _WHY[kind]
-
-
-def _counters(
-    conn: Connection, info: Row[Any], customer_id: int | None, today: date
-) -> list[tuple[int, Fast, dict[str, Any]]]:
-    """The counters one use of the code in `info` takes: the code's own, and any limits."""
+    steps = counters(codes, customer_id)
     name = conn.dialect.name
-    found: list[tuple[int, Fast, dict[str, Any]]] = [
-        (_CODE, FAST_TAKE_CODE, {"code_id": info.id, "today": today})
-    ]
-    if info.max_uses_per_customer is not None and customer_id is not None:
-        params = {"code_id": info.id, "customer_id": customer_id}
-        limit = {"limit": info.max_uses_per_customer}
-        found.append((_CODE_CUSTOMER, TAKE_CODE_CUSTOMER[name], params | limit))
-    if info.g_count is not None:  # the group has a limits row: count every use of its codes
-        found.append((_GROUP, FAST_TAKE_GROUP, {"group_id": info.group_id}))
-        if info.g_max_pc is not None and customer_id is not None:
-            params = {"group_id": info.group_id, "customer_id": customer_id}
-            limit = {"limit": info.g_max_pc}
-            found.append((_GROUP_CUSTOMER, TAKE_GROUP_CUSTOMER[name], params | limit))
-    return found
+    counts = batch(conn, [_step(c, name, customer_id, today) for c in steps])
+    return first_lost(codes, [c for c, count in zip(steps, counts, strict=True) if count != 1])
+
+
+def _step(c: Counter, dialect: str, customer_id: int | None, today: date) -> Step:
+    if c.kind == _CODE:
+        return FAST_TAKE_CODE, {"code_id": c.key, "today": today}, "run"
+    if c.kind == _GROUP:
+        return FAST_TAKE_GROUP, {"group_id": c.key}, "run"
+    if c.kind == _CODE_CUSTOMER:
+        params = {"code_id": c.key, "customer_id": customer_id, "limit": c.limit}
+        return TAKE_CODE_CUSTOMER[dialect], params, "run"
+    params = {"group_id": c.key, "customer_id": customer_id, "limit": c.limit}
+    return TAKE_GROUP_CUSTOMER[dialect], params, "run"
 
 
 def set_group_limits(

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 ZERO_REASON = "discount is zero: nothing in the cart qualifies; the code stays unused"
 
 
-class _Lost(Exception):
+class Lost(Exception):
     """One code of the payment lost: roll back, then say so (carries what to record)."""
 
     def __init__(self, error: NoLongerValid, code_id: int, sale: Row[Any]) -> None:
@@ -39,9 +39,15 @@ class _Lost(Exception):
 
 def pay(reg: Register, sale_id: str) -> Payment:
     try:
+        if reg.server_side:
+            from connector.redeem import server
+
+            done = server.pay(reg, sale_id)
+            if done is not None:
+                return done
         with online(), write(reg.store) as conn:
             return _pay(reg, conn, sale_id)
-    except _Lost as lost:
+    except Lost as lost:
         with online(), write(reg.store) as conn:
             history.record(
                 conn,
@@ -69,7 +75,7 @@ def _pay(reg: Register, conn: Connection, sale_id: str) -> Payment:
     taken = [h for h, g in zip(holds, given, strict=True) if g > 0]
     lost = take_all(conn, taken, sale.customer_id, reg.today(now)) if taken else None
     if lost is not None:
-        raise _Lost(NoLongerValid(lost[0].code, detail=lost[1]), lost[0].id, sale)
+        raise Lost(NoLongerValid(lost[0].code, detail=lost[1]), lost[0].id, sale)
     outcomes = [_record(reg, conn, sale, h, g, now) for h, g in zip(holds, given, strict=True)]
     total = money(sum((o.discount for o in outcomes), ZERO))
     later(conn, sales.PAY_SALE, {"sale_id": sale.id, "at": now, "total": str(total)})
@@ -86,13 +92,14 @@ def _recheck(
 ) -> None:
     """The scan's checks once more; any failure now means "no longer valid" (R14)."""
     if hold.hold_state == "expired" or hold.hold_until < now:
-        raise _Lost(NoLongerValid(hold.code, detail="its hold expired"), hold.id, sale)
+        why = checks.DETAILS["hold_expired"]
+        raise Lost(NoLongerValid(hold.code, detail=why), hold.id, sale)
     try:
         checks.check_mode(scene)
         checks.check_promotion(hold, switches)
         checks.check_usable(conn, hold, scene)
     except RedemptionError as exc:
-        raise _Lost(NoLongerValid(hold.code, detail=exc.message), hold.id, sale) from None
+        raise Lost(NoLongerValid(hold.code, detail=exc.message), hold.id, sale) from None
 
 
 def _record(

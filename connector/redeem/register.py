@@ -62,9 +62,15 @@ class Register:
         clock: Callable[[], datetime] | None = None,
         source: str = "local",
         name: str | None = None,
+        server_side: bool | None = None,
     ) -> None:
         if hold_minutes < 1:
             raise InputError("hold_minutes must be at least 1")
+        # PostgreSQL: scan and pay as server functions (server.py); False keeps them in Python
+        # (SQLite's path), to compare the two or to rule the functions out.
+        if server_side and store.dialect != "postgresql":
+            raise InputError("server-side redemption needs a PostgreSQL store")
+        self.server_side = store.dialect == "postgresql" if server_side is None else server_side
         self.store = store
         self.zone = ZoneInfo(timezone) if isinstance(timezone, str) else timezone
         self.hold = timedelta(minutes=hold_minutes)
@@ -121,8 +127,14 @@ class Register:
     def scan(self, sale_id: str, code: str) -> HeldCode:
         """R13: check `code` in order and hold it on the transaction; its discount so far."""
         text = normalize(code)
-        with online(), write(self.store) as conn:
-            outcome = self._scan(conn, sale_id, text)
+        outcome = None
+        if self.server_side:
+            from connector.redeem import server
+
+            outcome = server.scan(self, sale_id, text)
+        if outcome is None:
+            with online(), write(self.store) as conn:
+                outcome = self._scan(conn, sale_id, text)
         if isinstance(outcome, RedemptionError):
             raise outcome
         return outcome

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import select as select_module
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.dialect: str = engine.dialect.name
+        self._closers: list[Callable[[], None]] = []
 
     @property
     def url(self) -> str:
@@ -68,7 +69,14 @@ class Store:
         with self.read() as conn:
             return _read_version(conn) or 0
 
+    def on_close(self, closer: Callable[[], None]) -> None:
+        """Call `closer` when the store is closed (connections kept outside the pool)."""
+        self._closers.append(closer)
+
     def close(self) -> None:
+        closers, self._closers = self._closers, []
+        for closer in closers:
+            closer()
         self.engine.dispose()
 
 
@@ -182,6 +190,8 @@ def _prepare(conn: Connection, where: str, create: bool) -> None:
         if not create:
             raise StoreError(f"{where} has no promosync store; run `promosync init`")
         metadata.create_all(conn)
+        for make in schema.NOT_TABLES:
+            make(conn)
         conn.execute(
             schema.meta.insert(),
             [

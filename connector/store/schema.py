@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -37,7 +38,7 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.types import TypeDecorator
 
 APP_NAME = "promosync"
-LATEST_VERSION = 1
+LATEST_VERSION = 2
 
 metadata = MetaData()
 
@@ -401,5 +402,18 @@ sync_runs = Table(
 
 
 Migration = Callable[[Connection], None]
+
+
+def _redeem_functions(conn: Connection) -> None:
+    """Version 2: scan and payment as PostgreSQL functions (redeem_functions.sql, called by
+    connector/redeem/server.py). A SQLite store has none: its path is Python's."""
+    if conn.dialect.name == "postgresql":
+        sql = Path(__file__).with_name("redeem_functions.sql").read_text(encoding="utf-8")
+        dbapi: Any = conn.connection.dbapi_connection
+        dbapi.execute(sql)  # no parameters: several statements in one query, in the transaction
+
+
 # MIGRATIONS[v] upgrades a store at version v-1 to version v. Version 1 is the first schema.
-MIGRATIONS: dict[int, Migration] = {}
+MIGRATIONS: dict[int, Migration] = {2: _redeem_functions}
+# What metadata.create_all does not make: run for a new store too.
+NOT_TABLES: tuple[Migration, ...] = (_redeem_functions,)

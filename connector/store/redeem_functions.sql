@@ -1,0 +1,473 @@
+-- promosync: scan and payment on the PostgreSQL server (schema version 2). Called by
+-- connector/redeem/server.py; promosync_refusal repeats connector/redeem/checks.py's R13
+-- checks in their order, promosync_stacked discount.py's arithmetic, and promosync_pay
+-- commit.py's counters. A scan and a payment are one call each, where the Python path takes
+-- five round trips and eleven statements: with 16 registers on two cores the costs of each
+-- statement and round trip, not the statements' own work, set the rate.
+--
+-- A function returns what Python needs to finish, or {"slow": why} for a case the Python path
+-- handles (an unknown or closed transaction, holds whose time ran out, a custom code format,
+-- discounts only Python can work out): nothing has been written then. Refusals come back as
+-- {"e": exception class, "why": key of checks.DETAILS, "state": ..., "code_id": ...}; Python
+-- turns them into the R13/R14 messages, so no message text lives here.
+
+-- A transaction's holds are found by ix_sale_codes_sale. Their state tests are written
+-- "(...) IS TRUE" so that no plan reads them through ix_sale_codes_hold (state, expires_at)
+-- instead: before the first ANALYZE of a busy store, a plan that did read every held code of
+-- every register, at each call.
+
+-- The R13 checks after "unknown code", in their order: R19, promotion, already scanned (scan
+-- only: p_scan_sale), dates, used, customer. NULL when the code may be used.
+CREATE OR REPLACE FUNCTION promosync_refusal(
+    p_code_id bigint, p_customer bigint, p_today date, p_single_use boolean, p_scan_sale text
+) RETURNS json LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    c record;
+    c_uses integer;
+    gc_uses integer;
+    g_listed boolean;
+    g_allows boolean;
+    p_listed boolean;
+    p_allows boolean;
+BEGIN
+    SELECT codes.id, codes.customer_id, codes.starts_on, codes.expires_on, codes.max_uses,
+           codes.max_uses_per_customer, codes.use_count, codes.state, codes.group_id,
+           codes.promotion_id, p.id AS pid, p.use_type, p.deleted_at, p.audience,
+           p.start_date AS p_start, p.end_date AS p_end,
+           g.start_date AS g_start, g.end_date AS g_end,
+           gl.max_uses AS g_max, gl.max_uses_per_customer AS g_max_pc, gl.use_count AS g_count
+      INTO c
+      FROM codes
+      LEFT JOIN promotions p ON p.id = codes.promotion_id
+      LEFT JOIN coupon_groups g ON g.id = codes.group_id
+      LEFT JOIN group_limits gl ON gl.group_id = codes.group_id
+     WHERE codes.id = p_code_id;
+
+    -- checks.check_promotion
+    IF NOT p_single_use AND (c.use_type = 'single_use' OR c.max_uses = 1) THEN
+        RETURN json_build_object('e', 'SingleUseDisabled', 'code_id', c.id);
+    END IF;
+    IF c.pid IS NULL OR c.deleted_at IS NOT NULL THEN
+        RETURN json_build_object('e', 'PromotionUnavailable', 'code_id', c.id);
+    END IF;
+    -- Register._scan: already on this transaction
+    IF p_scan_sale IS NOT NULL AND EXISTS (
+        SELECT 1 FROM sale_codes
+         WHERE sale_id = p_scan_sale AND code_id = c.id AND (state IN ('held', 'expired')) IS TRUE
+    ) THEN
+        RETURN json_build_object('e', 'AlreadyScanned', 'code_id', c.id);
+    END IF;
+    -- checks.check_dates: a code's own dates replace its group's; the promotion's apply too
+    IF p_today > COALESCE(c.expires_on, c.g_end) OR p_today > c.p_end THEN
+        RETURN json_build_object('e', 'CodeExpired', 'code_id', c.id);
+    END IF;
+    IF p_today < COALESCE(c.starts_on, c.g_start) OR p_today < c.p_start THEN
+        RETURN json_build_object('e', 'CodeNotYetValid', 'code_id', c.id);
+    END IF;
+    -- checks.customer_facts: read only when a check needs them
+    IF c.max_uses_per_customer IS NOT NULL OR c.g_max_pc IS NOT NULL
+       OR c.group_id IS NOT NULL OR c.audience = 'specific' THEN
+        SELECT (SELECT uses FROM code_customer_uses
+                 WHERE code_id = c.id AND customer_id = p_customer),
+               (SELECT uses FROM group_customer_uses
+                 WHERE group_id = c.group_id AND customer_id = p_customer),
+               EXISTS (SELECT 1 FROM group_customers WHERE group_id = c.group_id),
+               EXISTS (SELECT 1 FROM group_customers
+                        WHERE group_id = c.group_id AND customer_id = p_customer),
+               EXISTS (SELECT 1 FROM promotion_customers WHERE promotion_id = c.promotion_id),
+               EXISTS (SELECT 1 FROM promotion_customers
+                        WHERE promotion_id = c.promotion_id AND customer_id = p_customer)
+          INTO c_uses, gc_uses, g_listed, g_allows, p_listed, p_allows;
+    END IF;
+    -- checks.check_used
+    IF c.state <> 'active' OR (c.max_uses IS NOT NULL AND c.use_count >= c.max_uses) THEN
+        RETURN json_build_object('e', 'AlreadyRedeemed', 'code_id', c.id, 'state', c.state);
+    END IF;
+    IF c.g_max IS NOT NULL AND COALESCE(c.g_count, 0) >= c.g_max THEN
+        RETURN json_build_object('e', 'AlreadyRedeemed', 'code_id', c.id, 'why', 'group_limit');
+    END IF;
+    IF p_customer IS NOT NULL THEN
+        IF c.max_uses_per_customer IS NOT NULL
+           AND COALESCE(c_uses, 0) >= c.max_uses_per_customer THEN
+            RETURN json_build_object(
+                'e', 'AlreadyRedeemed', 'code_id', c.id, 'why', 'customer_limit');
+        END IF;
+        IF c.g_max_pc IS NOT NULL AND COALESCE(gc_uses, 0) >= c.g_max_pc THEN
+            RETURN json_build_object(
+                'e', 'AlreadyRedeemed', 'code_id', c.id, 'why', 'group_customer_limit');
+        END IF;
+    END IF;
+    -- checks.check_customer
+    IF c.customer_id IS NOT NULL THEN
+        IF p_customer IS DISTINCT FROM c.customer_id THEN
+            RETURN json_build_object('e', 'WrongCustomer', 'code_id', c.id);
+        END IF;
+        RETURN NULL;
+    END IF;
+    IF (c.max_uses_per_customer IS NOT NULL OR c.g_max_pc IS NOT NULL) AND p_customer IS NULL THEN
+        RETURN json_build_object('e', 'WrongCustomer', 'code_id', c.id, 'why', 'needs_customer');
+    END IF;
+    IF c.group_id IS NOT NULL AND g_listed AND NOT g_allows THEN
+        RETURN json_build_object('e', 'WrongCustomer', 'code_id', c.id, 'why', 'group_customers');
+    END IF;
+    IF c.audience = 'specific' AND p_listed AND NOT p_allows THEN
+        RETURN json_build_object(
+            'e', 'WrongCustomer', 'code_id', c.id, 'why', 'promotion_customers');
+    END IF;
+    RETURN NULL;
+END $$;
+
+-- The transaction's pending codes (held or expired), in scan order, with what a discount and
+-- the register's view of a code need (the names of checks.CODE_COLUMNS). PL/pgSQL, like all
+-- of these, because it keeps its plans for the session; a LANGUAGE sql function with a FROM
+-- clause is planned again at every call.
+CREATE OR REPLACE FUNCTION promosync_pending(p_sale text) RETURNS json
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (
+        SELECT COALESCE(json_agg(json_build_object(
+                   'hold_id', sc.id, 'id', c.id, 'code', c.code, 'amount', c.amount,
+                   'expires_on', c.expires_on, 'g_end', g.end_date, 'promotion', p.name,
+                   'kind', p.kind, 'discount_type', p.discount_type, 'rate', p.rate,
+                   'min_order', p.min_order, 'items', p.items, 'discount_item', p.discount_item,
+                   'max_uses_per_customer', c.max_uses_per_customer, 'group_id', c.group_id,
+                   'g_count', gl.use_count, 'g_max_pc', gl.max_uses_per_customer
+               ) ORDER BY sc.id), '[]'::json)
+          FROM sale_codes sc
+          JOIN codes c ON c.id = sc.code_id
+          LEFT JOIN promotions p ON p.id = c.promotion_id
+          LEFT JOIN coupon_groups g ON g.id = c.group_id
+          LEFT JOIN group_limits gl ON gl.group_id = c.group_id
+         WHERE sc.sale_id = p_sale AND (sc.state IN ('held', 'expired')) IS TRUE);
+END $$;
+
+-- Register.scan: R13's checks in order, then the hold and its history line.
+CREATE OR REPLACE FUNCTION promosync_scan(
+    p_sale text, p_code text, p_now timestamp, p_today date, p_until timestamp, p_source text
+) RETURNS json LANGUAGE plpgsql AS $$
+DECLARE
+    s record;
+    fmt text;
+    cid bigint;
+    refusal json;
+BEGIN
+    SELECT sales.id, sales.mode, sales.state, sales.customer_id, sales.lines, sales.shipping,
+           (SELECT value FROM store_settings WHERE key = 'single_use_format') AS fmt,
+           COALESCE((SELECT value FROM store_settings WHERE key = 'single_use_codes'), 'on')
+               = 'on' AS single_use,
+           -- read before the lock is granted: harmless, as no hold is ever made already stale
+           EXISTS (SELECT 1 FROM sale_codes
+                    WHERE sale_id = p_sale AND (state = 'held' AND expires_at < p_now) IS TRUE)
+               AS stale
+      INTO s
+      FROM sales WHERE id = p_sale FOR UPDATE;
+    IF NOT FOUND OR s.state <> 'open' THEN
+        RETURN json_build_object('slow', 'transaction unknown or not open');
+    END IF;
+    IF s.stale THEN
+        RETURN json_build_object('slow', 'holds to expire');
+    END IF;
+    fmt := lower(btrim(COALESCE(s.fmt, 'any'), E' \t\n\r\f\v'));
+    IF fmt NOT IN ('', 'any', 'su') THEN
+        RETURN json_build_object('slow', 'custom code format');
+    END IF;
+    IF s.mode <> 'normal' THEN
+        RETURN json_build_object('e', 'NotNormalMode');
+    END IF;
+    -- checks.ANY_CODE and checks.SU_CODE, matched whole
+    IF p_code !~ (CASE WHEN fmt = 'su' THEN '^SU-[A-Z0-9]{16}$' ELSE '^[-A-Z0-9._]{1,64}$' END)
+    THEN
+        RETURN json_build_object('e', 'InvalidFormat');
+    END IF;
+    SELECT id INTO cid FROM codes WHERE code = p_code;
+    IF cid IS NULL THEN
+        RETURN json_build_object('e', 'UnknownCode');
+    END IF;
+    refusal := promosync_refusal(cid, s.customer_id, p_today, s.single_use, p_sale);
+    IF refusal IS NOT NULL THEN  -- Python writes its history line ("refused")
+        RETURN (refusal::jsonb || jsonb_build_object('customer', s.customer_id))::json;
+    END IF;
+    INSERT INTO sale_codes (sale_id, code_id, state, auto, held_at, expires_at)
+    VALUES (p_sale, cid, 'held', false, p_now, p_until);
+    INSERT INTO code_events (code_id, kind, at, source, transaction_ref, customer_id)
+    VALUES (cid, 'reserved', p_now, p_source, p_sale, s.customer_id);
+    RETURN json_build_object(
+        'sale', json_build_object('id', s.id, 'lines', s.lines, 'shipping', s.shipping),
+        'codes', promosync_pending(p_sale));
+END $$;
+
+-- What each code of a transaction gives, in scan order, stacked (discount.stacked, R15/R16):
+-- p_terms is promosync_pending's list, p_lines the transaction's lines. The same arithmetic
+-- on exact decimals, rounded half up to cents where Python rounds. NULL when Python must
+-- decide: an unknown promotion kind, or an item name that is not ASCII (Python's and the
+-- server's upper() agree on ASCII only). tests/redeem/test_server_path.py compares the two.
+CREATE OR REPLACE FUNCTION promosync_stacked(p_terms json, p_lines json, p_shipping numeric)
+RETURNS numeric[] LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    t json;
+    ln record;
+    subtotal numeric := 0;
+    remaining numeric;
+    pct boolean;
+    rate numeric;
+    items text[];
+    gift text;
+    base numeric;
+    gives numeric;
+    code_gives numeric;
+    given numeric;
+    result numeric[] := '{}';
+BEGIN
+    FOR ln IN SELECT l->>'item' AS item, (l->>'amount')::numeric AS amount
+                FROM json_array_elements(p_lines) AS l LOOP
+        IF octet_length(ln.item) <> char_length(ln.item) THEN
+            RETURN NULL;
+        END IF;
+        subtotal := subtotal + ln.amount;
+    END LOOP;
+    remaining := subtotal + p_shipping;
+    FOR t IN SELECT * FROM json_array_elements(p_terms) LOOP
+        pct := t->>'discount_type' = 'percent';
+        rate := (t->>'rate')::numeric;
+        items := ARRAY(SELECT x FROM json_array_elements_text(
+                     CASE WHEN json_typeof(t->'items') = 'array' THEN t->'items' ELSE '[]' END) x);
+        gift := COALESCE(NULLIF(t->>'discount_item', ''), items[1], '');
+        IF octet_length(array_to_string(items, '') || gift)
+           <> char_length(array_to_string(items, '') || gift) THEN
+            RETURN NULL;
+        END IF;
+        items := ARRAY(SELECT upper(x) FROM unnest(items) x);
+        code_gives := 0;
+        IF t->>'min_order' IS NULL OR subtotal >= (t->>'min_order')::numeric THEN
+            -- discount._base_and_promotion
+            IF t->>'kind' = 'order' THEN
+                base := subtotal;
+                gives := CASE WHEN pct THEN base * rate / 100 ELSE LEAST(rate, base) END;
+            ELSIF t->>'kind' = 'shipping' THEN
+                base := p_shipping;
+                gives := CASE WHEN pct THEN base * rate / 100 ELSE LEAST(rate, base) END;
+            ELSIF t->>'kind' IN ('item', 'fixed_price') THEN
+                SELECT COALESCE(sum(q.amount), 0),
+                       COALESCE(sum(CASE
+                           WHEN t->>'kind' = 'fixed_price'
+                               THEN GREATEST(q.amount - rate * q.quantity, 0)
+                           WHEN pct THEN 0
+                           ELSE LEAST(rate * q.quantity, q.amount) END), 0)
+                  INTO base, gives
+                  FROM (SELECT (l->>'amount')::numeric AS amount,
+                               COALESCE((l->>'quantity')::integer, 1) AS quantity
+                          FROM json_array_elements(p_lines) AS l
+                         WHERE cardinality(items) = 0 OR upper(l->>'item') = ANY (items)) q;
+                IF t->>'kind' = 'item' AND pct THEN
+                    gives := base * rate / 100;
+                END IF;
+            ELSIF t->>'kind' = 'free_gift' THEN
+                SELECT COALESCE(max((l->>'amount')::numeric
+                                    / COALESCE((l->>'quantity')::integer, 1)), 0)
+                  INTO base
+                  FROM json_array_elements(p_lines) AS l
+                 WHERE upper(l->>'item') = upper(gift);
+                gives := base;
+            ELSE
+                RETURN NULL;
+            END IF;
+            -- discount.code_discount
+            IF base > 0 THEN
+                IF (t->>'amount')::numeric > 0 THEN
+                    gives := LEAST((t->>'amount')::numeric, base);
+                END IF;
+                code_gives := round(GREATEST(gives, 0), 2);
+            END IF;
+        END IF;
+        given := LEAST(code_gives, remaining);
+        result := result || round(given, 2);
+        remaining := remaining - given;
+    END LOOP;
+    RETURN result;
+END $$;
+
+-- Register.pay in one call (R14, R16, R2, R3): lock the transaction, check every pending code
+-- again, work out the discounts, take one use of each code that gives something (commit.py's
+-- conditional counters, in commit.counters' order: by table, key, then place), and write the
+-- outcome. A code that fails its checks comes back as "lost" with nothing written; a counter
+-- that refuses raises SQLSTATE PSL01 (its code in DETAIL, as JSON), so that the statement,
+-- and with it the whole payment, is rolled back.
+CREATE OR REPLACE FUNCTION promosync_pay(
+    p_sale text, p_now timestamp, p_today date, p_source text, p_zero_reason text
+) RETURNS json LANGUAGE plpgsql AS $$
+DECLARE
+    s record;
+    h record;
+    r record;
+    refusal json;
+    lost json;
+    holds bigint[] := '{}';
+    ids bigint[] := '{}';
+    codes text[] := '{}';
+    terms json[] := '{}';
+    per_customer integer[] := '{}';
+    group_ids bigint[] := '{}';
+    group_limited boolean[] := '{}';
+    group_per_customer integer[] := '{}';
+    given numeric[];
+    taken integer[] := '{}';  -- places in the lists above of the codes that give something
+    kinds integer[] := '{}';  -- the counters to take, in order: kind, key, place, limit
+    keys bigint[] := '{}';
+    places integer[] := '{}';
+    limits integer[] := '{}';
+    k integer;
+    lost_at integer;
+    total numeric := 0;
+BEGIN
+    SELECT sales.id, sales.mode, sales.state, sales.customer_id, sales.lines, sales.shipping,
+           customers.code AS customer_code,
+           COALESCE((SELECT value FROM store_settings WHERE key = 'single_use_codes'), 'on')
+               = 'on' AS single_use
+      INTO s
+      FROM sales LEFT JOIN customers ON customers.id = sales.customer_id
+     WHERE sales.id = p_sale
+       FOR UPDATE OF sales;
+    IF NOT FOUND OR s.state <> 'open' THEN
+        RETURN json_build_object('slow', 'transaction unknown or not open');
+    END IF;
+    -- the pending codes, in scan order, checked again (pay._recheck)
+    FOR h IN SELECT sc.id AS hold_id, sc.state, sc.expires_at, c.id, c.code, c.amount,
+                    c.max_uses_per_customer, c.group_id, p.kind, p.discount_type, p.rate,
+                    p.min_order, p.items, p.discount_item, gl.use_count AS g_count,
+                    gl.max_uses_per_customer AS g_max_pc
+               FROM sale_codes sc
+               JOIN codes c ON c.id = sc.code_id
+               LEFT JOIN promotions p ON p.id = c.promotion_id
+               LEFT JOIN group_limits gl ON gl.group_id = c.group_id
+              WHERE sc.sale_id = p_sale AND (sc.state IN ('held', 'expired')) IS TRUE
+              ORDER BY sc.id
+    LOOP
+        IF h.state = 'expired' OR h.expires_at < p_now THEN
+            lost := json_build_object('id', h.id, 'code', h.code, 'why', 'hold_expired');
+        ELSIF s.mode <> 'normal' THEN
+            lost := json_build_object('id', h.id, 'code', h.code, 'e', 'NotNormalMode');
+        ELSE
+            refusal := promosync_refusal(h.id, s.customer_id, p_today, s.single_use, NULL);
+            IF refusal IS NOT NULL THEN
+                lost := json_build_object('id', h.id, 'code', h.code, 'e', refusal->>'e');
+            END IF;
+        END IF;
+        IF lost IS NOT NULL THEN
+            RETURN json_build_object(
+                'sale', json_build_object('id', s.id, 'customer_id', s.customer_id),
+                'lost', lost);
+        END IF;
+        holds := holds || h.hold_id;
+        ids := ids || h.id;
+        codes := codes || h.code;
+        terms := terms || json_build_object(
+            'kind', h.kind, 'discount_type', h.discount_type, 'rate', h.rate,
+            'min_order', h.min_order, 'items', h.items, 'discount_item', h.discount_item,
+            'amount', h.amount);
+        per_customer := per_customer || h.max_uses_per_customer;
+        group_ids := group_ids || h.group_id;
+        group_limited := group_limited || (h.g_count IS NOT NULL);
+        group_per_customer := group_per_customer || h.g_max_pc;
+    END LOOP;
+    given := promosync_stacked(array_to_json(terms), s.lines, s.shipping::numeric);
+    IF given IS NULL THEN
+        RETURN json_build_object('slow', 'discounts that Python works out');
+    END IF;
+    FOR i IN 1 .. cardinality(given) LOOP
+        IF given[i] > 0 THEN
+            taken := taken || i;
+        END IF;
+    END LOOP;
+    -- commit.counters: each taken code's counters, by kind, then key, then place
+    FOR i IN 1 .. cardinality(taken) LOOP
+        k := taken[i];
+        kinds := kinds || 0;
+        keys := keys || ids[k];
+        places := places || i;
+        limits := limits || NULL::integer;
+        IF per_customer[k] IS NOT NULL AND s.customer_id IS NOT NULL THEN
+            kinds := kinds || 1;
+            keys := keys || ids[k];
+            places := places || i;
+            limits := limits || per_customer[k];
+        END IF;
+        IF group_limited[k] THEN
+            kinds := kinds || 2;
+            keys := keys || group_ids[k];
+            places := places || i;
+            limits := limits || NULL::integer;
+            IF group_per_customer[k] IS NOT NULL AND s.customer_id IS NOT NULL THEN
+                kinds := kinds || 3;
+                keys := keys || group_ids[k];
+                places := places || i;
+                limits := limits || group_per_customer[k];
+            END IF;
+        END IF;
+    END LOOP;
+    IF cardinality(taken) > 1 THEN  -- one code's counters are in order already
+        SELECT array_agg(x.kind ORDER BY x.kind, x.key, x.place),
+               array_agg(x.key ORDER BY x.kind, x.key, x.place),
+               array_agg(x.place ORDER BY x.kind, x.key, x.place),
+               array_agg(x.lim ORDER BY x.kind, x.key, x.place)
+          INTO kinds, keys, places, limits
+          FROM unnest(kinds, keys, places, limits) AS x(kind, key, place, lim);
+    END IF;
+    FOR i IN 1 .. cardinality(kinds) LOOP
+        IF kinds[i] = 0 THEN
+            UPDATE codes
+               SET use_count = use_count + 1,
+                   state = CASE WHEN max_uses IS NOT NULL AND use_count + 1 >= max_uses
+                                THEN 'redeemed' ELSE state END
+             WHERE id = keys[i] AND state = 'active'
+               AND (max_uses IS NULL OR use_count < max_uses)
+               AND (expires_on IS NULL OR expires_on >= p_today)
+               AND (starts_on IS NULL OR starts_on <= p_today);
+        ELSIF kinds[i] = 1 THEN
+            INSERT INTO code_customer_uses AS u (code_id, customer_id, uses)
+            VALUES (keys[i], s.customer_id, 1)
+            ON CONFLICT (code_id, customer_id) DO UPDATE SET uses = u.uses + 1
+             WHERE u.uses < limits[i];
+        ELSIF kinds[i] = 2 THEN
+            UPDATE group_limits SET use_count = use_count + 1
+             WHERE group_id = keys[i] AND (max_uses IS NULL OR use_count < max_uses);
+        ELSE
+            INSERT INTO group_customer_uses AS u (group_id, customer_id, uses)
+            VALUES (keys[i], s.customer_id, 1)
+            ON CONFLICT (group_id, customer_id) DO UPDATE SET uses = u.uses + 1
+             WHERE u.uses < limits[i];
+        END IF;
+        -- commit.first_lost: of the refused counters, the first place, then the first kind
+        IF NOT FOUND AND (lost_at IS NULL OR (places[i], kinds[i]) < (places[lost_at], kinds[lost_at])) THEN
+            lost_at := i;
+        END IF;
+    END LOOP;
+    IF lost_at IS NOT NULL THEN
+        k := taken[places[lost_at]];
+        RAISE EXCEPTION 'promosync: a code of the payment could not be taken'
+              USING ERRCODE = 'PSL01', DETAIL = json_build_object(
+                  'id', ids[k], 'code', codes[k], 'kind', kinds[lost_at],
+                  'customer_id', s.customer_id)::text;
+    END IF;
+    FOR i IN 1 .. cardinality(holds) LOOP
+        IF given[i] > 0 THEN
+            UPDATE sale_codes SET state = 'committed', discount = given[i]::text
+             WHERE id = holds[i];
+            INSERT INTO code_events
+                   (code_id, kind, at, source, transaction_ref, customer_id, detail)
+            VALUES (ids[i], 'redeemed', p_now, p_source, p_sale, s.customer_id,
+                    'discount ' || given[i]::text);
+            total := total + given[i];
+        ELSE
+            UPDATE sale_codes SET state = 'unused', discount = '0' WHERE id = holds[i];
+            INSERT INTO code_events
+                   (code_id, kind, at, source, transaction_ref, customer_id, detail)
+            VALUES (ids[i], 'released', p_now, p_source, p_sale, s.customer_id, p_zero_reason);
+        END IF;
+    END LOOP;
+    UPDATE sales SET state = 'paid', paid_at = p_now, discount = round(total, 2)::text
+     WHERE id = p_sale;
+    RETURN json_build_object(
+        'sale', json_build_object('id', s.id, 'customer_code', s.customer_code),
+        'codes', to_json(codes), 'given', to_json(given::text[]),
+        'total', round(total, 2)::text);
+END $$;
