@@ -64,7 +64,7 @@ def _connect(store: Store) -> Any:
     except (SQLAlchemyError, psycopg.Error) as exc:  # the pool raises the driver's own errors
         raise StoreOffline(detail=_first_line(exc)) from None
     fairy.detach()  # ours from now on: the pool neither resets nor reuses it
-    conn = fairy.dbapi_connection
+    conn: Any = fairy.dbapi_connection
     conn.autocommit = True
     return conn
 

@@ -41,6 +41,10 @@ from connector.store import schema as s
 
 LineInput = Line | str | Sequence[Any]
 
+# PostgreSQL stores scan and pay through server functions (server.py) unless this is False;
+# the redemption tests run on PostgreSQL both ways.
+SERVER_SIDE = True
+
 
 def as_line(value: LineInput) -> Line:
     if isinstance(value, Line):
@@ -70,7 +74,9 @@ class Register:
         # (SQLite's path), to compare the two or to rule the functions out.
         if server_side and store.dialect != "postgresql":
             raise InputError("server-side redemption needs a PostgreSQL store")
-        self.server_side = store.dialect == "postgresql" if server_side is None else server_side
+        if server_side is None:
+            server_side = store.dialect == "postgresql" and SERVER_SIDE
+        self.server_side = server_side
         self.store = store
         self.zone = ZoneInfo(timezone) if isinstance(timezone, str) else timezone
         self.hold = timedelta(minutes=hold_minutes)

@@ -93,7 +93,7 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 
-def _row(data: dict[str, Any]) -> SimpleNamespace:
+def _row(data: dict[str, Any]) -> Any:
     """A reply's object with attribute access, as the Python path's rows have."""
     for key in _DATES:
         if isinstance(data.get(key), str):
@@ -150,7 +150,7 @@ def pay(reg: Register, sale_id: str) -> Payment | None:
             reply = call(conn, PAY, values)
     except _NotTaken as refused:
         lost = refused.lost
-        sale = SimpleNamespace(id=sale_id.strip(), customer_id=lost["customer_id"])
+        sale: Any = SimpleNamespace(id=sale_id.strip(), customer_id=lost["customer_id"])
         error = NoLongerValid(lost["code"], detail=WHY[lost["kind"]])
         raise Lost(error, lost["id"], sale) from None
     if "slow" in reply:

@@ -58,12 +58,15 @@ def test_an_older_store_is_upgraded_in_place(
     def v2(conn):  # a later release adding a column
         conn.execute(text("ALTER TABLE promotions ADD COLUMN note VARCHAR(50)"))
 
-    monkeypatch.setattr(schema, "LATEST_VERSION", 2)
-    monkeypatch.setitem(schema.MIGRATIONS, 2, v2)
-    monkeypatch.setattr("connector.store.engine.LATEST_VERSION", 2)
+    later = schema.LATEST_VERSION + 1
+    monkeypatch.setattr(schema, "LATEST_VERSION", later)
+    monkeypatch.setitem(schema.MIGRATIONS, later, v2)
+    monkeypatch.setattr("connector.store.engine.LATEST_VERSION", later)
     st = open_store(sqlite_url)
-    assert st.schema_version() == 2
+    assert st.schema_version() == later
     assert catalog.get_promotion(st, "Kept").name == "Kept", "data survives the upgrade"
+    with st.read() as conn:
+        assert conn.execute(text("SELECT note FROM promotions")).all() == [(None,)]
     st.close()
 
 

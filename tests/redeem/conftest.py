@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from connector import catalog, generate
 from connector.generate import CodeOptions
 from connector.redeem import Register
-from connector.store import Store
+from connector.redeem import register as register_module
+from connector.store import Store, open_store
 from connector.store import schema as s
+from tests.conftest import PG_ENV, _reset_postgres
 
 
 @dataclass
@@ -91,6 +96,24 @@ def events(store: Store, code: str, kind: str | None = None) -> list[tuple[str, 
     return [r for r in rows if kind is None or r[0] == kind]
 
 
+@pytest.fixture(params=["sqlite", "postgresql", "postgresql-python"])
+def store_url(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """tests/conftest.py's stores, and PostgreSQL once more with scan and pay in Python (the
+    path a PostgreSQL store falls back to, see connector/redeem/server.py): every redemption
+    test holds both paths to the same results."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'promosync.db'}"
+    url = os.environ.get(PG_ENV)
+    if not url:
+        pytest.skip(f"PostgreSQL: set {PG_ENV} to run (see .ci/run)")
+    _reset_postgres(url)
+    if request.param == "postgresql-python":
+        monkeypatch.setattr(register_module, "SERVER_SIDE", False)
+    return url
+
+
 @pytest.fixture
 def clock() -> Clock:
     return Clock(datetime(2026, 3, 10, 12, 0, tzinfo=UTC))
@@ -106,3 +129,27 @@ def customers(store: Store) -> list[str]:
     for code in ("ALICE", "BOB", "CAROL"):
         catalog.add_customer(store, code, f"{code.lower()}@example.com")
     return ["ALICE", "BOB", "CAROL"]
+
+
+@pytest.fixture
+def pg_store() -> Iterator[Store]:
+    """An empty PostgreSQL store (skipped without a server)."""
+    url = os.environ.get(PG_ENV)
+    if not url:
+        pytest.skip(f"PostgreSQL: set {PG_ENV} to run (see .ci/run)")
+    _reset_postgres(url)
+    store = open_store(url)
+    yield store
+    store.close()
+
+
+def wait_gone(store: Store, pid: int) -> None:
+    """Wait until server process `pid` has ended (pg_terminate_backend only signals it)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with store.read() as conn:
+            query = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")
+            if not conn.scalar(query, {"pid": pid}):
+                return
+        time.sleep(0.01)
+    raise AssertionError(f"server process {pid} did not end")

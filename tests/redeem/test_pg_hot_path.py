@@ -1,5 +1,7 @@
-"""R13/R14 on PostgreSQL's hot path (connector/redeem/_pg.py): prepared statements sent as
-EXECUTEs, BEGIN and COMMIT riding with them, and pooled connections checked without a ping.
+"""R13/R14 on PostgreSQL's Python path (connector/redeem/_pg.py; a PostgreSQL store takes it
+when the server functions leave a case to Python): prepared statements sent as EXECUTEs,
+BEGIN and COMMIT riding with them, and pooled connections checked without a ping. The server
+path's own connections are tested in test_server_path.py.
 
 These need a PostgreSQL server (PROMOSYNC_TEST_POSTGRES_URL, set by .ci/run).
 """
@@ -7,7 +9,6 @@ These need a PostgreSQL server (PROMOSYNC_TEST_POSTGRES_URL, set by .ci/run).
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -17,19 +18,8 @@ from connector.errors import NoLongerValid
 from connector.redeem import Register
 from connector.redeem._db import write
 from connector.store import Store, open_store
-from tests.conftest import PG_ENV, _reset_postgres
-from tests.redeem.conftest import Clock, events, make_codes, use_count
-
-
-@pytest.fixture
-def pg_store() -> Iterator[Store]:
-    url = os.environ.get(PG_ENV)
-    if not url:
-        pytest.skip(f"PostgreSQL: set {PG_ENV} to run (see .ci/run)")
-    _reset_postgres(url)
-    store = open_store(url)
-    yield store
-    store.close()
+from tests.conftest import PG_ENV
+from tests.redeem.conftest import Clock, events, make_codes, use_count, wait_gone
 
 
 @pytest.fixture
@@ -51,7 +41,7 @@ def test_R14_redemption_after_the_session_was_reset(
     """DISCARD ALL (a pooler's reset) drops the prepared statements: the next scan prepares
     them again instead of failing."""
     first, second = make_codes(pg_store, count=2)
-    reg = Register(one_connection, clock=clock)
+    reg = Register(one_connection, clock=clock, server_side=False)
     sale = reg.open(lines=["A:30"])
     reg.scan(sale.id, first)
     reg.pay(sale.id)
@@ -65,29 +55,18 @@ def test_R14_redemption_after_the_session_was_reset(
     assert use_count(pg_store, second) == 1
 
 
-def _wait_gone(store: Store, pid: int) -> None:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        with store.read() as conn:
-            if not conn.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"),
-                               {"pid": pid}):
-                return
-        time.sleep(0.01)
-    raise AssertionError(f"server process {pid} did not end")
-
-
 def test_R13_pooled_connection_killed_by_the_server_is_replaced(
     pg_store: Store, one_connection: Store, clock: Clock
 ) -> None:
     """A connection the server terminated while it sat in the pool is not handed out: the
     register goes on with a new one, no error, no ping round trip per checkout."""
     code = make_codes(pg_store, count=1)[0]
-    reg = Register(one_connection, clock=clock)
+    reg = Register(one_connection, clock=clock, server_side=False)
     sale = reg.open(lines=["A:30"])
     dead = _backend_pid(one_connection)
     with pg_store.begin() as conn:
         assert conn.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": dead}) is True
-    _wait_gone(pg_store, dead)  # pg_terminate_backend only signals: the process ends soon after
+    wait_gone(pg_store, dead)  # pg_terminate_backend only signals: the process ends soon after
     reg.scan(sale.id, code)
     assert reg.pay(sale.id).outcomes[0].outcome == "redeemed"
     assert _backend_pid(one_connection) != dead
@@ -99,7 +78,8 @@ def test_R14_a_lost_payment_leaves_nothing_and_the_connection_usable(
     """The take fails inside a transaction whose BEGIN rode with its reads: it is rolled back,
     the refusal is recorded, and the same connection serves the next call."""
     code = make_codes(pg_store, count=1)[0]
-    a, b = Register(one_connection, clock=clock), Register(one_connection, clock=clock)
+    a = Register(one_connection, clock=clock, server_side=False)
+    b = Register(one_connection, clock=clock, server_side=False)
     sale_a, sale_b = a.open(lines=["A:30"]), b.open(lines=["A:30"])
     a.scan(sale_a.id, code)
     b.scan(sale_b.id, code)
