@@ -15,14 +15,43 @@
 -- "(...) IS TRUE" so that no plan reads them through ix_sale_codes_hold (state, expires_at)
 -- instead: before the first ANALYZE of a busy store, a plan that did read every held code of
 -- every register, at each call.
+--
+-- Every statement a function runs costs its executor's start and end, so each one reads a
+-- code's facts once (promosync_code_facts, passed on as a row) and keeps its work in few
+-- statements.
+
+-- A code with its promotion's terms and dates: the names of checks.CODE_COLUMNS. Its group's
+-- dates and limits (g_*) are NULL here and filled by promosync_grouped when the code has a
+-- group: most codes have none, and two more joins in every read cost more than this.
+CREATE OR REPLACE VIEW promosync_code_facts AS
+SELECT codes.id, codes.code, codes.customer_id, codes.amount, codes.starts_on, codes.expires_on,
+       codes.max_uses, codes.max_uses_per_customer, codes.use_count, codes.state,
+       codes.group_id, codes.promotion_id, p.name AS promotion, p.kind, p.discount_type,
+       p.rate, p.min_order, p.items, p.discount_item, p.start_date AS p_start,
+       p.end_date AS p_end, p.deleted_at, p.use_type, p.audience,
+       NULL::date AS g_start, NULL::date AS g_end, NULL::integer AS g_max,
+       NULL::integer AS g_max_pc, NULL::integer AS g_count
+  FROM codes
+  LEFT JOIN promotions p ON p.id = codes.promotion_id;
+
+-- The code's facts with its group's dates and usage limits (checks.CODE_COLUMNS' g_*).
+CREATE OR REPLACE FUNCTION promosync_grouped(c promosync_code_facts)
+RETURNS promosync_code_facts LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    SELECT g.start_date, g.end_date, gl.max_uses, gl.max_uses_per_customer, gl.use_count
+      INTO c.g_start, c.g_end, c.g_max, c.g_max_pc, c.g_count
+      FROM coupon_groups g LEFT JOIN group_limits gl ON gl.group_id = g.id
+     WHERE g.id = c.group_id;
+    RETURN c;
+END $$;
 
 -- The R13 checks after "unknown code", in their order: R19, promotion, already scanned (scan
 -- only: p_scan_sale), dates, used, customer. NULL when the code may be used.
 CREATE OR REPLACE FUNCTION promosync_refusal(
-    p_code_id bigint, p_customer bigint, p_today date, p_single_use boolean, p_scan_sale text
+    c promosync_code_facts, p_customer bigint, p_today date, p_single_use boolean,
+    p_scan_sale text
 ) RETURNS json LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    c record;
     c_uses integer;
     gc_uses integer;
     g_listed boolean;
@@ -30,32 +59,20 @@ DECLARE
     p_listed boolean;
     p_allows boolean;
 BEGIN
-    SELECT codes.id, codes.customer_id, codes.starts_on, codes.expires_on, codes.max_uses,
-           codes.max_uses_per_customer, codes.use_count, codes.state, codes.group_id,
-           codes.promotion_id, p.id AS pid, p.use_type, p.deleted_at, p.audience,
-           p.start_date AS p_start, p.end_date AS p_end,
-           g.start_date AS g_start, g.end_date AS g_end,
-           gl.max_uses AS g_max, gl.max_uses_per_customer AS g_max_pc, gl.use_count AS g_count
-      INTO c
-      FROM codes
-      LEFT JOIN promotions p ON p.id = codes.promotion_id
-      LEFT JOIN coupon_groups g ON g.id = codes.group_id
-      LEFT JOIN group_limits gl ON gl.group_id = codes.group_id
-     WHERE codes.id = p_code_id;
-
     -- checks.check_promotion
     IF NOT p_single_use AND (c.use_type = 'single_use' OR c.max_uses = 1) THEN
         RETURN json_build_object('e', 'SingleUseDisabled', 'code_id', c.id);
     END IF;
-    IF c.pid IS NULL OR c.deleted_at IS NOT NULL THEN
+    IF c.promotion IS NULL OR c.deleted_at IS NOT NULL THEN
         RETURN json_build_object('e', 'PromotionUnavailable', 'code_id', c.id);
     END IF;
     -- Register._scan: already on this transaction
-    IF p_scan_sale IS NOT NULL AND EXISTS (
-        SELECT 1 FROM sale_codes
-         WHERE sale_id = p_scan_sale AND code_id = c.id AND (state IN ('held', 'expired')) IS TRUE
-    ) THEN
-        RETURN json_build_object('e', 'AlreadyScanned', 'code_id', c.id);
+    IF p_scan_sale IS NOT NULL THEN
+        IF EXISTS (SELECT 1 FROM sale_codes
+                    WHERE sale_id = p_scan_sale AND code_id = c.id
+                      AND (state IN ('held', 'expired')) IS TRUE) THEN
+            RETURN json_build_object('e', 'AlreadyScanned', 'code_id', c.id);
+        END IF;
     END IF;
     -- checks.check_dates: a code's own dates replace its group's; the promotion's apply too
     IF p_today > COALESCE(c.expires_on, c.g_end) OR p_today > c.p_end THEN
@@ -117,96 +134,30 @@ BEGIN
     RETURN NULL;
 END $$;
 
--- The transaction's pending codes (held or expired), in scan order, with what a discount and
--- the register's view of a code need (the names of checks.CODE_COLUMNS). PL/pgSQL, like all
--- of these, because it keeps its plans for the session; a LANGUAGE sql function with a FROM
--- clause is planned again at every call.
-CREATE OR REPLACE FUNCTION promosync_pending(p_sale text) RETURNS json
-LANGUAGE plpgsql STABLE AS $$
-BEGIN
-    RETURN (
-        SELECT COALESCE(json_agg(json_build_object(
-                   'hold_id', sc.id, 'id', c.id, 'code', c.code, 'amount', c.amount,
-                   'expires_on', c.expires_on, 'g_end', g.end_date, 'promotion', p.name,
-                   'kind', p.kind, 'discount_type', p.discount_type, 'rate', p.rate,
-                   'min_order', p.min_order, 'items', p.items, 'discount_item', p.discount_item,
-                   'max_uses_per_customer', c.max_uses_per_customer, 'group_id', c.group_id,
-                   'g_count', gl.use_count, 'g_max_pc', gl.max_uses_per_customer
-               ) ORDER BY sc.id), '[]'::json)
-          FROM sale_codes sc
-          JOIN codes c ON c.id = sc.code_id
-          LEFT JOIN promotions p ON p.id = c.promotion_id
-          LEFT JOIN coupon_groups g ON g.id = c.group_id
-          LEFT JOIN group_limits gl ON gl.group_id = c.group_id
-         WHERE sc.sale_id = p_sale AND (sc.state IN ('held', 'expired')) IS TRUE);
-END $$;
-
--- Register.scan: R13's checks in order, then the hold and its history line.
-CREATE OR REPLACE FUNCTION promosync_scan(
-    p_sale text, p_code text, p_now timestamp, p_today date, p_until timestamp, p_source text
-) RETURNS json LANGUAGE plpgsql AS $$
-DECLARE
-    s record;
-    fmt text;
-    cid bigint;
-    refusal json;
-BEGIN
-    SELECT sales.id, sales.mode, sales.state, sales.customer_id, sales.lines, sales.shipping,
-           (SELECT value FROM store_settings WHERE key = 'single_use_format') AS fmt,
-           COALESCE((SELECT value FROM store_settings WHERE key = 'single_use_codes'), 'on')
-               = 'on' AS single_use,
-           -- read before the lock is granted: harmless, as no hold is ever made already stale
-           EXISTS (SELECT 1 FROM sale_codes
-                    WHERE sale_id = p_sale AND (state = 'held' AND expires_at < p_now) IS TRUE)
-               AS stale
-      INTO s
-      FROM sales WHERE id = p_sale FOR UPDATE;
-    IF NOT FOUND OR s.state <> 'open' THEN
-        RETURN json_build_object('slow', 'transaction unknown or not open');
-    END IF;
-    IF s.stale THEN
-        RETURN json_build_object('slow', 'holds to expire');
-    END IF;
-    fmt := lower(btrim(COALESCE(s.fmt, 'any'), E' \t\n\r\f\v'));
-    IF fmt NOT IN ('', 'any', 'su') THEN
-        RETURN json_build_object('slow', 'custom code format');
-    END IF;
-    IF s.mode <> 'normal' THEN
-        RETURN json_build_object('e', 'NotNormalMode');
-    END IF;
-    -- checks.ANY_CODE and checks.SU_CODE, matched whole
-    IF p_code !~ (CASE WHEN fmt = 'su' THEN '^SU-[A-Z0-9]{16}$' ELSE '^[-A-Z0-9._]{1,64}$' END)
-    THEN
-        RETURN json_build_object('e', 'InvalidFormat');
-    END IF;
-    SELECT id INTO cid FROM codes WHERE code = p_code;
-    IF cid IS NULL THEN
-        RETURN json_build_object('e', 'UnknownCode');
-    END IF;
-    refusal := promosync_refusal(cid, s.customer_id, p_today, s.single_use, p_sale);
-    IF refusal IS NOT NULL THEN  -- Python writes its history line ("refused")
-        RETURN (refusal::jsonb || jsonb_build_object('customer', s.customer_id))::json;
-    END IF;
-    INSERT INTO sale_codes (sale_id, code_id, state, auto, held_at, expires_at)
-    VALUES (p_sale, cid, 'held', false, p_now, p_until);
-    INSERT INTO code_events (code_id, kind, at, source, transaction_ref, customer_id)
-    VALUES (cid, 'reserved', p_now, p_source, p_sale, s.customer_id);
-    RETURN json_build_object(
-        'sale', json_build_object('id', s.id, 'lines', s.lines, 'shipping', s.shipping),
-        'codes', promosync_pending(p_sale));
-END $$;
+-- A code's terms as promosync_stacked and Python's checks.terms_of read them, and what the
+-- register shows of it (sales.held_code).
+CREATE OR REPLACE FUNCTION promosync_terms(c promosync_code_facts) RETURNS json
+LANGUAGE sql STABLE AS $$
+    SELECT json_build_object(
+        'id', c.id, 'code', c.code, 'amount', c.amount, 'expires_on', c.expires_on,
+        'g_end', c.g_end, 'promotion', c.promotion, 'kind', c.kind,
+        'discount_type', c.discount_type, 'rate', c.rate, 'min_order', c.min_order,
+        'items', c.items, 'discount_item', c.discount_item)
+$$;
 
 -- What each code of a transaction gives, in scan order, stacked (discount.stacked, R15/R16):
--- p_terms is promosync_pending's list, p_lines the transaction's lines. The same arithmetic
--- on exact decimals, rounded half up to cents where Python rounds. NULL when Python must
--- decide: an unknown promotion kind, or an item name that is not ASCII (Python's and the
--- server's upper() agree on ASCII only). tests/redeem/test_server_path.py compares the two.
+-- p_terms as promosync_terms gives them, p_lines the transaction's lines. The same
+-- arithmetic on exact decimals, rounded half up to cents where Python rounds. NULL when Python
+-- must decide: an unknown promotion kind, or an item name that is not ASCII where names are
+-- compared (Python's and the server's upper() agree on ASCII only).
+-- tests/redeem/test_server_path.py compares the two.
 CREATE OR REPLACE FUNCTION promosync_stacked(p_terms json, p_lines json, p_shipping numeric)
 RETURNS numeric[] LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
     t json;
-    ln record;
-    subtotal numeric := 0;
+    kind text;
+    subtotal numeric;
+    ascii_lines boolean;
     remaining numeric;
     pct boolean;
     rate numeric;
@@ -218,56 +169,57 @@ DECLARE
     given numeric;
     result numeric[] := '{}';
 BEGIN
-    FOR ln IN SELECT l->>'item' AS item, (l->>'amount')::numeric AS amount
-                FROM json_array_elements(p_lines) AS l LOOP
-        IF octet_length(ln.item) <> char_length(ln.item) THEN
-            RETURN NULL;
-        END IF;
-        subtotal := subtotal + ln.amount;
-    END LOOP;
+    SELECT COALESCE(sum((l->>'amount')::numeric), 0),
+           COALESCE(bool_and(octet_length(l->>'item') = char_length(l->>'item')), true)
+      INTO subtotal, ascii_lines
+      FROM json_array_elements(p_lines) AS l;
     remaining := subtotal + p_shipping;
-    FOR t IN SELECT * FROM json_array_elements(p_terms) LOOP
+    FOR i IN 0 .. json_array_length(p_terms) - 1 LOOP
+        t := p_terms -> i;
+        kind := t->>'kind';
         pct := t->>'discount_type' = 'percent';
         rate := (t->>'rate')::numeric;
-        items := ARRAY(SELECT x FROM json_array_elements_text(
-                     CASE WHEN json_typeof(t->'items') = 'array' THEN t->'items' ELSE '[]' END) x);
-        gift := COALESCE(NULLIF(t->>'discount_item', ''), items[1], '');
-        IF octet_length(array_to_string(items, '') || gift)
-           <> char_length(array_to_string(items, '') || gift) THEN
-            RETURN NULL;
-        END IF;
-        items := ARRAY(SELECT upper(x) FROM unnest(items) x);
         code_gives := 0;
         IF t->>'min_order' IS NULL OR subtotal >= (t->>'min_order')::numeric THEN
             -- discount._base_and_promotion
-            IF t->>'kind' = 'order' THEN
+            IF kind = 'order' THEN
                 base := subtotal;
                 gives := CASE WHEN pct THEN base * rate / 100 ELSE LEAST(rate, base) END;
-            ELSIF t->>'kind' = 'shipping' THEN
+            ELSIF kind = 'shipping' THEN
                 base := p_shipping;
                 gives := CASE WHEN pct THEN base * rate / 100 ELSE LEAST(rate, base) END;
-            ELSIF t->>'kind' IN ('item', 'fixed_price') THEN
-                SELECT COALESCE(sum(q.amount), 0),
-                       COALESCE(sum(CASE
-                           WHEN t->>'kind' = 'fixed_price'
-                               THEN GREATEST(q.amount - rate * q.quantity, 0)
-                           WHEN pct THEN 0
-                           ELSE LEAST(rate * q.quantity, q.amount) END), 0)
-                  INTO base, gives
-                  FROM (SELECT (l->>'amount')::numeric AS amount,
-                               COALESCE((l->>'quantity')::integer, 1) AS quantity
-                          FROM json_array_elements(p_lines) AS l
-                         WHERE cardinality(items) = 0 OR upper(l->>'item') = ANY (items)) q;
-                IF t->>'kind' = 'item' AND pct THEN
-                    gives := base * rate / 100;
+            ELSIF kind IN ('item', 'fixed_price', 'free_gift') THEN
+                items := ARRAY(SELECT x FROM json_array_elements_text(
+                    CASE WHEN json_typeof(t->'items') = 'array' THEN t->'items' END) x);
+                gift := COALESCE(NULLIF(t->>'discount_item', ''), items[1], '');
+                IF NOT ascii_lines OR octet_length(array_to_string(items, '') || gift)
+                                      <> char_length(array_to_string(items, '') || gift) THEN
+                    RETURN NULL;
                 END IF;
-            ELSIF t->>'kind' = 'free_gift' THEN
-                SELECT COALESCE(max((l->>'amount')::numeric
-                                    / COALESCE((l->>'quantity')::integer, 1)), 0)
-                  INTO base
-                  FROM json_array_elements(p_lines) AS l
-                 WHERE upper(l->>'item') = upper(gift);
-                gives := base;
+                IF kind = 'free_gift' THEN
+                    SELECT COALESCE(max((l->>'amount')::numeric
+                                        / COALESCE((l->>'quantity')::integer, 1)), 0)
+                      INTO base
+                      FROM json_array_elements(p_lines) AS l
+                     WHERE upper(l->>'item') = upper(gift);
+                    gives := base;
+                ELSE
+                    SELECT COALESCE(sum(q.amount), 0),
+                           COALESCE(sum(CASE
+                               WHEN kind = 'fixed_price'
+                                   THEN GREATEST(q.amount - rate * q.quantity, 0)
+                               WHEN pct THEN 0
+                               ELSE LEAST(rate * q.quantity, q.amount) END), 0)
+                      INTO base, gives
+                      FROM (SELECT (l->>'amount')::numeric AS amount,
+                                   COALESCE((l->>'quantity')::integer, 1) AS quantity
+                              FROM json_array_elements(p_lines) AS l
+                             WHERE cardinality(items) = 0
+                                OR upper(l->>'item') IN (SELECT upper(x) FROM unnest(items) x)) q;
+                    IF kind = 'item' AND pct THEN
+                        gives := base * rate / 100;
+                    END IF;
+                END IF;
             ELSE
                 RETURN NULL;
             END IF;
@@ -286,6 +238,82 @@ BEGIN
     RETURN result;
 END $$;
 
+-- Register.scan: R13's checks in order, then the hold and its history line. The reply holds
+-- the transaction's lines and its pending codes' terms: Python works out the discount.
+CREATE OR REPLACE FUNCTION promosync_scan(
+    p_sale text, p_code text, p_now timestamp, p_today date, p_until timestamp, p_source text
+) RETURNS json LANGUAGE plpgsql AS $$
+DECLARE
+    s record;
+    fmt text;
+    c promosync_code_facts;
+    refusal json;
+    pending json[] := '{}';
+BEGIN
+    SELECT sales.id, sales.mode, sales.state, sales.customer_id, sales.lines, sales.shipping,
+           (SELECT value FROM store_settings WHERE key = 'single_use_format') AS fmt,
+           COALESCE((SELECT value FROM store_settings WHERE key = 'single_use_codes'), 'on')
+               = 'on' AS single_use,
+           held.pending, held.stale
+      INTO s
+      FROM sales
+      -- read before the lock is granted: harmless, since a call on this transaction that
+      -- held the lock changed no hold we count here but its own new one, which is fresh
+      CROSS JOIN LATERAL (
+          SELECT count(*) AS pending, COALESCE(bool_or(state = 'held' AND expires_at < p_now),
+                                               false) AS stale
+            FROM sale_codes
+           WHERE sale_id = p_sale AND (state IN ('held', 'expired')) IS TRUE) held
+     WHERE sales.id = p_sale
+       FOR UPDATE OF sales;
+    IF NOT FOUND OR s.state <> 'open' THEN
+        RETURN json_build_object('slow', 'transaction unknown or not open');
+    END IF;
+    IF s.stale THEN
+        RETURN json_build_object('slow', 'holds to expire');
+    END IF;
+    fmt := lower(btrim(COALESCE(s.fmt, 'any'), E' \t\n\r\f\v'));
+    IF fmt NOT IN ('', 'any', 'su') THEN
+        RETURN json_build_object('slow', 'custom code format');
+    END IF;
+    IF s.mode <> 'normal' THEN
+        RETURN json_build_object('e', 'NotNormalMode');
+    END IF;
+    -- checks.ANY_CODE and checks.SU_CODE, matched whole
+    IF p_code !~ (CASE WHEN fmt = 'su' THEN '^SU-[A-Z0-9]{16}$' ELSE '^[-A-Z0-9._]{1,64}$' END)
+    THEN
+        RETURN json_build_object('e', 'InvalidFormat');
+    END IF;
+    SELECT * INTO c FROM promosync_code_facts WHERE code = p_code;
+    IF NOT FOUND THEN
+        RETURN json_build_object('e', 'UnknownCode');
+    END IF;
+    IF c.group_id IS NOT NULL THEN
+        c := promosync_grouped(c);
+    END IF;
+    -- with no code on the transaction yet, this one cannot be on it already
+    refusal := promosync_refusal(
+        c, s.customer_id, p_today, s.single_use, CASE WHEN s.pending > 0 THEN p_sale END);
+    IF refusal IS NOT NULL THEN  -- Python writes its history line ("refused")
+        RETURN (refusal::jsonb || jsonb_build_object('customer', s.customer_id))::json;
+    END IF;
+    -- the terms of the codes already on the transaction (for the stacked discount), then
+    -- this one's (which the register shows too: with its group's dates)
+    IF s.pending > 0 THEN
+        pending := ARRAY(SELECT promosync_terms(v)
+                           FROM sale_codes sc JOIN promosync_code_facts v ON v.id = sc.code_id
+                          WHERE sc.sale_id = p_sale AND (sc.state IN ('held', 'expired')) IS TRUE
+                          ORDER BY sc.id);
+    END IF;
+    INSERT INTO sale_codes (sale_id, code_id, state, auto, held_at, expires_at)
+    VALUES (p_sale, c.id, 'held', false, p_now, p_until);
+    INSERT INTO code_events (code_id, kind, at, source, transaction_ref, customer_id)
+    VALUES (c.id, 'reserved', p_now, p_source, p_sale, s.customer_id);
+    RETURN json_build_object(
+        'sale', json_build_object('id', s.id, 'lines', s.lines, 'shipping', s.shipping),
+        'codes', array_to_json(pending || promosync_terms(c)));
+END $$;
+
 -- Register.pay in one call (R14, R16, R2, R3): lock the transaction, check every pending code
 -- again, work out the discounts, take one use of each code that gives something (commit.py's
 -- conditional counters, in commit.counters' order: by table, key, then place), and write the
@@ -298,7 +326,7 @@ CREATE OR REPLACE FUNCTION promosync_pay(
 DECLARE
     s record;
     h record;
-    r record;
+    c promosync_code_facts;
     refusal json;
     lost json;
     holds bigint[] := '{}';
@@ -331,25 +359,24 @@ BEGIN
         RETURN json_build_object('slow', 'transaction unknown or not open');
     END IF;
     -- the pending codes, in scan order, checked again (pay._recheck)
-    FOR h IN SELECT sc.id AS hold_id, sc.state, sc.expires_at, c.id, c.code, c.amount,
-                    c.max_uses_per_customer, c.group_id, p.kind, p.discount_type, p.rate,
-                    p.min_order, p.items, p.discount_item, gl.use_count AS g_count,
-                    gl.max_uses_per_customer AS g_max_pc
-               FROM sale_codes sc
-               JOIN codes c ON c.id = sc.code_id
-               LEFT JOIN promotions p ON p.id = c.promotion_id
-               LEFT JOIN group_limits gl ON gl.group_id = c.group_id
+    FOR h IN SELECT sc.id AS hold_id, sc.state AS hold_state, sc.expires_at AS hold_until,
+                    v AS facts
+               FROM sale_codes sc JOIN promosync_code_facts v ON v.id = sc.code_id
               WHERE sc.sale_id = p_sale AND (sc.state IN ('held', 'expired')) IS TRUE
               ORDER BY sc.id
     LOOP
-        IF h.state = 'expired' OR h.expires_at < p_now THEN
-            lost := json_build_object('id', h.id, 'code', h.code, 'why', 'hold_expired');
+        c := h.facts;
+        IF c.group_id IS NOT NULL THEN
+            c := promosync_grouped(c);
+        END IF;
+        IF h.hold_state = 'expired' OR h.hold_until < p_now THEN
+            lost := json_build_object('id', c.id, 'code', c.code, 'why', 'hold_expired');
         ELSIF s.mode <> 'normal' THEN
-            lost := json_build_object('id', h.id, 'code', h.code, 'e', 'NotNormalMode');
+            lost := json_build_object('id', c.id, 'code', c.code, 'e', 'NotNormalMode');
         ELSE
-            refusal := promosync_refusal(h.id, s.customer_id, p_today, s.single_use, NULL);
+            refusal := promosync_refusal(c, s.customer_id, p_today, s.single_use, NULL);
             IF refusal IS NOT NULL THEN
-                lost := json_build_object('id', h.id, 'code', h.code, 'e', refusal->>'e');
+                lost := json_build_object('id', c.id, 'code', c.code, 'e', refusal->>'e');
             END IF;
         END IF;
         IF lost IS NOT NULL THEN
@@ -358,16 +385,13 @@ BEGIN
                 'lost', lost);
         END IF;
         holds := holds || h.hold_id;
-        ids := ids || h.id;
-        codes := codes || h.code;
-        terms := terms || json_build_object(
-            'kind', h.kind, 'discount_type', h.discount_type, 'rate', h.rate,
-            'min_order', h.min_order, 'items', h.items, 'discount_item', h.discount_item,
-            'amount', h.amount);
-        per_customer := per_customer || h.max_uses_per_customer;
-        group_ids := group_ids || h.group_id;
-        group_limited := group_limited || (h.g_count IS NOT NULL);
-        group_per_customer := group_per_customer || h.g_max_pc;
+        ids := ids || c.id;
+        codes := codes || c.code;
+        terms := terms || promosync_terms(c);
+        per_customer := per_customer || c.max_uses_per_customer;
+        group_ids := group_ids || c.group_id;
+        group_limited := group_limited || (c.g_count IS NOT NULL);
+        group_per_customer := group_per_customer || c.g_max_pc;
     END LOOP;
     given := promosync_stacked(array_to_json(terms), s.lines, s.shipping::numeric);
     IF given IS NULL THEN

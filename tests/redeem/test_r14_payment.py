@@ -215,6 +215,23 @@ def test_R2_group_dates_inherited(store: Store, register: Register) -> None:
     assert register.scan(sale.id, own).code == own
 
 
+def test_R2_a_held_code_shows_its_groups_end_date(
+    store: Store, register: Register, clock: Clock
+) -> None:
+    """Scanned first or after other codes, a code without dates of its own shows its group's
+    end date as its expiry."""
+    catalog.create_group(store, name="April", end=date(2026, 4, 30))
+    first, second = make_codes(store, "Grouped", count=2, group="April")
+    other = make_codes(store, "Plain", count=1)[0]
+    alone = register.open(lines=["A:20"])
+    assert register.scan(alone.id, first).expires_on == date(2026, 4, 30)
+    after = register.open(lines=["A:20"])
+    register.scan(after.id, other)
+    held = register.scan(after.id, second)
+    assert held.expires_on == date(2026, 4, 30)
+    assert [c.expires_on for c in register.show(after.id).codes] == [None, date(2026, 4, 30)]
+
+
 def test_R16_discount_kinds_and_override(store: Store, register: Register) -> None:
     order = make_codes(store, "Order10", count=1, rate=10, percent=True, min_order=50)[0]
     ship = make_codes(store, "Ship", count=1, kind="shipping", rate=100, percent=True)[0]
