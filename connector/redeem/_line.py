@@ -20,6 +20,8 @@ import threading
 import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 import psycopg
@@ -28,7 +30,6 @@ from psycopg.pq import ExecStatus
 from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 
 from connector.errors import StoreOffline
-from connector.redeem import _pg
 from connector.store import Store
 from connector.store.engine import _still_connected
 
@@ -50,6 +51,9 @@ _GUARD = threading.Lock()
 
 
 def _lines(store: Store) -> _Lines:
+    lines = _STORES.get(store)
+    if lines is not None:
+        return lines
     with _GUARD:
         lines = _STORES.get(store)
         if lines is None:
@@ -106,42 +110,70 @@ def using(store: Store) -> Iterator[Any]:
         raise StoreOffline(detail=_first_line(exc)) from None
 
 
-def call(conn: Any, prepared: _pg.Prepared, values: Sequence[Any]) -> Any:
-    """Run `prepared` with `values` as a statement on its own (autocommit: its own
-    transaction) and return its one value, parsed as JSON. A database error is raised as
-    psycopg's exception for it.
+@dataclass(frozen=True)
+class Statement:
+    """A statement every connection prepares once, by name, and then only executes."""
 
-    The query goes through libpq directly (psycopg's own generators and waiting, without a
-    cursor): a cursor's bookkeeping cost as much client time as the rest of the call. The
-    values are quoted by psycopg's ClientCursor.mogrify, with the server's rules, into
-    `EXECUTE name(...)`; the statement is PREPAREd once per session, in the same query.
+    name: bytes
+    sql: bytes
+
+    @classmethod
+    def of(cls, name: str, sql: str) -> Statement:
+        return cls(f"promosync_line_{name}".encode(), sql.encode())
+
+
+def call(conn: Any, statement: Statement, values: Sequence[Any]) -> Any:
+    """Run `statement` with `values` on its own (autocommit: its own transaction) and return
+    its one value, parsed as JSON. A database error is raised as psycopg's exception for it.
+
+    This goes through libpq directly, with psycopg's own generators and waiting but without a
+    cursor, whose bookkeeping cost as much client time as the rest of the call. It uses the
+    extended protocol: the values travel apart from the statement, as text, so no value is
+    ever read as SQL, and the server parses nothing at a call but the values.
     """
-    session = _pg._session(conn)
+    prepared = _PREPARED.setdefault(conn, set())
     try:
-        return _call(conn, session, prepared, values)
+        return _call(conn, prepared, statement, values)
     except psycopg.errors.InvalidSqlStatementName:
-        session.prepared.clear()  # the session was reset (DISCARD ALL): prepare again
-        return _call(conn, session, prepared, values)
+        prepared.clear()  # the session was reset (DISCARD ALL): prepare again
+        return _call(conn, prepared, statement, values)
 
 
-def _call(conn: Any, session: Any, prepared: _pg.Prepared, values: Sequence[Any]) -> Any:
-    quoter = _QUOTERS.get(conn)
-    if quoter is None:
-        quoter = _QUOTERS[conn] = psycopg.ClientCursor(conn)
-    query = quoter.mogrify(prepared.execute, values)
-    fresh = prepared.name not in session.prepared
-    if fresh:
-        query = f"{prepared.prepare}; {query}"
+def _call(conn: Any, prepared: set[bytes], statement: Statement, values: Sequence[Any]) -> Any:
+    pgconn = conn.pgconn
     encoding = conn.info.encoding
-    conn.pgconn.send_query(query.encode(encoding))
-    results = conn.wait(generators.execute(conn.pgconn))
-    if fresh and results and results[0].status == ExecStatus.COMMAND_OK:
-        session.prepared.add(prepared.name)  # a PREPARE stays even if the EXECUTE failed
-    for result in results:
-        if result.status == ExecStatus.FATAL_ERROR:
-            raise psycopg.errors.error_from_result(result, encoding=encoding)
+    if statement.name not in prepared:
+        pgconn.send_prepare(statement.name, statement.sql)
+        _check(conn.wait(generators.execute(pgconn)), encoding)
+        prepared.add(statement.name)
+    pgconn.send_query_prepared(statement.name, [_text(v, encoding) for v in values])
+    results = conn.wait(generators.execute(pgconn))
+    _check(results, encoding)
     value = results[-1].get_value(0, 0)
     return None if value is None else json.loads(value)
 
 
-_QUOTERS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+def _check(results: Sequence[Any], encoding: str) -> None:
+    for result in results:
+        if result.status == ExecStatus.FATAL_ERROR:
+            raise psycopg.errors.error_from_result(result, encoding=encoding)
+
+
+def _text(value: Any, encoding: str) -> bytes | None:
+    """A parameter in PostgreSQL's text format (its type comes from the statement)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value.encode(encoding)
+    if isinstance(value, bool):
+        return b"t" if value else b"f"
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            raise ValueError("timestamps go to the store as UTC without a zone")
+        return value.isoformat(sep=" ").encode()
+    if isinstance(value, date | int):
+        return str(value if isinstance(value, int) else value.isoformat()).encode()
+    raise TypeError(f"no text form for a {type(value).__name__} parameter")
+
+
+_PREPARED: weakref.WeakKeyDictionary[Any, set[bytes]] = weakref.WeakKeyDictionary()

@@ -28,7 +28,7 @@ import psycopg
 
 from connector import errors
 from connector.errors import NoLongerValid, RedemptionError, StoreError
-from connector.redeem import _line, _pg, history, sales
+from connector.redeem import _line, history, sales
 from connector.redeem._db import online, write
 from connector.redeem.checks import DETAILS
 from connector.redeem.commit import WHY
@@ -39,12 +39,12 @@ from connector.redeem.results import CodeOutcome, HeldCode, Payment
 if TYPE_CHECKING:
     from connector.redeem.register import Register
 
-SCAN = _pg.Prepared.of(
+SCAN = _line.Statement.of(
+    "scan",
     "SELECT promosync_scan($1::text, $2::text, $3::timestamp, $4::date, $5::timestamp, $6::text)",
-    6,
 )
-PAY = _pg.Prepared.of(
-    "SELECT promosync_pay($1::text, $2::timestamp, $3::date, $4::text, $5::text)", 5
+PAY = _line.Statement.of(
+    "pay", "SELECT promosync_pay($1::text, $2::timestamp, $3::date, $4::text, $5::text)"
 )
 NOT_TAKEN = "PSL01"  # SQLSTATE of promosync_pay_take when a counter refuses
 
@@ -74,11 +74,11 @@ class _NotTaken(Exception):
         self.lost = lost
 
 
-def call(conn: Any, prepared: _pg.Prepared, values: Sequence[Any]) -> Any:
+def call(conn: Any, statement: _line.Statement, values: Sequence[Any]) -> Any:
     """One function call on this thread's connection (_line.py), its own transaction: the
     function's JSON reply as Python values."""
     try:
-        return _line.call(conn, prepared, values)
+        return _line.call(conn, statement, values)
     except (psycopg.OperationalError, psycopg.InterfaceError):
         raise  # _line.using: the connection is lost
     except psycopg.Error as exc:
@@ -112,8 +112,8 @@ def refusal(reply: dict[str, Any], text: str | None) -> RedemptionError:
 
 def scan(reg: Register, sale_id: str, text: str) -> HeldCode | RedemptionError | None:
     """Register.scan on the server: the held code, the refusal, or None (use the Python path)."""
-    if "\x00" in text:
-        return None
+    if "\x00" in text or "\x00" in sale_id:
+        return None  # no PostgreSQL text holds it: the Python path says what is wrong
     now = reg.clock()
     until = now + reg.hold
     values = (sale_id.strip(), text, _utc(now), reg.today(now), _utc(until), reg.source)
@@ -136,13 +136,14 @@ def scan(reg: Register, sale_id: str, text: str) -> HeldCode | RedemptionError |
                     detail=f"scan: {error.message}",
                 )
         return error
-    codes = [_row(c) for c in reply["codes"]]
-    given = sales.discounts(_row(reply["sale"]), codes)[-1]
-    return sales.held_code(codes[-1], state="held", discount=given, auto=False, until=until)
+    given = Decimal(reply["discount"])
+    return sales.held_code(_row(reply["held"]), state="held", discount=given, auto=False, until=until)
 
 
 def pay(reg: Register, sale_id: str) -> Payment | None:
     """pay._pay on the server, in one call; None: use the Python path (nothing was written)."""
+    if "\x00" in sale_id:
+        return None
     now = reg.clock()
     values = (sale_id.strip(), _utc(now), reg.today(now), reg.source, ZERO_REASON)
     try:

@@ -238,8 +238,8 @@ BEGIN
     RETURN result;
 END $$;
 
--- Register.scan: R13's checks in order, then the hold and its history line. The reply holds
--- the transaction's lines and its pending codes' terms: Python works out the discount.
+-- Register.scan: R13's checks in order, then the hold and its history line. The reply is the
+-- code as the register shows it, and what it gives on the cart so far.
 CREATE OR REPLACE FUNCTION promosync_scan(
     p_sale text, p_code text, p_now timestamp, p_today date, p_until timestamp, p_source text
 ) RETURNS json LANGUAGE plpgsql AS $$
@@ -249,6 +249,7 @@ DECLARE
     c promosync_code_facts;
     refusal json;
     pending json[] := '{}';
+    given numeric[];
 BEGIN
     SELECT sales.id, sales.mode, sales.state, sales.customer_id, sales.lines, sales.shipping,
            (SELECT value FROM store_settings WHERE key = 'single_use_format') AS fmt,
@@ -297,21 +298,24 @@ BEGIN
     IF refusal IS NOT NULL THEN  -- Python writes its history line ("refused")
         RETURN (refusal::jsonb || jsonb_build_object('customer', s.customer_id))::json;
     END IF;
-    -- the terms of the codes already on the transaction (for the stacked discount), then
-    -- this one's (which the register shows too: with its group's dates)
+    -- what it gives, stacked after the codes already on the transaction
     IF s.pending > 0 THEN
         pending := ARRAY(SELECT promosync_terms(v)
                            FROM sale_codes sc JOIN promosync_code_facts v ON v.id = sc.code_id
                           WHERE sc.sale_id = p_sale AND (sc.state IN ('held', 'expired')) IS TRUE
                           ORDER BY sc.id);
     END IF;
+    given := promosync_stacked(array_to_json(pending || promosync_terms(c)), s.lines,
+                               s.shipping::numeric);
+    IF given IS NULL THEN
+        RETURN json_build_object('slow', 'discounts that Python works out');
+    END IF;
     INSERT INTO sale_codes (sale_id, code_id, state, auto, held_at, expires_at)
     VALUES (p_sale, c.id, 'held', false, p_now, p_until);
     INSERT INTO code_events (code_id, kind, at, source, transaction_ref, customer_id)
     VALUES (c.id, 'reserved', p_now, p_source, p_sale, s.customer_id);
     RETURN json_build_object(
-        'sale', json_build_object('id', s.id, 'lines', s.lines, 'shipping', s.shipping),
-        'codes', array_to_json(pending || promosync_terms(c)));
+        'held', promosync_terms(c), 'discount', given[cardinality(given)]::text);
 END $$;
 
 -- Register.pay in one call (R14, R16, R2, R3): lock the transaction, check every pending code

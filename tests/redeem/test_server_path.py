@@ -211,30 +211,35 @@ def test_R14_a_reset_session_prepares_again(pg_store: Store, clock: Clock) -> No
     assert reg.pay(sale.id).discount == Decimal("10.00")
 
 
-def test_R14_closing_the_store_closes_every_threads_connection(
+def test_R14_each_thread_has_its_own_connection_and_none_outlives_the_store(
     pg_store: Store, clock: Clock
 ) -> None:
-    codes = make_codes(pg_store, count=3)
+    """Three threads redeem on three connections, each closed when its thread ends; the
+    store's close() closes the one the main thread still holds."""
+    codes = make_codes(pg_store, count=4)
     url = pg_store.engine.url.render_as_string(hide_password=False)
     other = open_store(url, create=False)
     reg = Register(other, clock=clock)
+    pids: list[int] = []
 
     def redeem(code: str) -> None:
         sale = reg.open(lines=["A:30"])
         reg.scan(sale.id, code)
         reg.pay(sale.id)
+        pids.append(_line.connection(other).info.backend_pid)
 
-    threads = [threading.Thread(target=redeem, args=(c,)) for c in codes]
+    threads = [threading.Thread(target=redeem, args=(c,)) for c in codes[:3]]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert [use_count(pg_store, c) for c in codes] == [1, 1, 1]
-    pids = {c.info.backend_pid for c in _line._STORES[other].every}
-    assert len(pids) == 3, "one connection per thread"
+    redeem(codes[3])
+    assert [use_count(pg_store, c) for c in codes] == [1, 1, 1, 1]
+    assert len(set(pids)) == 4, "one connection per thread"
+    for pid in pids[:3]:
+        wait_gone(pg_store, pid)  # their threads ended
     other.close()
-    for pid in pids:
-        wait_gone(pg_store, pid)
+    wait_gone(pg_store, pids[3])
 
 
 def test_R14_an_older_postgresql_store_gets_the_functions(pg_store: Store, clock: Clock) -> None:
