@@ -2,17 +2,17 @@
 
 On PostgreSQL the Python path costs five round trips and eleven statements a redemption, and
 with 16 registers sharing two cores those per-statement and per-round-trip costs, not the
-statements' work, held it near 600 a second. Here a scan is one call (checks, hold and history
-line in one statement) and a payment two in one transaction: the first locks the transaction
-and checks its codes again, Python works out the discounts (discount.py, the same code as on
-SQLite), the second takes every counter and writes the outcome with the COMMIT.
+statements' own work, held it near 600 a second. Here a scan is one call (the R13 checks, the
+hold, its history line and the discount so far) and a payment one call (the checks again, the
+stacked discounts, the conditional counters and the outcome), each its own transaction, on
+the calling thread's own connection (_line.py).
 
-The functions repeat checks.py's R13 checks in the same order and return refusals as keys;
-the messages stay in Python (errors.py, checks.DETAILS). Cases the Python path handles (an
-unknown or closed transaction, holds whose time ran out, a custom code format, a code with a
-NUL character) come back as "slow" with nothing written, and the caller runs that path. The
-redemption tests run on both stores, and tests/redeem/test_server_path.py compares the two
-paths on one PostgreSQL store case by case.
+The functions repeat checks.py's R13 checks, discount.py's arithmetic and commit.py's counter
+order, and return refusals as keys: the messages stay in Python (errors.py, checks.DETAILS).
+Cases they leave to Python (an unknown or closed transaction, holds whose time ran out, a
+custom code format, item names that are not ASCII, a NUL character) come back as "slow" with
+nothing written, and the caller runs the Python path. Every redemption test runs on
+PostgreSQL through both paths; tests/redeem/test_server_path.py compares the discounts.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ SCAN = _line.Statement.of(
 PAY = _line.Statement.of(
     "pay", "SELECT promosync_pay($1::text, $2::timestamp, $3::date, $4::text, $5::text)"
 )
-NOT_TAKEN = "PSL01"  # SQLSTATE of promosync_pay_take when a counter refuses
+NOT_TAKEN = "PSL01"  # SQLSTATE of promosync_pay when a counter refuses
 
 _ERRORS: dict[str, type[RedemptionError]] = {
     cls.__name__: cls
@@ -136,8 +136,8 @@ def scan(reg: Register, sale_id: str, text: str) -> HeldCode | RedemptionError |
                     detail=f"scan: {error.message}",
                 )
         return error
-    given = Decimal(reply["discount"])
-    return sales.held_code(_row(reply["held"]), state="held", discount=given, auto=False, until=until)
+    held, given = _row(reply["held"]), Decimal(reply["discount"])
+    return sales.held_code(held, state="held", discount=given, auto=False, until=until)
 
 
 def pay(reg: Register, sale_id: str) -> Payment | None:

@@ -310,8 +310,9 @@ BEGIN
     IF given IS NULL THEN
         RETURN json_build_object('slow', 'discounts that Python works out');
     END IF;
-    INSERT INTO sale_codes (sale_id, code_id, state, auto, held_at, expires_at)
-    VALUES (p_sale, c.id, 'held', false, p_now, p_until);
+    WITH hold AS (
+        INSERT INTO sale_codes (sale_id, code_id, state, auto, held_at, expires_at)
+        VALUES (p_sale, c.id, 'held', false, p_now, p_until))
     INSERT INTO code_events (code_id, kind, at, source, transaction_ref, customer_id)
     VALUES (c.id, 'reserved', p_now, p_source, p_sale, s.customer_id);
     RETURN json_build_object(
@@ -477,19 +478,17 @@ BEGIN
                   'customer_id', s.customer_id)::text;
     END IF;
     FOR i IN 1 .. cardinality(holds) LOOP
+        WITH outcome AS (
+            UPDATE sale_codes
+               SET state = CASE WHEN given[i] > 0 THEN 'committed' ELSE 'unused' END,
+                   discount = CASE WHEN given[i] > 0 THEN given[i]::text ELSE '0' END
+             WHERE id = holds[i])
+        INSERT INTO code_events (code_id, kind, at, source, transaction_ref, customer_id, detail)
+        VALUES (ids[i], CASE WHEN given[i] > 0 THEN 'redeemed' ELSE 'released' END, p_now,
+                p_source, p_sale, s.customer_id,
+                CASE WHEN given[i] > 0 THEN 'discount ' || given[i]::text ELSE p_zero_reason END);
         IF given[i] > 0 THEN
-            UPDATE sale_codes SET state = 'committed', discount = given[i]::text
-             WHERE id = holds[i];
-            INSERT INTO code_events
-                   (code_id, kind, at, source, transaction_ref, customer_id, detail)
-            VALUES (ids[i], 'redeemed', p_now, p_source, p_sale, s.customer_id,
-                    'discount ' || given[i]::text);
             total := total + given[i];
-        ELSE
-            UPDATE sale_codes SET state = 'unused', discount = '0' WHERE id = holds[i];
-            INSERT INTO code_events
-                   (code_id, kind, at, source, transaction_ref, customer_id, detail)
-            VALUES (ids[i], 'released', p_now, p_source, p_sale, s.customer_id, p_zero_reason);
         END IF;
     END LOOP;
     UPDATE sales SET state = 'paid', paid_at = p_now, discount = round(total, 2)::text
