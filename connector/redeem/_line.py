@@ -1,21 +1,22 @@
 """Each thread's own connection to a PostgreSQL store, for the server-side scan and pay.
 
-A scan or payment through server.py is one or two function calls. Through the pool each
-write transaction also paid a checkout, two autocommit switches, a reset and a return: about
-as much client time as the calls themselves. So every thread that redeems keeps one
-connection of its own, taken from the store's engine (same URL, same settings) and detached
-from the pool, always in autocommit: a lone call is its own transaction, and a payment opens
-one.
+A scan or a payment through server.py is one function call. Through the pool each write
+transaction also paid a checkout, two autocommit switches, a reset and a return: about as
+much client time as the call itself. So every thread that redeems keeps one connection of its
+own, taken from the store's engine (same URL, same settings) and detached from the pool, in
+autocommit: each call is its own transaction. The connection closes when its thread ends, or
+with the store's close(); a process started by fork() makes its own instead of using its
+parent's (psycopg never ends a session from a process that did not open it).
 
-Before each use the connection is checked as the pool checks its own (engine._still_connected:
+Before each use the connection is checked as the pool checks its own (engine.still_connected:
 no round trip); a connection the server closed is replaced. A connection lost in the middle
-of a call is closed and StoreOffline raised; the server has rolled back what it did. The
-store's close() closes every thread's connection.
+of a call is closed and StoreOffline raised; the server rolled back what the call did.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import threading
 import weakref
 from collections.abc import Iterator, Sequence
@@ -31,7 +32,7 @@ from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 
 from connector.errors import StoreOffline
 from connector.store import Store
-from connector.store.engine import _still_connected
+from connector.store.engine import still_connected
 
 
 class _Lines:
@@ -39,11 +40,13 @@ class _Lines:
 
     def __init__(self) -> None:
         self.mine = threading.local()
-        self.every: weakref.WeakSet[Any] = weakref.WeakSet()
+        self.every: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
 
     def close(self) -> None:
-        for conn in list(self.every):
-            conn.close()
+        """Close this process's connections (never a parent's, inherited by fork())."""
+        for conn, pid in list(self.every.items()):
+            if pid == os.getpid():
+                conn.close()
 
 
 _STORES: weakref.WeakKeyDictionary[Store, _Lines] = weakref.WeakKeyDictionary()
@@ -75,7 +78,7 @@ def _connect(store: Store) -> Any:
 
 def _usable(conn: Any) -> bool:
     try:
-        _still_connected(conn, None, None)
+        still_connected(conn, None, None)
     except DisconnectionError:
         return False
     return True
@@ -85,11 +88,14 @@ def connection(store: Store) -> Any:
     """This thread's connection to `store`, connected anew if the server closed it."""
     lines = _lines(store)
     conn = getattr(lines.mine, "conn", None)
-    if conn is None or not _usable(conn):
-        if conn is not None:
-            conn.close()
+    if conn is not None and lines.every.get(conn) != os.getpid():
+        conn = None  # the parent's, inherited by fork(): the parent goes on using it
+    elif conn is not None and not _usable(conn):
+        conn.close()
+        conn = None
+    if conn is None:
         conn = lines.mine.conn = _connect(store)
-        lines.every.add(conn)
+        lines.every[conn] = os.getpid()
     return conn
 
 

@@ -143,11 +143,11 @@ def _postgres_engine(url: URL, **kwargs: Any) -> Engine:
     kwargs["connect_args"] = {"prepare_threshold": None, **kwargs.get("connect_args", {})}
     engine = create_engine(url.set(drivername="postgresql+psycopg"), **kwargs)
     if not kwargs.get("pool_pre_ping"):
-        event.listen(engine, "checkout", _still_connected)
+        event.listen(engine, "checkout", still_connected)
     return engine
 
 
-def _still_connected(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+def still_connected(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
     """A pooled connection the server has closed is not handed out (the pool connects anew).
 
     pool_pre_ping would ask the server, one round trip per checkout: as much as a short

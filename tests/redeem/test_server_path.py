@@ -258,3 +258,36 @@ def test_R14_an_older_postgresql_store_gets_the_functions(pg_store: Store, clock
         assert reg.pay(sale.id).discount == Decimal("10.00")
     finally:
         upgraded.close()
+
+
+def _redeem_in_child(store: Store, code: str, out: Any) -> None:
+    reg = Register(store)
+    sale = reg.open(lines=["A:30"])
+    reg.scan(sale.id, code)
+    reg.pay(sale.id)
+    out.put(_line.connection(store).info.backend_pid)
+
+
+def test_R14_a_forked_process_redeems_on_its_own_connection(pg_store: Store, clock: Clock) -> None:
+    """A child made by fork() connects anew and leaves its parent's connection working."""
+    import multiprocessing
+
+    first, second, third = make_codes(pg_store, count=3)
+    reg = Register(pg_store, clock=clock)
+    sale = reg.open(lines=["A:30"])
+    reg.scan(sale.id, first)
+    reg.pay(sale.id)
+    mine = _line.connection(pg_store).info.backend_pid
+    fork = multiprocessing.get_context("fork")
+    out = fork.Queue()
+    child = fork.Process(target=_redeem_in_child, args=(pg_store, second, out))
+    child.start()
+    theirs = out.get(timeout=30)
+    child.join(timeout=30)
+    assert child.exitcode == 0
+    assert theirs != mine
+    sale = reg.open(lines=["A:30"])
+    reg.scan(sale.id, third)
+    assert reg.pay(sale.id).outcomes[0].outcome == "redeemed"
+    assert _line.connection(pg_store).info.backend_pid == mine
+    assert [use_count(pg_store, c) for c in (first, second, third)] == [1, 1, 1]
