@@ -16,6 +16,10 @@ How the workers run is how each store is deployed:
   about what a bare UPDATE per transaction costs): 16 worker processes, each opening the store
   by URL with its own connection pool. `--threads` runs them as threads of one process instead.
 
+On PostgreSQL a register scans and pays through the server functions (connector/redeem/
+server.py); the same number of redemptions through the Python path (what SQLite runs, and
+what PostgreSQL ran before) is measured in the same run, for comparison.
+
 Targets: SQLite file store, 8 workers: >= 500 redemptions/s, p99 < 20 ms.
 PostgreSQL (when PROMOSYNC_TEST_POSTGRES_URL is set), 16 workers: >= 1,000 redemptions/s.
 Exit code 1 when a target is missed.
@@ -41,7 +45,7 @@ from typing import Any
 from sqlalchemy import create_engine, func, select, text
 
 from connector import catalog, generate
-from connector.redeem import Register
+from connector.redeem import Register, _line
 from connector.redeem._db import write
 from connector.redeem.commit import TAKE_CODE
 from connector.store import Store, open_store
@@ -81,7 +85,7 @@ def _work(store: Store, kind: str) -> Callable[[Any], None]:
                 conn.execute(TAKE_CODE, {"code_id": code_id, "today": today})
 
         return bare
-    reg = Register(store)
+    reg = Register(store, server_side=False) if kind == "python path" else Register(store)
 
     def redeem(item: Any) -> None:
         sale_id, code = item
@@ -125,6 +129,8 @@ def _process(url: str, kind: str, share: list[Any], start: Any, out: Any) -> Non
     work = _work(store, kind)
     with store.read():
         pass  # connect before the clock starts
+    if kind == "redeem":
+        _line.connection(store)  # the register's own connection (connector/redeem/_line.py)
     start.wait()
     out.put(_timed(work, share))
     store.close()
@@ -174,49 +180,68 @@ def bench(
     processes: bool,
 ) -> bool:
     store = open_store(url)
-    codes, ids = _setup(store, count, count * (2 if processes else 1))
+    postgres = store.dialect == "postgresql"
+    total = count * (2 if postgres else 1)  # PostgreSQL: the Python path too, for comparison
+    codes, ids = _setup(store, total, count * (2 if processes else 1))
     ids, raw_ids = ids[:count], ids[count:]
     raw_rate: float | None = None
+    python_rate: float | None = None
     reg = Register(store)
     opened = time.perf_counter()
     work = [(reg.open(lines=["ITEM:20.00"]).id, code) for code in codes]
     open_rate = len(work) / (time.perf_counter() - opened)
+    work, python_work = work[:count], work[count:]
     if processes:
         store.close()
         base_rate, _ = _rate(len(ids), _processes(url, "bare", workers, list(ids)))
         raw_rate, _ = _rate(len(raw_ids), _processes(url, "raw", workers, list(raw_ids)))
-        rate, lat = _rate(len(codes), _processes(url, "redeem", workers, work))
+        python_rate, _ = _rate(count, _processes(url, "python path", workers, python_work))
+        rate, lat = _rate(count, _processes(url, "redeem", workers, work))
         store = open_store(url)
     else:
         base_rate, _ = _rate(len(ids), _threads(store, "bare", workers, list(ids)))
-        rate, lat = _rate(len(codes), _threads(store, "redeem", workers, work))
+        if python_work:
+            python_rate, _ = _rate(count, _threads(store, "python path", workers, python_work))
+        rate, lat = _rate(count, _threads(store, "redeem", workers, work))
     with store.read() as conn:
         redeemed = conn.scalar(
             select(func.count())
             .select_from(s.code_events)
             .where(s.code_events.c.kind == "redeemed")
         )
+        used = conn.scalar(
+            select(func.count(s.sale_codes.c.code_id.distinct())).where(
+                s.sale_codes.c.state == "committed"
+            )
+        )
+        twice = conn.scalar(select(func.count()).where(s.codes.c.use_count > 1))
     store.close()
     p99 = _p99(lat)
     p99_ok = target_p99 is None or p99 < target_p99
-    ok = rate >= target_rate and p99_ok and redeemed == len(codes)
+    ok = rate >= target_rate and p99_ok and redeemed == used == len(codes) and twice == 0
     how = "processes" if processes else "threads of one process"
-    print(f"{label}: {workers} workers ({how}), {len(codes):,} redemptions (scan + pay)")
+    each = " on each path" if python_rate is not None else ""
+    print(f"{label}: {workers} workers ({how}), {count:,} redemptions (scan + pay){each}")
     print(f"  (transactions opened beforehand, one worker: {open_rate:,.0f}/s)")
     print(f"  baseline bare conditional UPDATE: {base_rate:,.0f}/s")
     if raw_rate is not None:
         print(f"  what the server alone allows: the same UPDATE, prepared, autocommit, raw "
               f"psycopg: {raw_rate:,.0f}/s")
+    if python_rate is not None:
+        print(f"  redemptions through the Python path (what SQLite runs; before the server "
+              f"functions): {python_rate:,.0f}/s")
+    path = " through the server functions" if postgres else ""
     print(
-        f"  redemptions: {rate:,.0f}/s (target {target_rate:,.0f}/s, {rate / target_rate:.2f}x; "
-        f"{rate / base_rate:.2f}x of baseline)"
+        f"  redemptions{path}: {rate:,.0f}/s (target {target_rate:,.0f}/s, "
+        f"{rate / target_rate:.2f}x; {rate / base_rate:.2f}x of baseline)"
     )
     print(
         f"  latency of scan + pay: p50 {statistics.median(lat) * 1000:.1f} ms, "
         f"p99 {p99:.1f} ms (target: {'none' if target_p99 is None else f'< {target_p99:.0f} ms'})"
     )
     print(
-        f"  redeemed events: {redeemed:,} (expected {len(codes):,})  -> {'OK' if ok else 'MISSED'}"
+        f"  redeemed events: {redeemed:,}, codes committed: {used:,} (expected {len(codes):,}), "
+        f"used twice: {twice}  -> {'OK' if ok else 'MISSED'}"
     )
     print(f"  load average after the run: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return ok
