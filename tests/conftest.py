@@ -32,16 +32,21 @@ def _reset_postgres(url: str) -> None:
     engine.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A URL of an empty store on each engine."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'promosync.db'}"
+def empty_postgres_url() -> str:
+    """The test server's database, emptied; the test is skipped when there is no server."""
     url = os.environ.get(PG_ENV)
     if not url:
         pytest.skip(f"PostgreSQL: set {PG_ENV} to run (see .ci/run)")
     _reset_postgres(url)
     return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A URL of an empty store on each engine."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'promosync.db'}"
+    return empty_postgres_url()
 
 
 @pytest.fixture

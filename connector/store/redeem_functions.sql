@@ -344,10 +344,7 @@ DECLARE
     group_per_customer integer[] := '{}';
     given numeric[];
     taken integer[] := '{}';  -- places in the lists above of the codes that give something
-    kinds integer[] := '{}';  -- the counters to take, in order: kind, key, place, limit
-    keys bigint[] := '{}';
-    places integer[] := '{}';
-    limits integer[] := '{}';
+    counters bigint[] := '{}';  -- the counters to take, a row each: kind, key, place, limit
     k integer;
     lost_at integer;
     total numeric := 0;
@@ -410,71 +407,58 @@ BEGIN
     -- commit.counters: each taken code's counters, by kind, then key, then place
     FOR i IN 1 .. cardinality(taken) LOOP
         k := taken[i];
-        kinds := kinds || 0;
-        keys := keys || ids[k];
-        places := places || i;
-        limits := limits || NULL::integer;
+        counters := counters || ARRAY[[0, ids[k], i, NULL]];
         IF per_customer[k] IS NOT NULL AND s.customer_id IS NOT NULL THEN
-            kinds := kinds || 1;
-            keys := keys || ids[k];
-            places := places || i;
-            limits := limits || per_customer[k];
+            counters := counters || ARRAY[[1, ids[k], i, per_customer[k]]];
         END IF;
         IF group_limited[k] THEN
-            kinds := kinds || 2;
-            keys := keys || group_ids[k];
-            places := places || i;
-            limits := limits || NULL::integer;
+            counters := counters || ARRAY[[2, group_ids[k], i, NULL]];
             IF group_per_customer[k] IS NOT NULL AND s.customer_id IS NOT NULL THEN
-                kinds := kinds || 3;
-                keys := keys || group_ids[k];
-                places := places || i;
-                limits := limits || group_per_customer[k];
+                counters := counters || ARRAY[[3, group_ids[k], i, group_per_customer[k]]];
             END IF;
         END IF;
     END LOOP;
     IF cardinality(taken) > 1 THEN  -- one code's counters are in order already
-        SELECT array_agg(x.kind ORDER BY x.kind, x.key, x.place),
-               array_agg(x.key ORDER BY x.kind, x.key, x.place),
-               array_agg(x.place ORDER BY x.kind, x.key, x.place),
-               array_agg(x.lim ORDER BY x.kind, x.key, x.place)
-          INTO kinds, keys, places, limits
-          FROM unnest(kinds, keys, places, limits) AS x(kind, key, place, lim);
+        SELECT array_agg(ARRAY[counters[n][1], counters[n][2], counters[n][3], counters[n][4]]
+                         ORDER BY counters[n][1], counters[n][2], counters[n][3])
+          INTO counters
+          FROM generate_subscripts(counters, 1) AS n;
     END IF;
-    FOR i IN 1 .. cardinality(kinds) LOOP
-        IF kinds[i] = 0 THEN
+    FOR i IN 1 .. COALESCE(array_length(counters, 1), 0) LOOP
+        IF counters[i][1] = 0 THEN
             UPDATE codes
                SET use_count = use_count + 1,
                    state = CASE WHEN max_uses IS NOT NULL AND use_count + 1 >= max_uses
                                 THEN 'redeemed' ELSE state END
-             WHERE id = keys[i] AND state = 'active'
+             WHERE id = counters[i][2] AND state = 'active'
                AND (max_uses IS NULL OR use_count < max_uses)
                AND (expires_on IS NULL OR expires_on >= p_today)
                AND (starts_on IS NULL OR starts_on <= p_today);
-        ELSIF kinds[i] = 1 THEN
+        ELSIF counters[i][1] = 1 THEN
             INSERT INTO code_customer_uses AS u (code_id, customer_id, uses)
-            VALUES (keys[i], s.customer_id, 1)
+            VALUES (counters[i][2], s.customer_id, 1)
             ON CONFLICT (code_id, customer_id) DO UPDATE SET uses = u.uses + 1
-             WHERE u.uses < limits[i];
-        ELSIF kinds[i] = 2 THEN
+             WHERE u.uses < counters[i][4];
+        ELSIF counters[i][1] = 2 THEN
             UPDATE group_limits SET use_count = use_count + 1
-             WHERE group_id = keys[i] AND (max_uses IS NULL OR use_count < max_uses);
+             WHERE group_id = counters[i][2] AND (max_uses IS NULL OR use_count < max_uses);
         ELSE
             INSERT INTO group_customer_uses AS u (group_id, customer_id, uses)
-            VALUES (keys[i], s.customer_id, 1)
+            VALUES (counters[i][2], s.customer_id, 1)
             ON CONFLICT (group_id, customer_id) DO UPDATE SET uses = u.uses + 1
-             WHERE u.uses < limits[i];
+             WHERE u.uses < counters[i][4];
         END IF;
         -- commit.first_lost: of the refused counters, the first place, then the first kind
-        IF NOT FOUND AND (lost_at IS NULL OR (places[i], kinds[i]) < (places[lost_at], kinds[lost_at])) THEN
+        IF NOT FOUND AND (lost_at IS NULL OR (counters[i][3], counters[i][1])
+                                             < (counters[lost_at][3], counters[lost_at][1])) THEN
             lost_at := i;
         END IF;
     END LOOP;
     IF lost_at IS NOT NULL THEN
-        k := taken[places[lost_at]];
+        k := taken[counters[lost_at][3]];
         RAISE EXCEPTION 'promosync: a code of the payment could not be taken'
               USING ERRCODE = 'PSL01', DETAIL = json_build_object(
-                  'id', ids[k], 'code', codes[k], 'kind', kinds[lost_at],
+                  'id', ids[k], 'code', codes[k], 'kind', counters[lost_at][1],
                   'customer_id', s.customer_id)::text;
     END IF;
     FOR i IN 1 .. cardinality(holds) LOOP

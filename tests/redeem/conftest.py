@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from connector.redeem import Register
 from connector.redeem import register as register_module
 from connector.store import Store, open_store
 from connector.store import schema as s
-from tests.conftest import PG_ENV, _reset_postgres
+from tests.conftest import empty_postgres_url
 
 
 @dataclass
@@ -105,10 +104,7 @@ def store_url(
     test holds both paths to the same results."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'promosync.db'}"
-    url = os.environ.get(PG_ENV)
-    if not url:
-        pytest.skip(f"PostgreSQL: set {PG_ENV} to run (see .ci/run)")
-    _reset_postgres(url)
+    url = empty_postgres_url()
     if request.param == "postgresql-python":
         monkeypatch.setattr(register_module, "SERVER_SIDE", False)
     return url
@@ -134,11 +130,7 @@ def customers(store: Store) -> list[str]:
 @pytest.fixture
 def pg_store() -> Iterator[Store]:
     """An empty PostgreSQL store (skipped without a server)."""
-    url = os.environ.get(PG_ENV)
-    if not url:
-        pytest.skip(f"PostgreSQL: set {PG_ENV} to run (see .ci/run)")
-    _reset_postgres(url)
-    store = open_store(url)
+    store = open_store(empty_postgres_url())
     yield store
     store.close()
 
