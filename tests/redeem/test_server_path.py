@@ -48,7 +48,7 @@ terms = st.builds(
 
 
 def _as_stored(t: Terms) -> dict[str, Any]:
-    """A code's terms as the store keeps them (promosync_pending's names)."""
+    """A code's terms as the store keeps them (the names promosync_terms gives them)."""
     return {
         "kind": t.kind,
         "discount_type": "percent" if t.percent else "fixed",
