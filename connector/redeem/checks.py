@@ -6,6 +6,9 @@ group (R2); the promotion's dates apply on top. Expiry is end of day (R4): `toda
 the store's time zone, and a code is valid through the whole of its expiry date.
 
 The same checks run again at payment (R14), where any failure becomes NoLongerValid.
+
+On PostgreSQL, promosync_refusal in connector/store/redeem_functions.sql runs these checks in
+the same order: a change here is a change there (the redemption tests run both).
 """
 
 from __future__ import annotations

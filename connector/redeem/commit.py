@@ -10,6 +10,9 @@ statement that waited for a concurrent commit re-reads the row and re-checks its
 the loser matches nothing. All the counters of a payment go in one batch (one round trip on
 PostgreSQL), in a fixed order of tables and keys, so two payments never wait for each other
 crosswise. If any counter refuses, the caller rolls the whole payment back.
+
+On PostgreSQL, promosync_pay in connector/store/redeem_functions.sql takes the same counters
+in the same order (`counters`): a change here is a change there.
 """
 
 from __future__ import annotations

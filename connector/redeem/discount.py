@@ -4,6 +4,9 @@ Pure functions over a cart (lines and shipping) and a promotion's terms. A code'
 (R3) replaces the promotion's discount: the code then gives that amount, capped by what its
 promotion applies to on this cart, so a cart where nothing qualifies still gives zero. Codes of
 one transaction stack in scan order, each capped by what the earlier ones left of the cart.
+
+On PostgreSQL, promosync_stacked in connector/store/redeem_functions.sql does the same
+arithmetic: a change here is a change there (tests/redeem/test_server_path.py compares them).
 """
 
 from __future__ import annotations
