@@ -248,29 +248,27 @@ DECLARE
     fmt text;
     c promosync_code_facts;
     refusal json;
-    pending json[] := '{}';
+    pending json[];
+    stale boolean;
     given numeric[];
 BEGIN
     SELECT sales.id, sales.mode, sales.state, sales.customer_id, sales.lines, sales.shipping,
            (SELECT value FROM store_settings WHERE key = 'single_use_format') AS fmt,
            COALESCE((SELECT value FROM store_settings WHERE key = 'single_use_codes'), 'on')
-               = 'on' AS single_use,
-           held.pending, held.stale
+               = 'on' AS single_use
       INTO s
-      FROM sales
-      -- read before the lock is granted: harmless, since a call on this transaction that
-      -- held the lock changed no hold we count here but its own new one, which is fresh
-      CROSS JOIN LATERAL (
-          SELECT count(*) AS pending, COALESCE(bool_or(state = 'held' AND expires_at < p_now),
-                                               false) AS stale
-            FROM sale_codes
-           WHERE sale_id = p_sale AND (state IN ('held', 'expired')) IS TRUE) held
-     WHERE sales.id = p_sale
-       FOR UPDATE OF sales;
+      FROM sales WHERE id = p_sale FOR UPDATE;
     IF NOT FOUND OR s.state <> 'open' THEN
         RETURN json_build_object('slow', 'transaction unknown or not open');
     END IF;
-    IF s.stale THEN
+    -- the codes already on the transaction, read once the lock is ours: a scan of the same
+    -- transaction that held it may have added one
+    SELECT COALESCE(array_agg(promosync_terms(v) ORDER BY sc.id), '{}'),
+           COALESCE(bool_or(sc.state = 'held' AND sc.expires_at < p_now), false)
+      INTO pending, stale
+      FROM sale_codes sc JOIN promosync_code_facts v ON v.id = sc.code_id
+     WHERE sc.sale_id = p_sale AND (sc.state IN ('held', 'expired')) IS TRUE;
+    IF stale THEN
         RETURN json_build_object('slow', 'holds to expire');
     END IF;
     fmt := lower(btrim(COALESCE(s.fmt, 'any'), E' \t\n\r\f\v'));
@@ -293,18 +291,12 @@ BEGIN
         c := promosync_grouped(c);
     END IF;
     -- with no code on the transaction yet, this one cannot be on it already
-    refusal := promosync_refusal(
-        c, s.customer_id, p_today, s.single_use, CASE WHEN s.pending > 0 THEN p_sale END);
+    refusal := promosync_refusal(c, s.customer_id, p_today, s.single_use,
+                                 CASE WHEN cardinality(pending) > 0 THEN p_sale END);
     IF refusal IS NOT NULL THEN  -- Python writes its history line ("refused")
         RETURN (refusal::jsonb || jsonb_build_object('customer', s.customer_id))::json;
     END IF;
     -- what it gives, stacked after the codes already on the transaction
-    IF s.pending > 0 THEN
-        pending := ARRAY(SELECT promosync_terms(v)
-                           FROM sale_codes sc JOIN promosync_code_facts v ON v.id = sc.code_id
-                          WHERE sc.sale_id = p_sale AND (sc.state IN ('held', 'expired')) IS TRUE
-                          ORDER BY sc.id);
-    END IF;
     given := promosync_stacked(array_to_json(pending || promosync_terms(c)), s.lines,
                                s.shipping::numeric);
     IF given IS NULL THEN
@@ -334,18 +326,14 @@ DECLARE
     c promosync_code_facts;
     refusal json;
     lost json;
-    holds bigint[] := '{}';
-    ids bigint[] := '{}';
-    codes text[] := '{}';
+    holds bigint[] := '{}';  -- the pending codes: their holds, facts and terms, in scan order
+    facts promosync_code_facts[] := '{}';
     terms json[] := '{}';
-    per_customer integer[] := '{}';
-    group_ids bigint[] := '{}';
-    group_limited boolean[] := '{}';
-    group_per_customer integer[] := '{}';
+    codes text[] := '{}';
+    f promosync_code_facts;
     given numeric[];
     taken integer[] := '{}';  -- places in the lists above of the codes that give something
     counters bigint[] := '{}';  -- the counters to take, a row each: kind, key, place, limit
-    k integer;
     lost_at integer;
     total numeric := 0;
 BEGIN
@@ -387,13 +375,9 @@ BEGIN
                 'lost', lost);
         END IF;
         holds := holds || h.hold_id;
-        ids := ids || c.id;
-        codes := codes || c.code;
+        facts := facts || c;
         terms := terms || promosync_terms(c);
-        per_customer := per_customer || c.max_uses_per_customer;
-        group_ids := group_ids || c.group_id;
-        group_limited := group_limited || (c.g_count IS NOT NULL);
-        group_per_customer := group_per_customer || c.g_max_pc;
+        codes := codes || c.code;
     END LOOP;
     given := promosync_stacked(array_to_json(terms), s.lines, s.shipping::numeric);
     IF given IS NULL THEN
@@ -406,15 +390,15 @@ BEGIN
     END LOOP;
     -- commit.counters: each taken code's counters, by kind, then key, then place
     FOR i IN 1 .. cardinality(taken) LOOP
-        k := taken[i];
-        counters := counters || ARRAY[[0, ids[k], i, NULL]];
-        IF per_customer[k] IS NOT NULL AND s.customer_id IS NOT NULL THEN
-            counters := counters || ARRAY[[1, ids[k], i, per_customer[k]]];
+        f := facts[taken[i]];
+        counters := counters || ARRAY[[0, f.id, i, NULL]];
+        IF f.max_uses_per_customer IS NOT NULL AND s.customer_id IS NOT NULL THEN
+            counters := counters || ARRAY[[1, f.id, i, f.max_uses_per_customer]];
         END IF;
-        IF group_limited[k] THEN
-            counters := counters || ARRAY[[2, group_ids[k], i, NULL]];
-            IF group_per_customer[k] IS NOT NULL AND s.customer_id IS NOT NULL THEN
-                counters := counters || ARRAY[[3, group_ids[k], i, group_per_customer[k]]];
+        IF f.g_count IS NOT NULL THEN  -- the group has a limits row
+            counters := counters || ARRAY[[2, f.group_id, i, NULL]];
+            IF f.g_max_pc IS NOT NULL AND s.customer_id IS NOT NULL THEN
+                counters := counters || ARRAY[[3, f.group_id, i, f.g_max_pc]];
             END IF;
         END IF;
     END LOOP;
@@ -455,10 +439,10 @@ BEGIN
         END IF;
     END LOOP;
     IF lost_at IS NOT NULL THEN
-        k := taken[counters[lost_at][3]];
+        f := facts[taken[counters[lost_at][3]]];
         RAISE EXCEPTION 'promosync: a code of the payment could not be taken'
               USING ERRCODE = 'PSL01', DETAIL = json_build_object(
-                  'id', ids[k], 'code', codes[k], 'kind', counters[lost_at][1],
+                  'id', f.id, 'code', f.code, 'kind', counters[lost_at][1],
                   'customer_id', s.customer_id)::text;
     END IF;
     FOR i IN 1 .. cardinality(holds) LOOP
@@ -468,7 +452,7 @@ BEGIN
                    discount = CASE WHEN given[i] > 0 THEN given[i]::text ELSE '0' END
              WHERE id = holds[i])
         INSERT INTO code_events (code_id, kind, at, source, transaction_ref, customer_id, detail)
-        VALUES (ids[i], CASE WHEN given[i] > 0 THEN 'redeemed' ELSE 'released' END, p_now,
+        VALUES ((facts[i]).id, CASE WHEN given[i] > 0 THEN 'redeemed' ELSE 'released' END, p_now,
                 p_source, p_sale, s.customer_id,
                 CASE WHEN given[i] > 0 THEN 'discount ' || given[i]::text ELSE p_zero_reason END);
         IF given[i] > 0 THEN

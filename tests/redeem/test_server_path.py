@@ -11,6 +11,7 @@ These need a PostgreSQL server (PROMOSYNC_TEST_POSTGRES_URL, set by .ci/run).
 from __future__ import annotations
 
 import threading
+import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from connector.errors import InputError, StoreOffline
+from connector.errors import AlreadyScanned, InputError, StoreOffline
 from connector.redeem import Register, _line
 from connector.redeem.discount import Line, Terms, stacked
 from connector.store import Store, open_store
@@ -291,3 +292,44 @@ def test_R14_a_forked_process_redeems_on_its_own_connection(pg_store: Store, clo
     assert reg.pay(sale.id).outcomes[0].outcome == "redeemed"
     assert _line.connection(pg_store).info.backend_pid == mine
     assert [use_count(pg_store, c) for c in (first, second, third)] == [1, 1, 1]
+
+
+@pytest.mark.parametrize("server_side", [True, False], ids=["server", "python"])
+def test_R13_two_scans_of_one_code_on_one_transaction_hold_it_once(
+    pg_store: Store, clock: Clock, server_side: bool
+) -> None:
+    """A double click: two scans of the same code on one transaction, both waiting for the
+    transaction's lock. The second to get it sees the first one's hold."""
+    code = make_codes(pg_store, count=1)[0]
+    reg = Register(pg_store, clock=clock, server_side=server_side)
+    sale = reg.open(lines=["A:30"])
+    results: list[str] = []
+
+    def scan() -> None:
+        try:
+            results.append(reg.scan(sale.id, code).state)
+        except AlreadyScanned as exc:
+            results.append(exc.message)
+
+    threads = [threading.Thread(target=scan) for _ in range(2)]
+    with pg_store.engine.connect() as blocker:  # holds the transaction's row lock meanwhile
+        blocker.execute(text("SELECT 1 FROM sales WHERE id = :id FOR UPDATE"), {"id": sale.id})
+        for t in threads:
+            t.start()
+        _wait_for_lock_waiters(pg_store, 2)
+        blocker.rollback()
+    for t in threads:
+        t.join()
+    assert sorted(results) == ["This coupon code has already been scanned", "held"]
+    assert [c.code for c in reg.show(sale.id).codes] == [code]
+
+
+def _wait_for_lock_waiters(store: Store, count: int) -> None:
+    query = text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with store.read() as conn:
+            if conn.scalar(query) >= count:
+                return
+        time.sleep(0.01)
+    raise AssertionError(f"{count} sessions never waited for the lock")
