@@ -16,7 +16,7 @@ from benchmarks._common import EmulatorProcess, env_for
 from connector import catalog, generate
 from connector.store import open_store
 from connector.store import schema as s
-from connector.sync_state import request_netsuite_codes
+from connector.sync.state import request_netsuite_codes
 
 MAPPING = "[chunks]\nsize = 10000\n[codes]\npage_size = 1000\n"
 

@@ -23,14 +23,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a scri
 
 from sqlalchemy import func, select  # noqa: E402
 
-import connector.mirror as mirror_module  # noqa: E402
+import connector.sync.mirror as mirror_module  # noqa: E402
 from benchmarks._common import EmulatorProcess, client, load_average, own_cpu_seconds  # noqa: E402
 from connector import catalog  # noqa: E402
-from connector.mapping import load_mapping  # noqa: E402
 from connector.store import open_store  # noqa: E402
 from connector.store import schema as s  # noqa: E402
-from connector.sync import SyncEngine  # noqa: E402
-from connector.sync_state import request_netsuite_codes  # noqa: E402
+from connector.sync.engine import SyncEngine  # noqa: E402
+from connector.sync.mapping import load_mapping  # noqa: E402
+from connector.sync.state import request_netsuite_codes  # noqa: E402
 
 applied = {"rows": 0, "seconds": 0.0}
 _apply = mirror_module.apply_redemptions

@@ -19,12 +19,12 @@ from sqlalchemy import func, select
 
 from connector import catalog, generate
 from connector.emulator import TEST_CREDENTIALS, mock_netsuite
-from connector.mapping import load_mapping
 from connector.netsuite import NetSuiteClient, TokenAuth
 from connector.store import Store, open_store
 from connector.store import schema as s
-from connector.sync import SyncEngine
-from connector.sync_state import request_netsuite_codes
+from connector.sync.engine import SyncEngine
+from connector.sync.mapping import load_mapping
+from connector.sync.state import request_netsuite_codes
 
 Step = dict[str, Any]
 

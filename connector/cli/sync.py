@@ -19,9 +19,9 @@ import click
 
 from connector.cli._common import App, emit, pass_app, progress
 from connector.errors import ConfigError
-from connector.mapping import load_mapping
 from connector.netsuite import NetSuiteClient, NetSuiteConnectFailed
-from connector.sync import SyncEngine, SyncReport
+from connector.sync.engine import SyncEngine, SyncReport
+from connector.sync.mapping import load_mapping
 
 PLAN_COLUMNS = ["promotion", "chunk", "action", "generate", "push", "read_back", "reason"]
 

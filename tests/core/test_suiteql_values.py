@@ -1,11 +1,12 @@
-"""R31/issue 6: every value promosync writes into SuiteQL text goes through connector.suiteql."""
+"""R31/issue 6: every value promosync writes into SuiteQL text goes through
+connector.sync.suiteql_values."""
 
 from __future__ import annotations
 
 import pytest
 
-from connector import suiteql
 from connector.errors import NetSuiteBadResponse
+from connector.sync import suiteql_values as suiteql
 
 
 def test_integers_are_checked() -> None:

@@ -17,14 +17,15 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 
-from connector import catalog, codes, generate, push
+from connector import catalog, codes, generate
 from connector.emulator import EmulatorOptions, mock_netsuite
 from connector.errors import StoreError
 from connector.files import imports
-from connector.mapping import load_mapping
 from connector.store import Store
 from connector.store import schema as s
-from connector.sync import SyncEngine
+from connector.sync import apply as push
+from connector.sync.engine import SyncEngine
+from connector.sync.mapping import load_mapping
 from tests.hardening.conftest import ConnectionDropper, snapshot
 from tests.sync.conftest import end_state, make_client, sample_promotions
 

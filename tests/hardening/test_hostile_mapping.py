@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connector.errors import ConfigError
-from connector.mapping import load_mapping
+from connector.sync.mapping import load_mapping
 
 KEYS = st.sampled_from(["forms", "enums", "discount_items", "fields", "sync", "chunk_size",
                         "page_size", "redemption_source", "order", "useType", "x"])

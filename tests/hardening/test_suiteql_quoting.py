@@ -20,15 +20,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connector import catalog, generate, sync_remote
+from connector import catalog, generate
+from connector.sync import remote as sync_remote
 from connector.emulator import EmulatorOptions, mock_netsuite
-from connector.mapping import load_mapping
 from connector.netsuite import NetSuiteClient
 from connector.netsuite._pagination import key_literal
 from connector.netsuite.client import SUITEQL_PATH
 from connector.store import Store
-from connector.sync import SyncEngine
-from connector.sync_state import request_netsuite_codes
+from connector.sync.engine import SyncEngine
+from connector.sync.mapping import load_mapping
+from connector.sync.state import request_netsuite_codes
 from tests.sync.conftest import make_client
 
 

@@ -12,13 +12,13 @@ from sqlalchemy import select, text
 
 from connector import catalog, generate
 from connector.emulator import TEST_CREDENTIALS, EmulatorOptions, mock_netsuite
-from connector.mapping import Mapping, load_mapping
 from connector.netsuite import NetSuiteClient, RetryPolicy, TokenAuth
-from connector.push import Hook
 from connector.store import Store
 from connector.store import schema as s
-from connector.sync import SyncEngine
-from connector.sync_state import request_netsuite_codes
+from connector.sync.apply import Hook
+from connector.sync.engine import SyncEngine
+from connector.sync.mapping import Mapping, load_mapping
+from connector.sync.state import request_netsuite_codes
 
 FAST_RETRY = RetryPolicy(max_attempts=30, base_seconds=0.001, cap_seconds=0.01,
                          max_total_seconds=60, sleep=lambda s: None)

@@ -10,7 +10,7 @@ import pytest
 
 from connector.emulator import TEST_CREDENTIALS, mock_netsuite
 from connector.store import Store
-from connector.sync_state import SyncLock
+from connector.sync.state import SyncLock
 from tests.conftest import run_cli
 from tests.sync.conftest import sample_promotions, writes
 

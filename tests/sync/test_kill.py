@@ -10,9 +10,9 @@ import time
 from pathlib import Path
 
 from connector.emulator import TEST_CREDENTIALS, EmulatorServer
-from connector.mapping import load_mapping
 from connector.store import Store
-from connector.sync import SyncEngine
+from connector.sync.engine import SyncEngine
+from connector.sync.mapping import load_mapping
 from tests.sync.conftest import end_state, make_client, sample_promotions
 
 

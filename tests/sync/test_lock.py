@@ -9,7 +9,7 @@ import pytest
 
 from connector.errors import SyncLocked
 from connector.store import Store
-from connector.sync_state import SyncLock
+from connector.sync.state import SyncLock
 
 
 def test_R27_second_run_is_refused_while_the_first_holds_the_lock(store: Store) -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from connector.errors import ConfigError
-from connector.mapping import DEFAULT_FILE, load_mapping, promotion_body
-from connector.plan import LocalPromotion
+from connector.sync.mapping import DEFAULT_FILE, load_mapping, promotion_body
+from connector.sync.model import LocalPromotion
 
 
 def test_R24_default_mapping_has_the_oracle_form_per_kind() -> None:

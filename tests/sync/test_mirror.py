@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from connector.emulator import mock_netsuite
-from connector.mapping import Mapping
 from connector.store import Store
 from connector.store import schema as s
-from connector.sync_state import get_watermark
+from connector.sync.mapping import Mapping
+from connector.sync.state import get_watermark
 from tests.sync.conftest import EngineFactory, Killed, end_state, sample_promotions, writes
 
 
@@ -109,7 +109,7 @@ def test_R29_mirror_past_the_100k_row_cap(store: Store, emu: mock_netsuite,
 def test_R29_killed_mirror_resumes_without_loss_or_double_count(
         store: Store, emu: mock_netsuite, engine: EngineFactory, mapping: Mapping,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    import connector.mirror as mirror_module
+    import connector.sync.mirror as mirror_module
 
     sample_promotions(store, generated=1200, local=5)
     engine().run()

@@ -6,15 +6,9 @@ import dataclasses
 
 from connector.chunks import chunk_external_id
 from connector.codes import draw, parse_pattern
-from connector.mapping import load_mapping
-from connector.plan import (
-    ChunkRecord,
-    LocalChunk,
-    LocalPromotion,
-    RemoteChunk,
-    build_plan,
-    chunk_pattern,
-)
+from connector.sync.mapping import load_mapping
+from connector.sync.model import ChunkRecord, LocalChunk, LocalPromotion, RemoteChunk
+from connector.sync.plan import build_plan, chunk_pattern
 
 M = load_mapping()
 

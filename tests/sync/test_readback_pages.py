@@ -10,14 +10,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from connector import catalog, push
+from connector import catalog
 from connector.emulator import mock_netsuite
 from connector.store import Store
 from connector.store import schema as s
-from connector.sync_local import has_pending_codes, read_back_values, store_read_back
-from connector.sync_pages import PageText, whole_page
-from connector.sync_pipe import StoreWriter
-from connector.sync_state import chunk_batch
+from connector.sync import apply as push
+from connector.sync._pages import PageText, whole_page
+from connector.sync._writer import StoreWriter
+from connector.sync.local import has_pending_codes, read_back_values, store_read_back
+from connector.sync.state import chunk_batch
 
 from .conftest import EngineFactory, end_state, sample_promotions
 

@@ -9,10 +9,10 @@ from sqlalchemy import func, select, update
 
 from connector import catalog
 from connector.emulator import mock_netsuite
-from connector.mapping import Mapping
 from connector.netsuite import NetSuiteClient
 from connector.store import Store
 from connector.store import schema as s
+from connector.sync.mapping import Mapping
 from tests.sync.conftest import (
     EngineFactory,
     Killed,

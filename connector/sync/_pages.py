@@ -5,7 +5,7 @@ is a dict, a list and three strings, built while the interpreter lock is held an
 collected (the collector's full passes alone held the lock ~60 ms every two seconds, stalling
 every request in flight). A page that is a whole id window is instead checked here by SQLite's
 JSON reader on the fetching thread (the lock is free while it reads) and handed on as its text;
-`sync_local.store_read_back` reads its codes with SQLite on the writer thread.
+`sync.local.store_read_back` reads its codes with SQLite on the writer thread.
 
 A page qualifies only when storing it so gives exactly the rows Python would build: items is an
 array of `expected` objects, each with a text `id` and `code`, no more pages follow, and the

@@ -14,9 +14,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from connector import suiteql as sql
 from connector.netsuite import NetSuiteClient
-from connector.plan import RemoteChunk
+from connector.sync import suiteql_values as sql
+from connector.sync.model import RemoteChunk
 
 T = TypeVar("T")
 R = TypeVar("R")

@@ -15,11 +15,11 @@ from typing import Any
 from sqlalchemy import BigInteger, and_, case, cast, func, select
 from sqlalchemy.engine import Connection
 
-from connector.plan import LocalChunk, LocalPromotion
 from connector.store import schema as s
 from connector.store.schema import utcnow
-from connector.sync_pages import PageText
-from connector.sync_state import sqlite_time
+from connector.sync._pages import PageText
+from connector.sync.model import LocalChunk, LocalPromotion
+from connector.sync.state import sqlite_time
 
 Row = tuple[Any, ...]
 

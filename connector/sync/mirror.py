@@ -23,21 +23,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from connector import suiteql as sql
 from connector.codes import paused_gc
 from connector.errors import NetSuiteError
-from connector.mapping import Mapping
 from connector.netsuite import NetSuiteClient
 from connector.store import Store
-from connector.sync_local import (
+from connector.sync import suiteql_values as sql
+from connector.sync._writer import StoreWriter
+from connector.sync.local import (
     apply_redemptions,
     count_unpushed_local,
     local_redemptions_to_push,
     mark_events_pushed,
 )
-from connector.sync_pipe import StoreWriter
-from connector.sync_remote import Window, read_window, reader_threads, unordered_map, windows
-from connector.sync_state import get_watermark, set_watermark
+from connector.sync.mapping import Mapping
+from connector.sync.remote import Window, read_window, reader_threads, unordered_map, windows
+from connector.sync.state import get_watermark, set_watermark
 
 log = logging.getLogger("promosync.sync")
 FLUSH_ROWS = 50_000

@@ -31,15 +31,15 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
-from connector import suiteql as sql
 from connector.netsuite import NetSuiteClient
-from connector.plan import Action
 from connector.store import Store
-from connector.sync_local import Row, codes_with_netsuite_ids, read_back_values, stored_in_range
-from connector.sync_pages import PageText, whole_page
-from connector.sync_pipe import StoreWriter
-from connector.sync_remote import Window, first_query, read_window, reader_threads, windows
-from connector.sync_state import chunk_batch
+from connector.sync import suiteql_values as sql
+from connector.sync._pages import PageText, whole_page
+from connector.sync._writer import StoreWriter
+from connector.sync.local import Row, codes_with_netsuite_ids, read_back_values, stored_in_range
+from connector.sync.model import Action
+from connector.sync.remote import Window, first_query, read_window, reader_threads, windows
+from connector.sync.state import chunk_batch
 
 OPEN = 9_000_000_000_000_000_000  # upper bound of the last window: no id is larger
 _Task = tuple[str, Action, Any]  # ("write" | "first" | "window", action, nid or window)

@@ -29,10 +29,10 @@ from sqlalchemy.exc import DBAPIError
 
 from connector.catalog import promotion_row
 from connector.errors import InputError, SyncLocked
-from connector.plan import ChunkRecord
 from connector.store import Store
 from connector.store import schema as s
 from connector.store.schema import utcnow
+from connector.sync.model import ChunkRecord
 
 log = logging.getLogger("promosync.sync")
 LOCK_NAME = "sync"

@@ -13,15 +13,13 @@ import json
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from connector._resources import data_dir
 from connector.chunks import NETSUITE_MAX_CODES
 from connector.errors import ConfigError
 from connector.models import PromotionKind
-
-if TYPE_CHECKING:
-    from connector.plan import LocalPromotion
+from connector.sync.model import LocalPromotion
 
 DEFAULT_FILE = data_dir("mappings") / "default.toml"
 LOCAL_FIELDS = ("name", "start_date", "end_date", "rate", "combination_type", "min_order",

@@ -23,15 +23,16 @@ from typing import Any
 import requests
 
 from connector.errors import ConnectorError, NetSuiteAuthError, NetSuiteForbidden
-from connector.mapping import Mapping
-from connector.mirror import Mirror, MirrorReport
 from connector.netsuite import NetSuiteClient, NetSuiteConnectFailed
-from connector.plan import Action, Plan, build_plan
-from connector.push import Applier, Hook, Outcome
 from connector.store import Store
-from connector.sync_local import assign_chunks, local_promotions
-from connector.sync_remote import snapshot
-from connector.sync_state import SyncLock, finish_run, load_records, start_run
+from connector.sync.apply import Applier, Hook
+from connector.sync.local import assign_chunks, local_promotions
+from connector.sync.mapping import Mapping
+from connector.sync.mirror import Mirror, MirrorReport
+from connector.sync.model import Action, Outcome, Plan
+from connector.sync.plan import build_plan
+from connector.sync.remote import snapshot
+from connector.sync.state import SyncLock, finish_run, load_records, start_run
 
 log = logging.getLogger("promosync.sync")
 # Nothing else can work after these: stop the run (credentials, role, host unreachable).
