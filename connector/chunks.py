@@ -10,6 +10,9 @@ always agree.
 
 from __future__ import annotations
 
+import hashlib
+import re
+
 NETSUITE_MAX_CODES = 500_000
 
 
@@ -38,6 +41,16 @@ def chunk_external_id(external_key: str, index: int) -> str:
     return f"promosync-{external_key}-{index + 1}"
 
 
+_EID_SAFE = re.compile(r"[A-Za-z0-9_-]{1,200}")
+
+
 def code_external_id(code: str) -> str:
-    """The NetSuite externalId of a couponCode pushed from the store (codes are unique)."""
-    return f"promosync-code-{code}"
+    """The NetSuite externalId of a couponCode pushed from the store (codes are unique).
+
+    An external id may hold only letters, digits, `_` and `-` (Oracle, "External IDs"): a code
+    made of those is its own id, `promosync-code-<code>`; any other code (a `.`, a space, a
+    letter beyond ASCII, or over 200 characters) becomes `promosync-codeh-<40 hex digits of its
+    SHA-256>`, stable and, by the differing prefix, never equal to a plain code's id."""
+    if _EID_SAFE.fullmatch(code):
+        return f"promosync-code-{code}"
+    return f"promosync-codeh-{hashlib.sha256(code.encode('utf-8')).hexdigest()[:40]}"

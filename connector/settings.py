@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     netsuite_timeout: float = Field(
         60.0, gt=0, validation_alias=AliasChoices("NETSUITE_TIMEOUT", "netsuite_timeout")
     )
+    netsuite_generate_timeout: float = Field(
+        900.0, gt=0,
+        validation_alias=AliasChoices("NETSUITE_GENERATE_TIMEOUT", "netsuite_generate_timeout"),
+    )
+    netsuite_timezone: str | None = _alias("NETSUITE_TIMEZONE", "netsuite_timezone")
     netsuite_retry_max_seconds: float = Field(
         300.0,
         ge=0,
@@ -78,9 +83,11 @@ class Settings(BaseSettings):
         15, ge=1, validation_alias=AliasChoices("PROMOSYNC_HOLD_MINUTES", "hold_minutes")
     )
 
-    @field_validator("timezone")
+    @field_validator("timezone", "netsuite_timezone")
     @classmethod
-    def _known_zone(cls, value: str) -> str:
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:

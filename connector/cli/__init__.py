@@ -25,7 +25,7 @@ EXIT_INTERNAL = 70
 # does not pay for importing the emulator, the NetSuite client or the sync engine.
 AREAS: dict[str, str] = {
     "init": "connector.cli.catalog",
-    "promo": "connector.cli.catalog",
+    "promo": "connector.cli.promo",
     "group": "connector.cli.catalog",
     "settings": "connector.cli.catalog",
     "codes": "connector.cli.codes",
@@ -33,6 +33,7 @@ AREAS: dict[str, str] = {
     "redeem": "connector.cli.redeem",
     "lists": "connector.cli.lists",
     "sync": "connector.cli.sync",
+    "netsuite": "connector.cli.netsuite",
     "emulator": "connector.cli.emulator",
     "demo": "connector.cli.demo",
 }

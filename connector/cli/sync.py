@@ -35,15 +35,23 @@ def _report_flag(fn: Callable[..., Any]) -> Callable[..., Any]:
                         help="Write the JSON report to this file.")(fn)
 
 
+def _recheck_flag(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--recheck", is_flag=True,
+                        help="Probe what the NetSuite account offers again instead of using "
+                             "what the last check found.")(fn)
+
+
 @contextmanager
-def _engine(app: App) -> Iterator[SyncEngine]:
+def _engine(app: App, recheck: bool = False) -> Iterator[SyncEngine]:
     mapping = load_mapping(app.settings.mapping)
     client = NetSuiteClient.from_settings(app.settings)
     try:
         with progress(app, 0, "codes") as advance:
             yield SyncEngine(app.store, client, mapping, progress=advance,
                              on_outcome=None if app.as_json else
-                             lambda o: _promotion_line(app, o.__dict__))
+                             lambda o: _promotion_line(app, o.__dict__),
+                             recheck=recheck, timezone=app.settings.netsuite_timezone,
+                             generate_timeout=app.settings.netsuite_generate_timeout)
     except NetSuiteConnectFailed as exc:
         raise ConfigError(f"cannot reach NetSuite at {client.base_url} ({exc}); check "
                           "NETSUITE_ACCOUNT_ID / NETSUITE_BASE_URL") from None
@@ -58,11 +66,12 @@ def sync_group() -> None:
 
 @sync_group.command("plan")
 @_json_flag
+@_recheck_flag
 @pass_app
-def plan_cmd(app: App, as_json: bool) -> None:
+def plan_cmd(app: App, as_json: bool, recheck: bool) -> None:
     """Show what `sync run` would do, per promotion and chunk, writing nothing (R32)."""
     app.as_json = app.as_json or as_json
-    with _engine(app) as engine:
+    with _engine(app, recheck) as engine:
         plan = engine.plan()
     if app.as_json:
         emit(app, {"actions": [a.row() for a in plan.actions], "counts": plan.counts(),
@@ -76,12 +85,13 @@ def plan_cmd(app: App, as_json: bool) -> None:
 @sync_group.command("run")
 @_json_flag
 @_report_flag
+@_recheck_flag
 @click.pass_context
-def run_cmd(ctx: click.Context, as_json: bool, report_file: str | None) -> None:
+def run_cmd(ctx: click.Context, as_json: bool, report_file: str | None, recheck: bool) -> None:
     """Apply the plan, then mirror redemptions back. Safe to repeat and to kill."""
     app: App = ctx.obj
     app.as_json = app.as_json or as_json
-    with _engine(app) as engine:
+    with _engine(app, recheck) as engine:
         report = engine.run()
         _finish(ctx, app, report, report_file, engine.requests.count)
 

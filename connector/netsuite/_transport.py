@@ -83,6 +83,7 @@ class Transport:
         data: str | None = None,
         headers: Mapping[str, str] | None = None,
         attempt: int = 1,
+        timeout: float | None = None,
     ) -> requests.Response:
         """One attempt: a 2xx response, or a typed NetSuiteError (never a requests exception)."""
         all_headers = {"User-Agent": USER_AGENT}
@@ -105,7 +106,8 @@ class Transport:
             try:
                 if not offline:
                     prepared = self.auth(prepared)
-                resp = self.session.send(prepared, timeout=self.timeout, allow_redirects=False)
+                resp = self.session.send(prepared, timeout=timeout or self.timeout,
+                                         allow_redirects=False)
             except NetSuiteError:
                 raise
             except requests.RequestException as exc:

@@ -34,12 +34,14 @@ from connector.netsuite._settings import client_kwargs_from_settings
 from connector.netsuite._transport import Transport
 from connector.netsuite._urls import (
     GOVERNANCE_PATH,
+    RECORD_PREFIX,
     SUITEQL_PATH,
     default_base_url,
     eid_path,
     id_from_location,
     normalize_base_url,
     record_path,
+    segment,
 )
 
 T = TypeVar("T")
@@ -135,17 +137,21 @@ class NetSuiteClient:
 
     def _call(self, method: str, path: str, *, params: dict[str, Any] | None = None,
               json_body: Any = None, data: str | None = None,
-              headers: dict[str, str] | None = None, idempotent: bool = True
+              headers: dict[str, str] | None = None, idempotent: bool = True,
+              timeout: float | None = None, retry: RetryPolicy | None = None
               ) -> requests.Response:
-        """One logical request: retried by the policy, each attempt signed afresh."""
+        """One logical request: retried by the policy (or `retry`), each attempt signed afresh;
+        `timeout` (seconds) overrides the client's for this request."""
         url = self._base_url + path
 
         def attempt(number: int) -> requests.Response:
             return self.transport.send(method, url, params=params, json_body=json_body,
-                                       data=data, headers=headers, attempt=number)
+                                       data=data, headers=headers, attempt=number,
+                                       timeout=timeout)
 
-        return self.retry.call(attempt, idempotent=idempotent, describe=f"{method} {path}",
-                               before_retry=self._before_retry)
+        return (retry or self.retry).call(attempt, idempotent=idempotent,
+                                          describe=f"{method} {path}",
+                                          before_retry=self._before_retry)
 
     def _before_retry(self, error: NetSuiteError) -> None:
         if error.status == 401:  # an OAuth 2.0 token may have been revoked: mint a new one
@@ -197,10 +203,15 @@ class NetSuiteClient:
         except NetSuiteNotFound:
             return None
 
-    def upsert(self, record_type: str, external_id: str, body: dict[str, Any]) -> str | None:
-        """PUT .../eid:{externalId}: create or update by external id (idempotent, retried)."""
+    def upsert(self, record_type: str, external_id: str, body: dict[str, Any], *,
+               resend: bool = True, timeout: float | None = None) -> str | None:
+        """PUT .../eid:{externalId}: create or update by external id (idempotent, retried).
+
+        `resend=False` is for a write that is not idempotent although keyed (one that makes
+        NetSuite generate codes): a dropped connection or a timeout is raised at once, for the
+        caller to find out what landed, instead of sending the write again."""
         return self._written_id(self._call("PUT", eid_path(record_type, external_id),
-                                           json_body=body))
+                                           json_body=body, idempotent=resend, timeout=timeout))
 
     def patch(self, record_type: str, id: str | int, body: dict[str, Any], *,
               replace: str | Sequence[str] | None = None) -> None:
@@ -289,6 +300,23 @@ class NetSuiteClient:
                     items: Sequence[dict[str, Any]]) -> AsyncJobResult:
         """Collection write with Prefer: respond-async; polls the job to its end (§3.6)."""
         return self._async.run(method, record_type, items)
+
+    def metadata_catalog(self, record_type: str, *, openapi: bool = False,
+                         timeout: float | None = None,
+                         retry: RetryPolicy | None = None) -> dict[str, Any]:
+        """The account's description of a record: JSON Schema, or OpenAPI with `openapi`
+        (GET .../record/v1/metadata-catalog/{type}; it can be slow, hence `timeout`)."""
+        accept = "application/swagger+json" if openapi else "application/schema+json"
+        path = f"{RECORD_PREFIX}/metadata-catalog/{segment(record_type)}"
+        return self._json(self._call("GET", path, headers={"Accept": accept}, timeout=timeout,
+                                     retry=retry))
+
+    def select_options(self, record_type: str, *, retry: RetryPolicy | None = None
+                       ) -> dict[str, Any]:
+        """The select options of a record's create form (Accept: ...; type=select-options)."""
+        accept = "application/vnd.oracle.resource+json; type=select-options"
+        return self._json(self._call("POST", record_path(record_type), json_body={},
+                                     headers={"Accept": accept}, idempotent=True, retry=retry))
 
     def governance_limits(self) -> dict[str, Any]:
         """GET /services/rest/system/v1/governanceLimits (admin roles only, §5.3)."""

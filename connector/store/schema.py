@@ -38,7 +38,7 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.types import TypeDecorator
 
 APP_NAME = "promosync"
-LATEST_VERSION = 2
+LATEST_VERSION = 3
 
 metadata = MetaData()
 
@@ -400,6 +400,16 @@ sync_runs = Table(
     Column("report", JSON),
 )
 
+# What `promosync netsuite check` found out about an account (its profile, as JSON; no secret):
+# sync chooses its request shapes from it instead of guessing.
+netsuite_profiles = Table(
+    "netsuite_profiles",
+    metadata,
+    Column("account", String(64), primary_key=True),
+    Column("profile", Text, nullable=False),
+    Column("checked_at", UTCDateTime, nullable=False, default=utcnow),
+)
+
 
 Migration = Callable[[Connection], None]
 
@@ -413,7 +423,12 @@ def _redeem_functions(conn: Connection) -> None:
         dbapi.execute(sql)  # no parameters: several statements in one query, in the transaction
 
 
+def _profiles_table(conn: Connection) -> None:
+    """Version 3: the cached account profiles."""
+    netsuite_profiles.create(conn, checkfirst=True)
+
+
 # MIGRATIONS[v] upgrades a store at version v-1 to version v. Version 1 is the first schema.
-MIGRATIONS: dict[int, Migration] = {2: _redeem_functions}
+MIGRATIONS: dict[int, Migration] = {2: _redeem_functions, 3: _profiles_table}
 # What metadata.create_all does not make: run for a new store too.
 NOT_TABLES: tuple[Migration, ...] = (_redeem_functions,)

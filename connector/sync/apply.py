@@ -16,14 +16,22 @@ moment and started again (with a fresh snapshot) finishes the job without duplic
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
 from connector.chunks import code_external_id
-from connector.errors import NetSuiteBadRequest, NetSuiteError, NetSuiteForbidden, NetSuiteNotFound
-from connector.netsuite import NetSuiteClient
+from connector.errors import (
+    NetSuiteBadRequest,
+    NetSuiteConnectionError,
+    NetSuiteError,
+    NetSuiteForbidden,
+    NetSuiteNotFound,
+)
+from connector.netsuite import NetSuiteClient, NetSuiteConnectFailed
 from connector.store import Store
 from connector.sync._pages import PageText
+from connector.sync.discount_types import DiscountTypes
 from connector.sync.local import (
     Row,
     forget_netsuite_ids,
@@ -32,7 +40,7 @@ from connector.sync.local import (
     pending_codes,
     store_read_back,
 )
-from connector.sync.mapping import Mapping
+from connector.sync.mapping import Mapping, body_hash
 from connector.sync.model import Action, Outcome
 from connector.sync.readback import ReadBack
 from connector.sync.remote import code_stats, unordered_map
@@ -41,6 +49,7 @@ from connector.sync.state import save_record
 log = logging.getLogger("promosync.sync")
 Hook = Callable[[str], None]
 FLUSH_ROWS = 50_000
+GENERATION_GRACE = 60.0  # seconds to wait for codes of a write whose answer was lost
 PUSH_SLICE = 1_000
 
 
@@ -53,15 +62,28 @@ def _needs_read(action: Action) -> bool:
     return action.kind in ("create", "recreate") or action.generate > 0 or action.read_back > 0
 
 
+def _sent_hash(action: Action, body: dict[str, Any]) -> str | None:
+    """The hash of the body as sent (with a discountType learned on the way), which is what the
+    planner computes next time; numberToGenerate is an instruction, not a field."""
+    if "discountType" in (action.body or {}):
+        return action.body_hash
+    return body_hash({k: v for k, v in body.items() if k != "numberToGenerate"})
+
+
 class Applier:
     """Applies the actions of one promotion; see the module doc for the order of steps."""
 
     def __init__(self, store: Store, client: NetSuiteClient, mapping: Mapping, *,
                  hook: Hook | None = None, check: Callable[[], None] | None = None,
-                 progress: Callable[[int], None] | None = None) -> None:
+                 progress: Callable[[int], None] | None = None,
+                 discount: DiscountTypes | None = None, code_push: str = "upsert",
+                 generate_timeout: float | None = None) -> None:
         self.store = store
         self.client = client
         self.mapping = mapping
+        self.discount = discount
+        self.code_push = code_push
+        self.generate_timeout = generate_timeout
         self.hook = hook or _no_hook
         self.check = check or (lambda: None)
         self.progress = progress or (lambda n: None)
@@ -129,31 +151,62 @@ class Applier:
         if action.kind == "recreate":
             self._retire(action)
             self.hook("retired")
-        body = dict(action.body or {})
+        body = self._with_discount(action, dict(action.body or {}))
         if action.generate:
             body["numberToGenerate"] = action.generate
         self.hook("before_write")
         nid = self._send(action, body)
         self.hook("after_write")
+        if self.discount is not None and "discountType" in body:
+            self.discount.verify(nid, action.external_id, action.discount)
         self._record(action, netsuite_id=nid, use_type=action.use_type,
-                     custom_form=action.custom_form, body_hash=action.body_hash,
+                     custom_form=action.custom_form, body_hash=_sent_hash(action, body),
                      target=action.target, state="active")
         self.hook("recorded")
         return nid
+
+    def _with_discount(self, action: Action, body: dict[str, Any]) -> dict[str, Any]:
+        """The body with its discountType: learned first when the account's values are not
+        known yet (see sync.discount_types)."""
+        if "discountType" in body or self.discount is None:
+            return body
+        if self.discount.values is None:
+            self.discount.learn(action.external_id, body)
+        return self.discount.body_for(body, action.discount)
 
     def _send(self, action: Action, body: dict[str, Any]) -> str:
         try:
             if action.kind == "update" and "items" in body and action.netsuite_id:
                 self.client.patch("promotionCode", action.netsuite_id, body, replace="items")
                 return action.netsuite_id
-            nid = self.client.upsert("promotionCode", action.external_id, body)
+            if action.generate:
+                # Generating is not idempotent: a dropped connection or a timeout is never
+                # answered by sending again before counting what NetSuite made.
+                nid = self.client.upsert("promotionCode", action.external_id, body,
+                                         resend=False, timeout=self.generate_timeout)
+            else:
+                nid = self.client.upsert("promotionCode", action.external_id, body)
+        except NetSuiteConnectionError as exc:
+            if not action.generate or isinstance(exc, NetSuiteConnectFailed):
+                raise
+            found = self._landed(action, wait=True)
+            if found is None:
+                log.warning("generating write of %s did not land (%s): sending it once more",
+                            action.external_id, exc)
+                return self._send_once_more(action, body)
+            nid = found
         except NetSuiteBadRequest:
-            if not action.generate or not self._landed(action):
+            if not action.generate or self._landed(action) is None:
                 raise
             nid = None  # an earlier attempt of this very request generated the codes
         if nid is None:
             nid = self._lookup(action.external_id)
         return nid
+
+    def _send_once_more(self, action: Action, body: dict[str, Any]) -> str:
+        nid = self.client.upsert("promotionCode", action.external_id, body, resend=False,
+                                 timeout=self.generate_timeout)
+        return nid or self._lookup(action.external_id)
 
     def _lookup(self, eid: str) -> str:
         found = self.client.get_by_external_id("promotionCode", eid)
@@ -161,13 +214,26 @@ class Applier:
             raise NetSuiteNotFound(f"NetSuite accepted promotionCode {eid} but cannot find it")
         return str(found["id"])
 
-    def _landed(self, action: Action) -> bool:
-        """After a refused generating write: did a retried attempt already generate?"""
+    def _landed(self, action: Action, *, wait: bool = False) -> str | None:
+        """After a generating write failed: the record's id when the write landed, else None.
+
+        A new record (create, re-create) that exists now was made by that write. An existing
+        one landed when it holds more codes than before; codes may appear some time after the
+        write, so with `wait` the count is taken again for up to GENERATION_GRACE seconds."""
         found = self.client.get_by_external_id("promotionCode", action.external_id)
-        if not found:
-            return False
-        stats = code_stats(self.client, [str(found["id"])], "none")
-        return stats.get(str(found["id"]), (0, None, None, 0))[0] >= action.target
+        if not found or found.get("id") is None:
+            return None
+        nid = str(found["id"])
+        if action.kind in ("create", "recreate"):
+            return nid
+        deadline = time.monotonic() + (GENERATION_GRACE if wait else 0.0)
+        while True:
+            stats = code_stats(self.client, [nid], None)
+            if stats.get(nid, (0, None, None, None))[0] > action.codes_before:
+                return nid
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(2.0)
 
     def _retire(self, action: Action) -> None:
         old = str(action.netsuite_id)
@@ -205,13 +271,13 @@ class Applier:
             todo = pending_codes(conn, action.promotion_id, action.chunk)
         if not todo:
             return 0
-        size = self.mapping.batch_size if self.mapping.code_push == "async_batch" else PUSH_SLICE
+        size = self.mapping.batch_size if self.code_push == "async_batch" else PUSH_SLICE
         pushed = failed = 0
         first_error: str | None = None
         for i in range(0, len(todo), size):
             self.check()
             part = todo[i:i + size]
-            if self.mapping.code_push == "async_batch":
+            if self.code_push == "async_batch":
                 done, errors = self._push_batch(part, nid)
             else:
                 done, errors = self._push_each(part, nid)

@@ -26,12 +26,14 @@ from connector.errors import ConnectorError, NetSuiteAuthError, NetSuiteForbidde
 from connector.netsuite import NetSuiteClient, NetSuiteConnectFailed
 from connector.store import Store
 from connector.sync.apply import Applier, Hook
+from connector.sync.discount_types import DiscountTypeContradicted, DiscountTypeUnknown
 from connector.sync.local import assign_chunks, local_promotions
 from connector.sync.mapping import Mapping
 from connector.sync.mirror import Mirror, MirrorReport
 from connector.sync.model import Action, Outcome, Plan
 from connector.sync.plan import build_plan
 from connector.sync.remote import snapshot
+from connector.sync.session import Account
 from connector.sync.state import SyncLock, finish_run, load_records, start_run
 
 log = logging.getLogger("promosync.sync")
@@ -99,7 +101,9 @@ class SyncEngine:
     def __init__(self, store: Store, client: NetSuiteClient, mapping: Mapping, *,
                  hook: Hook | None = None, progress: Callable[[int], None] | None = None,
                  lock_ttl: float = 60.0,
-                 on_outcome: Callable[[Outcome], None] | None = None) -> None:
+                 on_outcome: Callable[[Outcome], None] | None = None,
+                 recheck: bool = False, timezone: str | None = None,
+                 generate_timeout: float | None = None) -> None:
         self.store = store
         self.client = client
         self.mapping = mapping
@@ -108,16 +112,23 @@ class SyncEngine:
         self.lock_ttl = lock_ttl
         self.on_outcome = on_outcome
         self.requests = RequestCounter(client)
+        self.account = Account(store, client, mapping, timezone=timezone, recheck=recheck)
+        self.generate_timeout = generate_timeout
 
     # ---- plan (R32) ---------------------------------------------------------------------------
 
     def plan(self) -> Plan:
         """What a run would do now. Reads NetSuite and the store; writes to neither."""
-        remote = snapshot(self.client, self.mapping.redemption_source)
+        return self.account.retrying(self._plan)
+
+    def _plan(self) -> Plan:
+        shapes = self.account.shapes()
         with self.store.read() as conn:
             promotions = local_promotions(conn, self.mapping.chunk_size)
             records = load_records(conn)
-        return build_plan(promotions, records, remote, self.mapping)
+        remote = snapshot(self.client, shapes.used_counts, self.mapping.use_types.values(),
+                          known=records)
+        return build_plan(promotions, records, remote, self.mapping, shapes.discount_types)
 
     # ---- run ------------------------------------------------------------------------------------
 
@@ -126,6 +137,7 @@ class SyncEngine:
         with SyncLock(self.store, ttl=self.lock_ttl) as lock:
             run_id = start_run(self.store, "run", lock.owner)
             try:
+                self._timed(report, "account", self.account.shapes)
                 self._timed(report, "mirror_before", lambda: report.mirror.append(self._mirror()))
                 self._timed(report, "chunks", self._assign_chunks)
                 plan = self._timed(report, "plan", self.plan)
@@ -143,6 +155,7 @@ class SyncEngine:
         report = SyncReport("mirror")
         with SyncLock(self.store, ttl=self.lock_ttl) as lock:
             run_id = start_run(self.store, "mirror", lock.owner)
+            self._timed(report, "account", self.account.shapes)
             self._timed(report, "mirror", lambda: report.mirror.append(self._mirror()))
             finish_run(self.store, run_id, "ok", report.as_dict(self.requests.count))
         return report
@@ -157,8 +170,9 @@ class SyncEngine:
                                           + self.requests.count - sent)
 
     def _mirror(self) -> MirrorReport:
-        return Mirror(self.store, self.client, self.mapping, hook=self.hook,
-                      progress=self.progress).run()
+        return self.account.retrying(lambda: Mirror(
+            self.store, self.client, self.mapping, self.account.shapes(), hook=self.hook,
+            progress=self.progress).run())
 
     def _assign_chunks(self) -> None:
         with self.store.read() as conn:
@@ -170,8 +184,11 @@ class SyncEngine:
                     assign_chunks(conn, promo.id, self.mapping.chunk_size)
 
     def _apply(self, plan: Plan, report: SyncReport, lock: SyncLock) -> None:
+        shapes = self.account.shapes()
         applier = Applier(self.store, self.client, self.mapping, hook=self.hook,
-                          check=lock.check, progress=self.progress)
+                          check=lock.check, progress=self.progress,
+                          discount=self.account.discount_types(), code_push=shapes.code_push,
+                          generate_timeout=self.generate_timeout)
         by_promotion: dict[int, list[Action]] = {}
         for action in plan.actions:
             by_promotion.setdefault(action.promotion_id, []).append(action)
@@ -181,8 +198,11 @@ class SyncEngine:
             generated = promotions[pid].codes_from == "netsuite" if pid in promotions else False
             try:
                 outcome = applier.apply_promotion(actions, generated)
-            except FATAL:
+            except FATAL + (DiscountTypeContradicted,):
                 raise
+            except DiscountTypeUnknown as exc:
+                outcome = Outcome(actions[0].promotion, status="refused", error=str(exc),
+                                  actions=[a.row() for a in actions])
             except ConnectorError as exc:
                 log.warning("promotion %s failed: %s", actions[0].promotion, exc)
                 outcome = Outcome(actions[0].promotion, status="failed", error=str(exc),

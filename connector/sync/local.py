@@ -262,12 +262,14 @@ def apply_redemptions(conn: Connection, dialect: str, rows: Sequence[tuple[str, 
 
 
 def local_redemptions_to_push(conn: Connection, limit: int = 10_000
-                              ) -> list[tuple[int, str, str | None, int | None]]:
-    """(event id, code, code's netsuite id, customer id) of local redemptions not yet pushed."""
-    e, c = s.code_events, s.codes
+                              ) -> list[tuple[int, str, str | None, Any]]:
+    """(event id, code, code's NetSuite id, the sale's lines or None) of local redemptions not
+    yet pushed."""
+    e, c, sale = s.code_events, s.codes, s.sales
     return [(r[0], r[1], r[2], r[3]) for r in conn.execute(
-        select(e.c.id, c.c.code, c.c.netsuite_id, c.c.customer_id)
+        select(e.c.id, c.c.code, c.c.netsuite_id, sale.c.lines)
         .join(c, c.c.id == e.c.code_id)
+        .outerjoin(sale, sale.c.id == e.c.transaction_ref)
         .where(e.c.kind == "redeemed", e.c.source == "local", e.c.pushed_at.is_(None))
         .order_by(e.c.id).limit(limit))]
 

@@ -22,6 +22,7 @@ from connector.models import PromotionKind
 from connector.sync.model import LocalPromotion
 
 DEFAULT_FILE = data_dir("mappings") / "default.toml"
+MAX_BATCH = 100  # Oracle, Batch Operations: at most 100 records in one batch request
 LOCAL_FIELDS = ("name", "start_date", "end_date", "rate", "combination_type", "min_order",
                 "description")
 SECTIONS = ("forms", "enums", "discount_items", "fields", "chunks", "codes", "redemptions",
@@ -38,10 +39,11 @@ class Mapping:
     discount_items: dict[str, str]  # kind or "default" -> item id ("" = none)
     fields: dict[str, str]  # local attribute -> NetSuite field ("" = left out)
     chunk_size: int = NETSUITE_MAX_CODES
-    code_push: str = "upsert"
+    code_push: str = "auto"
     batch_size: int = 100
     page_size: int = 1000
-    redemption_source: str = "couponcode"
+    redemption_source: str = "auto"
+    overlap_minutes: int = 10
     push_local_redemptions: bool = False
     push_method: str = "sales_order"
     push_customer: str = ""
@@ -53,6 +55,13 @@ class Mapping:
 
     def discount_item_for(self, kind: str) -> str:
         return self.discount_items.get(kind) or self.discount_items.get("default", "")
+
+    def stated_discount_types(self) -> dict[str, str] | None:
+        """The discountType values the mapping states, or None when it leaves them to the
+        account (both empty). A half-stated pair is refused when the mapping is loaded."""
+        if all(self.discount_types.get(m) for m in ("percent", "amount")):
+            return dict(self.discount_types)
+        return None
 
 
 class _Checker:
@@ -167,15 +176,15 @@ def _build(c: _Checker, source: str) -> Mapping:
         forms=forms,
         use_types={u: c.text(f"enums.useType.{u}", empty=False)
                    for u in ("single_use", "multi_use")},
-        discount_types={d: c.text(f"enums.discountType.{d}", empty=False)
-                        for d in ("percent", "amount")},
+        discount_types=_discount_types(c),
         discount_items=items,
         fields=fields,
         chunk_size=c.integer("chunks.size", 1, NETSUITE_MAX_CODES),
-        code_push=c.text("codes.push", ("upsert", "async_batch")),
-        batch_size=c.integer("codes.batch_size", 1, 1000),
+        code_push=c.text("codes.push", ("auto", "upsert", "async_batch")),
+        batch_size=c.integer("codes.batch_size", 1, MAX_BATCH),
         page_size=c.integer("codes.page_size", 1, 1000),
-        redemption_source=c.text("redemptions.source", ("couponcode", "tranpromotion")),
+        redemption_source=c.text("redemptions.source", ("auto", "tranpromotion", "couponcode")),
+        overlap_minutes=c.integer("redemptions.overlap_minutes", 0, 24 * 60),
         push_local_redemptions=c.boolean("redemptions.push_local"),
         push_method=c.text("redemptions.push_method", ("sales_order",)),
         push_customer=c.text("redemptions.push_customer"),
@@ -184,13 +193,29 @@ def _build(c: _Checker, source: str) -> Mapping:
     )
 
 
+def _discount_types(c: _Checker) -> dict[str, str]:
+    """enums.discountType: both values stated, or both empty (learn them from the account)."""
+    values = {d: c.text(f"enums.discountType.{d}").strip() for d in ("percent", "amount")}
+    if bool(values["percent"]) != bool(values["amount"]):
+        empty = "percent" if not values["percent"] else "amount"
+        raise c.fail(f"enums.discountType.{empty}", "state both values or leave both empty "
+                     "(then promosync learns them from the account)")
+    if values["percent"] and values["percent"] == values["amount"]:
+        raise c.fail("enums.discountType.amount", "must differ from the percent value")
+    return values
+
+
 def _number(value: str | None) -> float | None:
     return None if value is None else float(value)
 
 
 def promotion_body(mapping: Mapping, promo: LocalPromotion, *, name: str,
-                   code_pattern: str | None = None, code: str | None = None) -> dict[str, Any]:
-    """The promotionCode body for one chunk of `promo` (never numberToGenerate: see plan)."""
+                   code_pattern: str | None = None, code: str | None = None,
+                   discount_types: dict[str, str] | None = None) -> dict[str, Any]:
+    """The promotionCode body for one chunk of `promo` (never numberToGenerate: see plan).
+
+    discountType is set from `discount_types` (percent / amount -> the account's values); when
+    they are not known yet the body has none, and the write that learns them adds it."""
     f = mapping.fields
     body: dict[str, Any] = {
         "customForm": {"id": str(mapping.form_for(promo.kind))},
@@ -209,7 +234,8 @@ def promotion_body(mapping: Mapping, promo: LocalPromotion, *, name: str,
         target = f.get(local, "")
         if target and value is not None:
             body[target] = value
-    body["discountType"] = {"id": mapping.discount_types[promo.discount_type]}
+    if discount_types is not None:
+        body["discountType"] = {"id": discount_types[promo.discount_type]}
     item = promo.discount_item or mapping.discount_item_for(promo.kind)
     if item:
         body["discount"] = {"id": str(item)}

@@ -1,18 +1,23 @@
 """Mirroring redemptions back from NetSuite, and pushing local ones there (R29).
 
-Where "used" comes from is a mapping setting:
+Where "used" comes from is chosen from what the account offers (`capabilities.Shapes`):
 
-* `couponcode`: codes with used = 'T'. The watermark is a lastModifiedDate; one run reads the
-  closed range [from, to] (`to` = the newest lastModifiedDate when the run starts), by id
-  windows in parallel. Rows of the second `to` are read again next time (`>=`), harmlessly.
-* `tranpromotion`: rows of the transaction-promotion table; the watermark is the last
-  transaction id read (new orders get higher ids).
+* `tranpromotion` (preferred): the transaction-promotion table joined to its transaction. The
+  watermark is the transaction's lastmodifieddate, read through TO_CHAR (raw SuiteQL dates come
+  in the user's format, without the time) in the account's time zone. An order edited later to
+  add a code keeps its old, lower id but gets a new lastmodifieddate, so it is seen; each pass
+  starts `overlap` before the last one ended (late commits, daylight-saving changes) and rows
+  seen twice are harmless. One pass reads [from - overlap, top], `top` being the newest
+  lastmodifieddate when the pass starts.
+* `couponcode`: codes with used = 'T'. couponcode has no lastmodifieddate, and a code used today
+  may have the lowest id, so every pass reads all used codes (by id windows).
 
-Either way the range is cut into id windows read on `concurrency` threads (past NetSuite's
-100,000-row cap: keyset within windows, never offset), and applied in bulk. The watermark moves
-only over the contiguous prefix of windows already applied, in the same transaction as their
-rows, so a killed mirror resumes where it stopped. Applying is idempotent (codes still active
-only), and nothing ever marks a code unused again: codes of cancelled orders stay used (R18).
+Either way the range is cut into id windows (by coupon code id) read on `concurrency` threads
+(past NetSuite's 100,000-row cap: keyset within windows, never offset), and applied in bulk. The
+watermark moves only over the contiguous prefix of windows already applied, in the same
+transaction as their rows, so a killed mirror resumes where it stopped. Applying is idempotent
+(codes still active only), and nothing ever marks a code unused again: codes of cancelled orders
+stay used (R18).
 """
 
 from __future__ import annotations
@@ -21,28 +26,43 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from connector.codes import paused_gc
-from connector.errors import NetSuiteError
 from connector.netsuite import NetSuiteClient
 from connector.store import Store
 from connector.sync import suiteql_values as sql
 from connector.sync._writer import StoreWriter
-from connector.sync.local import (
-    apply_redemptions,
-    count_unpushed_local,
-    local_redemptions_to_push,
-    mark_events_pushed,
-)
+from connector.sync.capabilities import Shapes
+from connector.sync.local import apply_redemptions, count_unpushed_local
 from connector.sync.mapping import Mapping
+from connector.sync.push_local import push_local_redemptions
 from connector.sync.remote import Window, read_window, reader_threads, unordered_map, windows
 from connector.sync.state import get_watermark, set_watermark
 
 log = logging.getLogger("promosync.sync")
+TO_CHAR_FORMAT = "YYYY-MM-DD HH24:MI:SS"
 FLUSH_ROWS = 50_000
 Hook = Callable[[str], None]
 _Batch = tuple[list[tuple[str, str | None]], str]  # rows (code, transaction), watermark after
+
+
+def overlap_start(since: str, minutes: int, timezone: str | None) -> str:
+    """`since` (account-local 'YYYY-MM-DD HH:MM:SS') less the overlap: `minutes`, plus an hour
+    when the account's time zone is not known or a clock change falls in the last day (an
+    hour of local time then repeats, and a later row can carry an earlier-looking time)."""
+    at = datetime.strptime(since, "%Y-%m-%d %H:%M:%S")
+    margin = timedelta(minutes=minutes)
+    if timezone is None or _clock_changed(at, ZoneInfo(timezone)):
+        margin += timedelta(hours=1)
+    return (at - margin).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _clock_changed(at: datetime, zone: ZoneInfo) -> bool:
+    before = (at - timedelta(days=1)).replace(tzinfo=zone).utcoffset()
+    return before != at.replace(tzinfo=zone).utcoffset()
 
 
 @dataclass
@@ -72,14 +92,16 @@ class _Range:
 
 
 class Mirror:
-    def __init__(self, store: Store, client: NetSuiteClient, mapping: Mapping, *,
-                 hook: Hook | None = None, progress: Callable[[int], None] | None = None) -> None:
+    def __init__(self, store: Store, client: NetSuiteClient, mapping: Mapping, shapes: Shapes,
+                 *, hook: Hook | None = None,
+                 progress: Callable[[int], None] | None = None) -> None:
         self.store = store
         self.client = client
         self.mapping = mapping
         self.hook = hook or (lambda step: None)
         self.progress = progress or (lambda n: None)
-        self.source = mapping.redemption_source
+        self.source = shapes.redemption_source or "tranpromotion"
+        self.timezone = shapes.timezone
         self.name = f"mirror.{self.source}"
 
     def run(self) -> MirrorReport:
@@ -106,37 +128,47 @@ class Mirror:
 
     def _range(self, state: dict[str, Any]) -> _Range | None:
         page = self.mapping.page_size
-        if self.source == "tranpromotion":
+        if self.source == "couponcode":
             after = int(state.get("after", 0))
-            b = self._bounds(
-                "SELECT COUNT(*) AS n, MIN(transaction) AS lo, MAX(transaction) AS hi FROM "
-                "tranpromotion WHERE couponcode IS NOT NULL "
-                f"AND transaction > {sql.integer(after)}")
-            query = ("SELECT tp.couponcode AS id, tp.transaction AS tx, cc.code AS code "
-                     "FROM tranpromotion tp JOIN couponcode cc ON cc.id = tp.couponcode "
-                     "WHERE tp.couponcode IS NOT NULL")
+            cond = "used = 'T'"
+            b = self._bounds(f"SELECT COUNT(*) AS n, MIN(id) AS lo, MAX(id) AS hi FROM couponcode "
+                             f"WHERE {cond} AND id > {sql.integer(after)}")
             if b is None:
                 return None
-            parts = windows(b[1], b[2], b[0], page)
-            return _Range(query, "tp.transaction", "tp.couponcode", parts, {"after": after})
-        since = state.get("from")
-        cond = "used = 'T'" + (f" AND lastmodifieddate >= {sql.timestamp(since)}" if since else "")
+            return _Range(f"SELECT id, code FROM couponcode WHERE {cond}", "id", "id",
+                          windows(b[1], b[2], b[0], page), {"to": "all"})
+        lower = state.get("lower") or self._lower(state.get("from"))
         top = state.get("to")
-        if top is None:
-            rows = list(self.client.suiteql(
-                f"SELECT MAX(lastmodifieddate) AS top FROM couponcode WHERE {cond}",
-                page_size=page))
-            top = rows[0].get("top") if rows else None
-            if top is None:
-                return None
-        cond += f" AND lastmodifieddate <= {sql.timestamp(top)}"
         after = int(state.get("after", 0))
-        b = self._bounds(f"SELECT COUNT(*) AS n, MIN(id) AS lo, MAX(id) AS hi FROM couponcode "
-                         f"WHERE {cond} AND id > {sql.integer(after)}")
-        query = f"SELECT id, code FROM couponcode WHERE {cond}"
-        base = {"from": since, "to": top}
-        parts = windows(b[1], b[2], b[0], page) if b else []
-        return _Range(query, "id", "id", parts, base)
+        cond = "tp.couponcode IS NOT NULL"
+        if lower:
+            cond += f" AND t.lastmodifieddate >= {sql.timestamp(lower)}"
+        if top:
+            cond += f" AND t.lastmodifieddate <= {sql.timestamp(top)}"
+        rows = list(self.client.suiteql(
+            "SELECT COUNT(*) AS n, MIN(tp.couponcode) AS lo, MAX(tp.couponcode) AS hi, "
+            f"TO_CHAR(MAX(t.lastmodifieddate), '{TO_CHAR_FORMAT}') AS top FROM tranpromotion tp "
+            f"JOIN transaction t ON t.id = tp.transaction WHERE {cond} "
+            f"AND tp.couponcode > {sql.integer(after)}", page_size=page))
+        r = rows[0] if rows else {}
+        if not int(r.get("n") or 0):
+            return None
+        if not top:
+            top = str(r.get("top") or "")
+            sql.timestamp(top)  # a date NetSuite sent that is not one is refused here
+            cond += f" AND t.lastmodifieddate <= {sql.timestamp(top)}"
+        query = ("SELECT tp.couponcode AS id, cc.code AS code, tp.transaction AS tx "
+                 "FROM tranpromotion tp JOIN couponcode cc ON cc.id = tp.couponcode "
+                 f"JOIN transaction t ON t.id = tp.transaction WHERE {cond}")
+        parts = windows(int(r["lo"]), int(r["hi"]), int(r["n"]), page)
+        return _Range(query, "tp.couponcode", "tp.couponcode", parts,
+                      {"from": state.get("from"), "lower": lower, "to": top})
+
+    def _lower(self, since: str | None) -> str | None:
+        """Where a new pass starts: the last pass's top, less the overlap."""
+        if not since:
+            return None
+        return overlap_start(since, self.mapping.overlap_minutes, self.timezone)
 
     def _bounds(self, query: str) -> tuple[int, int, int] | None:
         rows = list(self.client.suiteql(query, page_size=self.mapping.page_size))
@@ -146,10 +178,9 @@ class Mirror:
         return int(r["n"]), int(r["lo"]), int(r["hi"])
 
     def _done_state(self, rng: _Range, upto: int | None, finished: bool) -> str:
-        if self.source == "tranpromotion":
-            return json.dumps({"after": upto if upto is not None else rng.state["after"]})
         if finished:
-            return json.dumps({"from": rng.state["to"]})
+            return json.dumps({"from": rng.state["to"]} if self.source == "tranpromotion"
+                              else {})
         return json.dumps({**rng.state, "after": upto or 0})
 
     # ---- reading and applying ------------------------------------------------------------------
@@ -209,28 +240,7 @@ class Mirror:
             with self.store.read() as conn:
                 report.not_pushed = count_unpushed_local(conn)
             return
-        with self.store.read() as conn:
-            todo = [t for t in local_redemptions_to_push(conn) if t[2]]
-
-        def one(item: tuple[int, str, str | None, int | None]) -> tuple[int, str | None]:
-            event_id, code, nid, _customer = item
-            body: dict[str, Any] = {"couponCode": {"id": nid},
-                                    "memo": f"promosync: {code} redeemed at the point of sale"}
-            if self.mapping.push_customer:
-                body["entity"] = {"id": self.mapping.push_customer}
-            try:
-                self.client.upsert("salesOrder", f"promosync-redemption-{event_id}", body)
-            except NetSuiteError as exc:
-                return event_id, f"{code}: {exc}"
-            return event_id, None
-
-        pushed = []
-        for _item, (event_id, error) in unordered_map(one, todo, self.client.concurrency):
-            if error:
-                report.push_errors.append(error)
-            else:
-                pushed.append(event_id)
-        with self.store.begin() as conn:
-            mark_events_pushed(conn, pushed)
-            report.pushed = len(pushed)
-            report.not_pushed = count_unpushed_local(conn)
+        result = push_local_redemptions(self.store, self.client, self.mapping.push_customer)
+        report.pushed = result.pushed
+        report.not_pushed = result.not_pushed
+        report.push_errors.extend(result.errors + result.skipped)

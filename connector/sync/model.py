@@ -59,6 +59,7 @@ class ChunkRecord:
     custom_form: int | None = None
     body_hash: str | None = None
     state: str = "active"
+    target: int = 0  # codes NetSuite was last asked to hold (numberToGenerate sent)
 
 
 @dataclass(frozen=True)
@@ -67,11 +68,12 @@ class RemoteChunk:
 
     id: str
     external_id: str
-    use_type: str | None = None
-    custom_form: int | None = None
-    inactive: bool = False
+    use_type: str | None = None  # None: not read, or a value promosync does not recognise
+    custom_form: int | None = None  # from a REST GET, only when the store has no record of it
+    inactive: bool | None = False  # None: a value promosync does not recognise
     codes: int = 0
-    used: int = 0
+    used: int | None = 0  # None: this account does not say (treated as used)
+    unknown: tuple[str, ...] = ()  # what was read but not understood, for the plan's reason
     lo: int | None = None
     hi: int | None = None
 
@@ -97,6 +99,9 @@ class Action:
     target: int = 0
     use_type: str | None = None
     custom_form: int | None = None
+    learn_discount: bool = False  # discountType still unknown: learn it from this write
+    discount: str = "percent"  # what the promotion's rate means: percent | amount
+    codes_before: int = 0  # codes NetSuite held when the plan was made (update)
 
     def row(self) -> dict[str, Any]:
         """A table/JSON row for `sync plan`."""

@@ -9,6 +9,7 @@ so a window that holds more than a page still reads every row exactly once.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -87,35 +88,78 @@ def _int(value: Any) -> int | None:
     return None if value in (None, "") else int(value)
 
 
-def snapshot(client: NetSuiteClient, redemption_source: str) -> dict[str, RemoteChunk]:
-    """Every promosync promotionCode record, with its code count, id range and uses."""
+_CHUNK_EID = re.compile(r"promosync-[0-9a-z]+-[0-9]+")
+
+
+def snapshot(client: NetSuiteClient, used_source: str | None, use_types: Iterable[str] = (),
+             known: Iterable[str] = ()) -> dict[str, RemoteChunk]:
+    """Every promosync promotionCode record, with its code count, id range and uses.
+
+    SuiteQL shows no customForm, and may show useType in another form than REST: a useType or
+    isinactive value not among `use_types` / T, F is recorded as unknown. A chunk record that
+    the store does not know (`known` external ids) is read once by REST for its customForm and
+    useType, which REST gives as the values promosync writes."""
     rows = list(client.suiteql_keyset(
-        "SELECT id, externalid, usetype, customform, isinactive FROM promotioncode "
+        "SELECT id, externalid, usetype, isinactive FROM promotioncode "
         f"WHERE externalid LIKE {sql.string(PREFIX + '%')} AND id > {{after}} ORDER BY id"))
-    stats = code_stats(client, [str(r["id"]) for r in rows], redemption_source)
+    stats = code_stats(client, [str(r["id"]) for r in rows], used_source)
+    values, seen = set(use_types), set(known)
     out = {}
     for r in rows:
-        n, lo, hi, used = stats.get(str(r["id"]), (0, None, None, 0))
-        out[str(r["externalid"])] = RemoteChunk(
-            id=str(r["id"]), external_id=str(r["externalid"]), use_type=r.get("usetype"),
-            custom_form=_int(r.get("customform")), inactive=r.get("isinactive") == "T",
-            codes=n, used=used, lo=lo, hi=hi)
+        eid = str(r.get("externalid"))
+        n, lo, hi, used = stats.get(str(r["id"]), (0, None, None, 0 if used_source else None))
+        use_type, inactive, unknown = _recognised(r, values)
+        form = None
+        if eid not in seen and _CHUNK_EID.fullmatch(eid):
+            use_type, form = _rest_form(client, str(r["id"]), use_type)
+        out[eid] = RemoteChunk(id=str(r["id"]), external_id=eid, use_type=use_type,
+                               custom_form=form, inactive=inactive, codes=n, used=used,
+                               lo=lo, hi=hi, unknown=unknown)
     return out
 
 
-def code_stats(client: NetSuiteClient, promotion_ids: list[str], source: str
-               ) -> dict[str, tuple[int, int | None, int | None, int]]:
-    """Per promotion id: (codes, min id, max id, codes used)."""
-    out: dict[str, tuple[int, int | None, int | None, int]] = {}
+def _recognised(row: dict[str, Any], use_types: set[str]
+                ) -> tuple[str | None, bool | None, tuple[str, ...]]:
+    unknown = []
+    use_type = row.get("usetype")
+    if use_type not in use_types:
+        unknown.append(f"usetype {str(use_type)[:20]!r}")
+        use_type = None
+    flag = row.get("isinactive")
+    inactive = {"T": True, "F": False}.get(str(flag)) if flag is not None else None
+    if inactive is None:
+        unknown.append(f"isinactive {str(flag)[:20]!r}")
+    return use_type, inactive, tuple(unknown)
+
+
+def _rest_form(client: NetSuiteClient, nid: str, use_type: str | None
+               ) -> tuple[str | None, int | None]:
+    record = client.get("promotionCode", nid)
+    form = (record.get("customForm") or {}).get("id") if isinstance(
+        record.get("customForm"), dict) else None
+    rest_use = (record.get("useType") or {}).get("id") if isinstance(
+        record.get("useType"), dict) else None
+    return (str(rest_use) if rest_use else use_type), _int(form)
+
+
+def code_stats(client: NetSuiteClient, promotion_ids: list[str], used_source: str | None
+               ) -> dict[str, tuple[int, int | None, int | None, int | None]]:
+    """Per promotion id: (codes, min id, max id, codes used or None when unknown).
+
+    Used codes are counted from couponcode.used or the tranpromotion table, whichever the
+    account lets SuiteQL read (`used_source`); with neither they are unknown."""
+    out: dict[str, tuple[int, int | None, int | None, int | None]] = {}
     for i in range(0, len(promotion_ids), 500):
         ids = sql.integers(promotion_ids[i:i + 500])
-        used = "SUM(CASE WHEN used = 'T' THEN 1 ELSE 0 END)" if source == "couponcode" else "0"
+        used = "SUM(CASE WHEN used = 'T' THEN 1 ELSE 0 END)" if used_source == "couponcode" \
+            else "0"
         for r in client.suiteql(
                 f"SELECT promotion, COUNT(*) AS n, MIN(id) AS lo, MAX(id) AS hi, {used} AS used "
                 f"FROM couponcode WHERE promotion IN ({ids}) GROUP BY promotion"):
+            count = int(r.get("used") or 0) if used_source else None
             out[str(r["promotion"])] = (int(r["n"]), _int(r.get("lo")), _int(r.get("hi")),
-                                        int(r.get("used") or 0))
-        if source == "tranpromotion":
+                                        count)
+        if used_source == "tranpromotion":
             for r in client.suiteql(
                     "SELECT promocode, COUNT(*) AS used FROM tranpromotion "
                     f"WHERE promocode IN ({ids}) GROUP BY promocode"):

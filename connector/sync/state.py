@@ -43,6 +43,13 @@ def _insert(dialect: str, table: Any) -> Any:
     return (postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table))
 
 
+def upsert_statement(dialect: str, table: Any, values: dict[str, Any], keys: list[str],
+                     update: dict[str, Any]) -> Any:
+    """INSERT `values` into `table`, updating `update` where a row with the same `keys` exists."""
+    stmt = _insert(dialect, table).values(**values)
+    return stmt.on_conflict_do_update(index_elements=[table.c[k] for k in keys], set_=update)
+
+
 def make_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
@@ -221,7 +228,7 @@ class SyncLock:
 def load_records(conn: Connection) -> dict[str, ChunkRecord]:
     t = s.sync_chunks
     return {r.external_id: ChunkRecord(r.external_id, r.netsuite_id, r.use_type, r.custom_form,
-                                       r.body_hash, r.state)
+                                       r.body_hash, r.state, int(r.target or 0))
             for r in conn.execute(select(t))}
 
 
