@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         delete_promotion,
         get_promotion,
         list_promotions,
+        update_promotion,
     )
     from connector.codes import check_count, generic_format, parse_pattern, su_format
     from connector.distribute import Distributor
@@ -83,6 +84,7 @@ _EXPORTS: dict[str, str] = {
     "open_store": "connector.store",
     "parse_pattern": "connector.codes",
     "su_format": "connector.codes",
+    "update_promotion": "connector.catalog",
 }
 
 __all__ = [
@@ -122,6 +124,7 @@ __all__ = [
     "open_store",
     "parse_pattern",
     "su_format",
+    "update_promotion",
 ]
 
 

@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from connector.errors import MAX_BATCH, MSG_COUNT_NOT_POSITIVE, MSG_COUNT_TOO_LARGE, InputError
+from connector.text import one_line, shown
 
 LETTERS = "ABCDEFGHJKMNPQRSTUVWXYZ"  # 23: no I, L, O
 DIGITS = "23456789"  # 8: no 0, 1
@@ -83,6 +84,11 @@ class CodeFormat:
         return total
 
     @property
+    def name(self) -> str:
+        """The format as messages show it: its source text, cut when long."""
+        return shown(self.source, quote=False)
+
+    @property
     def length(self) -> int:
         return sum(len(s) if isinstance(s, str) else s.length for s in self.segments)
 
@@ -112,19 +118,19 @@ class CodeFormat:
         if count + existing > cap:
             left = max(cap - existing, 0)
             raise InputError(
-                f"the format {self.source} can make only {cap:,} distinct codes "
+                f"the format {self.name} can make only {cap:,} distinct codes "
                 f"({left:,} left); {count:,} were asked for"
             )
         density = (count + existing) / cap
         odds = f"1 in {max(int(1 / density), 1):,}"
         if density > REFUSE_DENSITY and not allow_guessable:
             raise InputError(
-                f"the format {self.source} is too small for {count:,} codes: a random guess "
+                f"the format {self.name} is too small for {count:,} codes: a random guess "
                 f"would hit a live code {odds} times; use more random characters "
                 "(or --allow-guessable)"
             )
         if density > WARN_DENSITY:
-            return f"codes of {self.source} are guessable: a random guess hits a live code {odds}"
+            return f"codes of {self.name} are guessable: a random guess hits a live code {odds}"
         return None
 
 
@@ -147,9 +153,10 @@ def check_count(count: object) -> int:
 def parse_pattern(pattern: str) -> CodeFormat:
     """Compile a NetSuite code pattern (R5), or raise InputError saying what is wrong where."""
     if not pattern:
-        raise InputError("the pattern is empty")
+        raise InputError("the pattern cannot be empty")
+    one_line(pattern, "the pattern")
     if any(ch.isspace() for ch in pattern):
-        raise InputError(f"the pattern {pattern!r} has a space; NetSuite patterns allow none")
+        raise InputError(f"the pattern {shown(pattern)} has a space; NetSuite patterns allow none")
     segments: list[Segment] = []
     pos = 0
     for m in _TOKEN.finditer(pattern):
@@ -157,19 +164,22 @@ def parse_pattern(pattern: str) -> CodeFormat:
         name, width = m.group(1).upper(), int(m.group(2))
         if name not in TOKEN_ALPHABETS:
             raise InputError(
-                f"the pattern {pattern!r} has an unknown token [{m.group(1)}.{m.group(2)}] at "
-                f"position {m.start() + 1}; use [A.n], [N.n] or [AN.n]"
+                f"the pattern {shown(pattern)} has an unknown token "
+                f"[{shown(m.group(1), quote=False)}.{shown(m.group(2), 8, quote=False)}] at "
+                f"position {m.start() + 1:,}; use [A.n], [N.n] or [AN.n]"
             )
         if width < 1:
             raise InputError(
-                f"the pattern {pattern!r} has a zero-width token at position {m.start() + 1}"
+                f"the pattern {shown(pattern)} has a zero-width token at position {m.start() + 1:,}"
             )
         segments.append(Random(TOKEN_ALPHABETS[name], width))
         pos = m.end()
     _add_literal(segments, pattern, pattern[pos:], pos)
     fmt = CodeFormat(tuple(segments), pattern)
     if not any(isinstance(s, Random) for s in segments):
-        raise InputError(f"the pattern {pattern!r} has no random token; every code would be equal")
+        raise InputError(
+            f"the pattern {shown(pattern)} has no random token; every code would be equal"
+        )
     _check_length(fmt)
     return fmt
 
@@ -180,13 +190,15 @@ def _add_literal(segments: list[Segment], pattern: str, text: str, offset: int) 
     for i, ch in enumerate(text):
         if ch in "[]":
             raise InputError(
-                f"the pattern {pattern!r} has an unbalanced or malformed bracket at position "
-                f"{offset + i + 1}"
+                f"the pattern {shown(pattern)} has an unbalanced or malformed bracket at "
+                f"position {offset + i + 1:,}"
             )
     literal = text.upper()
     if not _LITERAL_OK.fullmatch(literal):
         bad = next(ch for ch in literal if not _LITERAL_OK.fullmatch(ch))
-        raise InputError(f"the pattern {pattern!r} has the character {bad!r}, not allowed in codes")
+        raise InputError(
+            f"the pattern {shown(pattern)} has the character {bad!r}, not allowed in codes"
+        )
     segments.append(literal)
 
 
@@ -204,20 +216,20 @@ def generic_format(
     chars = NAMED_CHARSETS.get(charset.lower(), charset)
     alphabet = "".join(dict.fromkeys(chars.upper()))  # upper-case, de-duplicated, order kept
     if len(alphabet) < 2:
-        raise InputError(f"the charset {charset!r} needs at least two distinct characters")
+        raise InputError(f"the charset {shown(charset)} needs at least two distinct characters")
     if not _LITERAL_OK.fullmatch(alphabet):
-        raise InputError(f"the charset {charset!r} has characters not allowed in codes")
+        raise InputError(f"the charset {shown(charset)} has characters not allowed in codes")
     segments: list[Segment] = []
     for affix, what in ((prefix, "prefix"), (suffix, "suffix")):
         if affix and not _LITERAL_OK.fullmatch(affix.upper()):
-            raise InputError(f"the {what} {affix!r} has characters not allowed in codes")
+            raise InputError(f"the {what} {shown(affix)} has characters not allowed in codes")
     if prefix:
         segments.append(prefix.upper())
     segments.append(Random(alphabet, length))
     if suffix:
         segments.append(suffix.upper())
-    shown = alphabet if len(alphabet) < 12 else charset
-    desc = f"{prefix.upper()}[{length} x {shown}]{suffix.upper()}"
+    label = alphabet if len(alphabet) < 12 else shown(charset, 24, quote=False)
+    desc = f"{prefix.upper()}[{length:,} x {label}]{suffix.upper()}"
     fmt = CodeFormat(tuple(segments), desc)
     _check_length(fmt)
     return fmt
@@ -226,7 +238,7 @@ def generic_format(
 def _check_length(fmt: CodeFormat) -> None:
     if fmt.length > MAX_CODE_LENGTH:
         raise InputError(
-            f"codes of {fmt.source} would be {fmt.length} characters; at most {MAX_CODE_LENGTH}"
+            f"codes of {fmt.name} would be {fmt.length:,} characters; at most {MAX_CODE_LENGTH}"
         )
 
 
@@ -299,7 +311,7 @@ def generate_unique(
             chosen.extend(fresh)
             if seen:
                 seen.update(fresh)
-    raise InputError(f"could not find {count:,} unused codes of {fmt.source}; it is nearly full")
+    raise InputError(f"could not find {count:,} unused codes of {fmt.name}; it is nearly full")
 
 
 @contextmanager

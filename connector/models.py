@@ -29,6 +29,16 @@ class UseType(StrEnum):
     MULTI = "multi_use"
 
 
+class CombinationType(StrEnum):
+    """R1 combination types: NetSuite's `combinationType` values (NETSUITE.md)."""
+
+    COMBINABLE = "COMBINABLE"
+    GLOBALEXCLUSIVE = "GLOBALEXCLUSIVE"
+    ITEMLINEEXCLUSIVE = "ITEMLINEEXCLUSIVE"
+    ORDERTYPEEXCLUSIVE = "ORDERTYPEEXCLUSIVE"
+    SHIPPINGTYPEEXCLUSIVE = "SHIPPINGTYPEEXCLUSIVE"
+
+
 class DiscountType(StrEnum):
     PERCENT = "percent"
     AMOUNT = "amount"

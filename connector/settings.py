@@ -122,6 +122,9 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
-        raise ConfigError(f"setting {where}: {first.get('msg', 'invalid value')}") from None
+        # pydantic words a validator's own message as "Value error, <message>": the message is ours
+        message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+        message = message[:1].lower() + message[1:]
+        raise ConfigError(f"setting {where}: {message}") from None
     except (OSError, ValueError) as exc:  # an unreadable or malformed promosync.toml
         raise ConfigError(f"cannot read {DEFAULT_CONFIG_FILE}: {exc}") from None

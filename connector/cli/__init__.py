@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import re
 import sys
 from typing import Any
 
@@ -17,6 +18,7 @@ import click
 
 from connector.cli._common import App
 from connector.errors import ConnectorError
+from connector.text import SHOWN_CHARACTERS, shown
 
 EXIT_INTERNAL = 70
 
@@ -122,6 +124,23 @@ def _store_failure(exc: BaseException) -> bool:
     return sa_exc is not None and isinstance(exc, sa_exc.DBAPIError)
 
 
+_QUOTED = re.compile(r"'([^'\n]*)'|\"([^\"\n]*)\"")
+
+
+def click_message(exc: click.ClickException) -> str:
+    """Click's message in the CLI's style: one line, lower case first, no closing period, and
+    whatever it quotes of the user's input cut short (connector.text.shown)."""
+    text = " ".join(exc.format_message().split())
+    text = _QUOTED.sub(_cut, text)
+    return (text[:1].lower() + text[1:]).removesuffix(".")
+
+
+def _cut(quoted: re.Match[str]) -> str:
+    inside = quoted.group(1) if quoted.group(1) is not None else quoted.group(2)
+    # shown() itself leaves SHOWN_CHARACTERS and an ellipsis: such a text is short enough
+    return shown(inside) if len(inside) > SHOWN_CHARACTERS + 1 else quoted.group(0)
+
+
 def main(argv: list[str] | None = None) -> Any:
     """Entry point: run the CLI, map errors to one line and an exit code."""
     try:
@@ -130,7 +149,7 @@ def main(argv: list[str] | None = None) -> Any:
         click.echo("aborted", err=True)
         sys.exit(130)
     except click.ClickException as exc:
-        exc.show()
+        click.echo(f"error: {click_message(exc)}", err=True)
         sys.exit(exc.exit_code)
     except ConnectorError as exc:
         click.echo(f"error: {exc}", err=True)

@@ -1,4 +1,5 @@
-"""What every command shares: the app context, output (table or --json), progress, dates.
+"""What every command shares: the app context, output (table or --json), progress, and the
+option types (dates, choices, one-line texts, old option spellings).
 
 Commands raise the typed errors of connector/errors.py; `connector.cli.main` turns them into one
 line on stderr and the error's exit code. Nothing here knows a business rule.
@@ -12,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 from functools import cached_property
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from connector.errors import InputError
+from connector.text import control_character, shown
 
 if TYPE_CHECKING:  # loaded on first use: a refused argument never pays for them
     from rich.console import Console
@@ -43,7 +45,8 @@ class App:
     def out(self) -> Console:
         from rich.console import Console
 
-        return Console(soft_wrap=True)
+        # Not a terminal (a pipe, a file): no width to fit, so tables are never cut to 80 columns.
+        return Console(soft_wrap=True, width=None if sys.stdout.isatty() else WIDE)
 
     @cached_property
     def err(self) -> Console:
@@ -80,6 +83,7 @@ class App:
 
 
 pass_app = click.make_pass_decorator(App)
+WIDE = 10_000  # columns of output that is not a terminal
 
 
 def jsonable(value: Any) -> Any:
@@ -184,21 +188,91 @@ def parse_date(value: str | None, what: str = "date") -> date | None:
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise InputError(f"the {what} {value!r} is not a date (use YYYY-MM-DD)") from None
+        raise InputError(f"the {what} {shown(value)} is not a date (use YYYY-MM-DD)") from None
 
 
 class DateType(click.ParamType):  # type: ignore[type-arg]  # generic only in click >= 8.2
-    """A YYYY-MM-DD option that fails with one clear line."""
+    """A YYYY-MM-DD option that fails with one clear line; `future` refuses a day gone by."""
 
     name = "YYYY-MM-DD"
 
+    def __init__(self, future: bool = False) -> None:
+        self.future = future
+
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
         if isinstance(value, date):
-            return value
-        try:
-            return date.fromisoformat(str(value).strip())
-        except ValueError:
-            self.fail(f"{value!r} is not a date (use YYYY-MM-DD)", param, ctx)
+            day = value
+        else:
+            try:
+                day = date.fromisoformat(str(value).strip())
+            except ValueError:
+                self.fail(f"{shown(value)} is not a date (use YYYY-MM-DD)", param, ctx)
+        if self.future and day < _today(ctx):
+            self.fail(f"{day} is in the past: codes would never be valid", param, ctx)
+        return day
+
+
+def _today(ctx: click.Context | None) -> date:
+    """Today in the store's time zone (expiry is end of day there, R4); before the settings
+    can be read, the earliest today anywhere (UTC-12), so that no valid day is refused."""
+    app = ctx.find_object(App) if ctx is not None else None
+    if app is not None:
+        return datetime.now(app.settings.zone).date()
+    return (datetime.now(UTC) - timedelta(hours=12)).date()
 
 
 DATE = DateType()
+EXPIRY = DateType(future=True)  # an expiry date: today or later
+
+
+class Choice(click.Choice):  # type: ignore[type-arg]  # generic only in click >= 8.2
+    """A choice listed in --help and, when refused, in the one-line error, as it is spelled
+    there (case-insensitive when asked: `--combination globalexclusive` is GLOBALEXCLUSIVE)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        text = str(value)
+        for choice in self.choices:
+            if text == choice or (not self.case_sensitive and text.casefold() == choice.casefold()):
+                return choice
+        allowed = ", ".join(str(c) for c in self.choices)
+        self.fail(f"{shown(text)} is not one of {allowed}", param, ctx)
+
+
+class LineType(click.ParamType):  # type: ignore[type-arg]  # generic only in click >= 8.2
+    """Text that goes to NetSuite or into a one-line table: refuses control characters and,
+    unless `empty` is allowed, an empty value."""
+
+    def __init__(self, name: str = "TEXT", what: str = "the value", empty: bool = True) -> None:
+        self.name = name
+        self.what = what
+        self.empty = empty
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value)
+        if not self.empty and not text.strip():
+            self.fail(f"{self.what} cannot be empty", param, ctx)
+        bad = control_character(text)
+        if bad is not None:
+            self.fail(f"{shown(text)} holds {bad}; it must be one line of text", param, ctx)
+        return text
+
+
+TEXT = LineType()
+PATTERN = LineType("PATTERN", "the pattern", empty=False)
+
+
+class AliasedOption(click.Option):
+    """An option whose old spellings (`old`) still work but are left out of --help."""
+
+    def __init__(self, *args: Any, old: Sequence[str] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.old = tuple(old)
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        every = self.opts
+        self.opts = [o for o in every if o not in self.old]
+        try:
+            return super().get_help_record(ctx)
+        finally:
+            self.opts = every
+

@@ -19,8 +19,8 @@ from connector.cli._common import App, emit, pass_app
 from connector.errors import InputError
 from connector.generate import SETTING_AUTO_APPLY, SETTING_SINGLE_USE
 from connector.redeem import SETTING_FORMAT, Register, Sale, set_group_limits
-from connector.redeem.checks import code_format
 from connector.redeem.results import MODES
+from connector.store_settings import check_setting, store_settings
 
 
 def _register(app: App) -> Register:
@@ -222,25 +222,17 @@ def group_limits_cmd(
 )
 @pass_app
 def settings_cmd(app: App, single_use: str | None, auto_apply: str | None, fmt: str | None) -> None:
-    """Show or change the redemption settings of the store."""
-    if fmt is not None:
-        code_format(fmt)  # refuse a bad expression before storing it
+    """Show or change the redemption settings of the store (as `promosync settings` does)."""
     changes: dict[str, Any] = {
         SETTING_SINGLE_USE: single_use,
         SETTING_AUTO_APPLY: auto_apply,
         SETTING_FORMAT: fmt,
     }
-    for key, value in changes.items():
-        if value is not None:
-            app.store.set_setting(key, value)
-    emit(
-        app,
-        {
-            SETTING_SINGLE_USE: app.store.get_setting(SETTING_SINGLE_USE, "on"),
-            SETTING_AUTO_APPLY: app.store.get_setting(SETTING_AUTO_APPLY, "off"),
-            SETTING_FORMAT: app.store.get_setting(SETTING_FORMAT, "any"),
-        },
-    )
+    # every value is checked before any is stored
+    checked = {k: check_setting(k, v) for k, v in changes.items() if v is not None}
+    for key, value in checked.items():
+        app.store.set_setting(key, value)
+    emit(app, store_settings(app.store))
 
 
 COMMANDS = [redeem]

@@ -75,7 +75,7 @@ def test_R19_settings_turn_single_use_off(cli_env: dict[str, str]) -> None:
     result = run_cli(["codes", "generate", "P", "--count", "5"], cli_env)
     assert result.exit_code == 1 and "turned off" in result.stderr
     bad = run_cli(["settings", "set", "auto_apply", "maybe"], cli_env)
-    assert bad.exit_code == 1 and "on or off" in bad.stderr
+    assert bad.exit_code == 2 and bad.stderr == "error: auto_apply takes on or off, not 'maybe'\n"
 
 
 def test_not_a_store_is_one_line_exit_1(tmp_path: Path) -> None:
