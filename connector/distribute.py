@@ -44,6 +44,7 @@ from connector.redeem.listdata import (
 from connector.store import Store
 from connector.store import schema as s
 from connector.store.engine import ids_by_key
+from connector.text import one_line, shown
 
 __all__ = [
     "EXPORT_COLUMNS",
@@ -106,8 +107,12 @@ class Distributor:
         timezone: str | tzinfo = "UTC",
         clock: Callable[[], datetime] | None = None,
         on_warning: Callable[[ListWarning], None] | None = None,
+        log_warnings: bool = True,
     ) -> None:
+        """`log_warnings=False`: a caller whose `on_warning` hook reports a warning where the log
+        goes too (the command line, on stderr) keeps the log quiet, so it is said once."""
         self.store = store
+        self.log_warnings = log_warnings
         self.zone = ZoneInfo(timezone) if isinstance(timezone, str) else timezone
         self.clock = clock or s.utcnow
         self._hooks: list[Callable[[ListWarning], None]] = [on_warning] if on_warning else []
@@ -127,7 +132,7 @@ class Distributor:
         warning_limit: int | None = None,
     ) -> ListStatus:
         """R20: a fixed-code list (`fixed` + `times`) or a unique-code list (`codes`, in order)."""
-        name = name.strip()
+        name = one_line(name.strip(), "a list name")
         if not name:
             raise InputError("a list name cannot be empty")
         if (fixed is None) == (codes is None):
@@ -138,14 +143,14 @@ class Distributor:
         if fixed is not None:
             fixed = normalize(fixed)
             if not ANY_CODE.fullmatch(fixed):
-                raise InputError(f"{fixed!r} is not a code (A-Z, 0-9, . _ -, up to 64)")
+                raise InputError(f"{shown(fixed)} is not a code (A-Z, 0-9, . _ -, up to 64)")
             if times is None or times < 1:
                 raise InputError("a fixed-code list needs --times of at least 1")
         elif not unique or len(set(unique)) != len(unique):
             raise InputError("a unique-code list needs codes, each once")
         with online(), write(self.store) as conn:
             if conn.scalar(select(_L.id).where(_L.name == name)) is not None:
-                raise InputError(f"a coupon list named {name!r} exists already")
+                raise InputError(f"a coupon list named {shown(name)} exists already")
             known = ids_by_key(conn, s.codes.c.code, [fixed] if fixed else unique)
             inserted = conn.execute(
                 s.coupon_lists.insert().values(
@@ -181,7 +186,9 @@ class Distributor:
         self, name: str, *, user: str, campaign: str, external_id: str | None = None
     ) -> Assignment:
         """R21: a code for `user` in `campaign`: the same one again within 24 hours."""
-        user, campaign = user.strip(), campaign.strip()
+        user, campaign = one_line(user.strip(), "a user"), one_line(campaign.strip(), "a campaign")
+        if external_id is not None:
+            one_line(external_id, "an external id")
         if not user or not campaign:
             raise InputError("an assignment needs a user and a campaign")
         with online(), write(self.store) as conn:
@@ -199,14 +206,14 @@ class Distributor:
         now = self.clock()
         lst = LIST.first(conn, {"name": name.strip()})
         if lst is None:
-            raise InputError(f"no coupon list named {name!r}")
+            raise InputError(f"no coupon list named {shown(name)}")
         self._register(conn, lst.id, campaign, now)
         key = (lst.id, campaign)
         if lst.expires_on is not None and now.astimezone(self.zone).date() > lst.expires_on:
             self._finish(conn, lst.id, now, "expired")
             ended = f"expired on {lst.expires_on.isoformat()}"
             return DistributionError(
-                f"campaign {campaign!r} has finished: the list {lst.name!r} {ended}"
+                f"campaign {shown(campaign)} has finished: the list {shown(lst.name)} {ended}"
             ), key
         cutoff = now - REPEAT_WINDOW
         recent = RECENT.first(
@@ -219,7 +226,8 @@ class Distributor:
         if TAKE.run(conn, {"list_id": lst.id, "seen": lst.given}) != 1:
             self._finish(conn, lst.id, now, "empty")
             return DistributionError(
-                f"campaign {campaign!r} has finished: the list {lst.name!r} has no codes left"
+                f"campaign {shown(campaign)} has finished: the list {shown(lst.name)} has no "
+                "codes left"
             ), key
         return self._hand_out(conn, lst, user, campaign, external_id, now), key
 
@@ -300,12 +308,8 @@ class Distributor:
             )
 
     def _warn(self, warning: ListWarning) -> None:
-        log.warning(
-            "coupon list %s: %d codes left (warning limit %d)",
-            warning.list,
-            warning.remaining,
-            warning.limit,
-        )
+        if self.log_warnings:
+            log.warning("%s", warning.text)
         for hook in self._hooks:
             try:
                 hook(warning)
@@ -317,14 +321,14 @@ class Distributor:
         with online(), self.store.read() as conn:
             row = conn.execute(select(s.coupon_lists).where(_L.name == name.strip())).first()
             if row is None:
-                raise InputError(f"no coupon list named {name!r}")
+                raise InputError(f"no coupon list named {shown(name)}")
             campaigns = conn.execute(
                 select(s.list_campaigns)
                 .where(s.list_campaigns.c.list_id == row.id)
                 .order_by(s.list_campaigns.c.started_at)
             ).all()
         ended = self._expired_at(row.expires_on)
-        shown = tuple(
+        finished = tuple(
             Campaign(
                 c.campaign,
                 c.started_at,
@@ -343,7 +347,7 @@ class Distributor:
             row.warning_limit,
             row.warned_at,
             row.warned_remaining,
-            shown,
+            finished,
         )
 
     def _expired_at(self, expires_on: date | None) -> datetime | None:
@@ -374,7 +378,7 @@ class Distributor:
         with online(), self.store.read() as conn:
             list_id = conn.scalar(select(_L.id).where(_L.name == name.strip()))
             if list_id is None:
-                raise InputError(f"no coupon list named {name!r}")
+                raise InputError(f"no coupon list named {shown(name)}")
             rows = conn.execute(
                 select(_A.code, _A.external_id, _A.user_id, _A.given_at, _A.expires_on)
                 .where(_A.list_id == list_id)

@@ -13,6 +13,7 @@ from connector.errors import InputError
 from connector.models import Code, CodeEvent, EventKind
 from connector.store import Store
 from connector.store import schema as s
+from connector.text import shown
 
 
 def code_history(store: Store, code: str) -> tuple[Code, list[CodeEvent]]:
@@ -38,7 +39,7 @@ def code_history(store: Store, code: str) -> tuple[Code, list[CodeEvent]]:
     with store.read() as conn:
         row = conn.execute(query).first()
         if row is None:
-            raise InputError(f"no code {text!r} in the store")
+            raise InputError(f"no code {shown(text)} in the store")
         events = conn.execute(
             select(s.code_events, s.customers.c.code.label("customer_code"))
             .outerjoin(s.customers, s.customers.c.id == s.code_events.c.customer_id)

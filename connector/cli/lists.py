@@ -17,9 +17,10 @@ from connector.errors import InputError
 
 def _distributor(app: App) -> Distributor:
     def warn(w: ListWarning) -> None:
-        app.warn(f"coupon list {w.list}: {w.remaining} code(s) left (warning limit {w.limit})")
+        app.warn(w.text)
 
-    return Distributor(app.store, timezone=app.settings.zone, on_warning=warn)
+    # the command line's stderr is its log: the warning is said there once, by the hook
+    return Distributor(app.store, timezone=app.settings.zone, on_warning=warn, log_warnings=False)
 
 
 def _summary(st: ListStatus) -> dict[str, object]:

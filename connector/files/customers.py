@@ -3,9 +3,12 @@
 The columns are customer code, e-mail, name, in that order, or in any order under a header row
 naming them (``CustomerCode,Email,Name``, ``code,e-mail,name``, ...). The header is optional; it
 is recognised by its first cell (``code``, ``customer``, ``customer code``, ``customercode``,
-``customer id``) or by an ``email`` column. Every line is checked before anything is stored;
-any bad line (empty or too long code, malformed e-mail, a code twice in the file) fails the
-whole file with the line numbers. An empty e-mail or name cell keeps what the store has.
+``customer id``) or by an ``email`` column. The separator is the comma, or the semicolon or
+tab the first line uses (readers.sniff_delimiter). Every line is checked before anything is
+stored; any bad line (empty or too long code, malformed e-mail, a control character, more
+columns than three or than the header names, a quote never closed, a code twice in the file)
+fails the whole file with the line numbers. An empty e-mail or name cell keeps what the store
+has.
 """
 
 from __future__ import annotations
@@ -18,10 +21,11 @@ from sqlalchemy.engine import Connection
 
 from connector.catalog import MAX_CUSTOMER_CODE, upsert_customers
 from connector.errors import FileInputError, InputError
-from connector.files.readers import _show, iter_rows
+from connector.files.readers import iter_rows
 from connector.files.summary import ImportSummary
 from connector.store import Store
 from connector.store import schema as s
+from connector.text import control_character, shown
 
 MAX_EMAIL = 320
 MAX_NAME = 200
@@ -44,6 +48,7 @@ def import_customers(store: Store, path: str | Path) -> ImportSummary:
 
 def _read(path: str | Path) -> tuple[list[Customer], int]:
     columns: tuple[int, int | None, int | None] = (0, 1, 2)
+    width, named = 3, "three: customer code, e-mail, name"
     rows: dict[str, Customer] = {}
     first_line: dict[str, int] = {}
     problems: list[tuple[int, str]] = []
@@ -51,8 +56,12 @@ def _read(path: str | Path) -> tuple[list[Customer], int]:
     for number, cells in iter_rows(path):
         if lines == 0 and not rows and not problems and _is_header(cells):
             columns = _header_columns(cells)
+            width, named = len(cells), f"{len(cells)}, as the header names"
             continue
         lines += 1
+        if len(cells) > width:
+            problems.append((number, f"{len(cells)} columns; expected at most {named}"))
+            continue
         row = _customer(cells, columns, number, problems)
         if row is None:
             continue
@@ -103,11 +112,13 @@ def _customer(
     if not code:
         why = "no customer code"
     elif len(code) > MAX_CUSTOMER_CODE:
-        why = f"the customer code {_show(raw_code)} is longer than {MAX_CUSTOMER_CODE} characters"
+        why = f"the customer code {shown(raw_code)} is longer than {MAX_CUSTOMER_CODE} characters"
     elif email and (len(email) > MAX_EMAIL or not _EMAIL.fullmatch(email)):
-        why = f"{_show(email, 40)} is not an e-mail address"
+        why = f"{shown(email)} is not an e-mail address"
     elif len(name) > MAX_NAME:
         why = f"the name is longer than {MAX_NAME} characters"
+    elif bad := next(filter(None, map(control_character, (code, name))), None):
+        why = f"{shown(raw_code if control_character(code) else name)} holds {bad}"
     if why:
         problems.append((line, why))
         return None

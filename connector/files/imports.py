@@ -2,7 +2,8 @@
 
 Two layouts, told apart by the first line: one code per line (.txt, or a one-column .csv), and
 NetSuite's coupon-code CSV import layout (promotion name in the first column, code in the
-second). A header line is optional in both ("Coupon Code"; "Promotion,Coupon Code").
+second), comma-separated or with the semicolon or tab its first line uses. A header line is
+optional in both ("Coupon Code"; "Promotion,Coupon Code").
 
 Every line is checked before the store is touched: a code is 1-64 characters of A-Z 0-9 . _ -
 after normalising (trimmed, upper-case, R3) and does not start with "-" (spreadsheets read that
@@ -32,7 +33,7 @@ from connector.catalog import group_row, promotion_row
 from connector.chunks import chunk_name
 from connector.codes import MAX_CODE_LENGTH, parse_pattern, paused_gc
 from connector.errors import MAX_BATCH, FileInputError, InputError, SingleUseDisabled, StoreError
-from connector.files.readers import _show, block_rows, line_blocks
+from connector.files.readers import block_rows, first_line, line_blocks, sniff_delimiter
 from connector.files.summary import ImportSummary
 from connector.generate import CodeOptions, single_use_enabled
 from connector.models import UseType
@@ -40,6 +41,7 @@ from connector.store import Store
 from connector.store import schema as s
 from connector.store.bulk import insert_codes
 from connector.store.schema import utcnow
+from connector.text import shown
 
 SLICE = 50_000
 LOOKUP = 5_000  # codes per `IN (...)` lookup
@@ -127,11 +129,14 @@ class _CodeParser:
         self.names = _NameCheck(promotion_name)
         self.parsed = ParsedCodes()
         self.layout: str | None = None
+        self.delimiter: str | None = None  # "," or what the first line uses (";", TAB)
         self._clean: re.Pattern[str] | None = None
 
     def feed(self, first: int, lines: list[str]) -> None:
+        if self.delimiter is None and (head := first_line(lines)) is not None:
+            self.delimiter = sniff_delimiter(head)
         if self._clean is None:  # until the first row has told the layout
-            for line, cells in block_rows(self.path, lines, first):
+            for line, cells in block_rows(self.path, lines, first, self.delimiter or ","):
                 self._row(line, cells)
                 if self._clean is not None:
                     lines, first = lines[line - first + 1 :], line + 1
@@ -140,7 +145,7 @@ class _CodeParser:
                 return
         if not lines or self._fast(first, "".join(lines).upper()):
             return
-        for line, cells in block_rows(self.path, lines, first):
+        for line, cells in block_rows(self.path, lines, first, self.delimiter or ","):
             self._row(line, cells)
 
     def _fast(self, first: int, text: str) -> bool:
@@ -148,7 +153,8 @@ class _CodeParser:
         if not self._clean.fullmatch(text):
             return False
         rows = text[:-1].split("\n")
-        new = rows if self.layout == "plain" else [r.rpartition(",")[2] for r in rows]
+        sep = self.delimiter or ","
+        new = rows if self.layout == "plain" else [r.rpartition(sep)[2] for r in rows]
         fresh = set(new)
         if len(fresh) != len(new) or not self.parsed.codes.keys().isdisjoint(fresh):
             return False
@@ -169,7 +175,8 @@ class _CodeParser:
         if self.layout == "plain":
             self._clean = re.compile(rf"(?:{code}\n)*")
         else:
-            self._clean = re.compile(rf"(?:(?:{self.names.upper_pattern}),{code}\n)*")
+            sep = re.escape(self.delimiter or ",")
+            self._clean = re.compile(rf"(?:(?:{self.names.upper_pattern}){sep}{code}\n)*")
         return _is_header(cells, self.layout, self.names)
 
     def _row(self, line: int, cells: list[str]) -> None:
@@ -187,8 +194,8 @@ class _CodeParser:
                 problems.append((line, "expected two columns: promotion name, coupon code"))
                 return
             if not self.names.ok(cells[0]):
-                problems.append((line, f"the promotion {_show(cells[0], 40)} is not "
-                                       f"{self.names.name!r} or one of its NetSuite chunks"))
+                problems.append((line, f"the promotion {shown(cells[0])} is not "
+                                       f"{shown(self.names.name)} or one of its NetSuite chunks"))
                 return
             raw = cells[1]
         code = raw.upper()
@@ -234,10 +241,10 @@ def _is_header(cells: list[str], layout: str, names: _NameCheck) -> bool:
 def _why_bad(raw: str) -> str:
     code = raw.upper()
     if len(code) > MAX_CODE_LENGTH:
-        return f"the code {_show(raw)} is longer than {MAX_CODE_LENGTH} characters"
+        return f"the code {shown(raw)} is longer than {MAX_CODE_LENGTH} characters"
     if _LOOSE_CODE.fullmatch(code):
-        return f"the code {_show(raw)} starts with '-' (a spreadsheet would read it as a formula)"
-    return f"the code {_show(raw)} has characters other than A-Z 0-9 . _ -"
+        return f"the code {shown(raw)} starts with '-' (a spreadsheet would read it as a formula)"
+    return f"the code {shown(raw)} has characters other than A-Z 0-9 . _ -"
 
 
 def _open_batch(

@@ -2,8 +2,12 @@
 
 Every reader streams the file (a 2 GB file is never loaded whole) and turns what can go wrong
 with a file into one-line InputErrors: not found, a folder, unreadable, not UTF-8 (with the line
-of the first bad byte), malformed CSV (with its line). Problems with single lines are collected
+of the first bad byte), malformed CSV (with its line), a quoted cell running on over lines (an
+unclosed quote: no value of these files spans lines). Problems with single lines are collected
 as (line number, what is wrong) and raised together as a FileInputError by the callers.
+
+The separator is the comma, or the semicolon or tab when the first line says so (spreadsheets
+set to a language with a decimal comma save "CSV" with semicolons): `sniff_delimiter`.
 
 Also here: the R10 customer-code file (`read_customer_codes`).
 """
@@ -11,8 +15,9 @@ Also here: the R10 customer-code file (`read_customer_codes`).
 from __future__ import annotations
 
 import csv
+import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
@@ -25,11 +30,13 @@ from connector.errors import (
     FileInputError,
     InputError,
 )
+from connector.text import shown
 
 Row = tuple[int, list[str]]  # (line number, cells without trailing empty cells)
 BLOCK = 1 << 20  # characters read at a time by `line_blocks`
-# A block of plain customer codes (upper-cased): no blanks, commas, quotes or spaces to handle.
-_PLAIN_CUSTOMER_BLOCK = re.compile(rf"(?:[^\s,\"]{{1,{MAX_CUSTOMER_CODE}}}\n)*")
+DELIMITERS = (",", ";", "\t")  # the first wins a tie
+# A block of plain customer codes (upper-cased): no blanks, separators, quotes or spaces.
+_PLAIN_CUSTOMER_BLOCK = re.compile(rf"(?:[^\s,;\"]{{1,{MAX_CUSTOMER_CODE}}}\n)*")
 
 # A first line that names the column rather than holding a customer code. Only names that could
 # not be a customer code (more than 8 characters) count, so no real code is ever skipped.
@@ -42,9 +49,36 @@ def iter_rows(path: str | Path) -> Iterator[Row]:
 
     Cells are stripped; trailing empty cells ("C001,,") are dropped; lines with no text at all
     are skipped. A .txt file is read with the same CSV rules (a code holds no comma or quote).
+    The separator is the one the first non-blank line uses (`sniff_delimiter`).
     """
     with _open_text(path) as stream:
-        yield from _rows(path, csv.reader(stream), first=1)
+        head: list[str] = []
+        for line in stream:
+            head.append(line)
+            if line.strip():
+                break
+        delimiter = sniff_delimiter(head[-1] if head else "")
+        reader = csv.reader(itertools.chain(head, stream), delimiter=delimiter)
+        yield from _rows(path, reader, first=1)
+
+
+def sniff_delimiter(line: str) -> str:
+    """The separator of a CSV file, from its first line: the one of ",", ";" and TAB that occurs
+    most often outside quotes (the comma on a tie, and when none occurs)."""
+    counts = dict.fromkeys(DELIMITERS, 0)
+    quoted = False
+    for char in line:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in counts:
+            counts[char] += 1
+    best = max(DELIMITERS, key=counts.__getitem__)
+    return best if counts[best] else ","
+
+
+def first_line(lines: Iterable[str]) -> str | None:
+    """The first non-blank line of `lines`, None when all are blank."""
+    return next((line for line in lines if line.strip()), None)
 
 
 def line_blocks(path: str | Path, size: int | None = None) -> Iterator[tuple[int, list[str]]]:
@@ -62,24 +96,38 @@ def line_blocks(path: str | Path, size: int | None = None) -> Iterator[tuple[int
             first += len(lines)
 
 
-def block_rows(path: str | Path, lines: list[str], first: int) -> Iterator[Row]:
+def block_rows(
+    path: str | Path, lines: list[str], first: int, delimiter: str = ","
+) -> Iterator[Row]:
     """The non-blank CSV rows of a block of lines (from `line_blocks`), with line numbers."""
-    yield from _rows(path, csv.reader(lines), first)
+    yield from _rows(path, csv.reader(lines, delimiter=delimiter), first)
 
 
 def _rows(path: str | Path, reader: Any, first: int) -> Iterator[Row]:
     """Stripped cells of each non-blank row, trailing empty cells dropped, numbered from
-    `first`; a CSV syntax error names its line."""
+    `first` by the line the row starts on. A CSV syntax error names its line; a row whose
+    quoted cell runs on over lines (a quote never closed) fails the file with the line the row
+    starts on, before any later line is taken."""
+    before = 0  # reader.line_num before the row: the row starts on the next line
     try:
         for cells in reader:
+            start, end = first + before, first + reader.line_num - 1
+            before = reader.line_num
+            if end > start or any("\n" in c or "\r" in c for c in cells):
+                raise FileInputError(str(path), [(start, _runs_on(start, end))])
             trimmed = [c.strip() for c in cells]
             while trimmed and not trimmed[-1]:
                 trimmed.pop()
             if trimmed:
-                yield first + reader.line_num - 1, trimmed
+                yield start, trimmed
     except csv.Error as exc:
         line = first + reader.line_num - 1
         raise InputError(f"{path}: line {line}: not valid CSV ({exc})") from None
+
+
+def _runs_on(start: int, end: int) -> str:
+    where = f"runs on to line {end:,}" if end > start else "is not closed on this line"
+    return f"a quoted cell {where} (a closing quote missing?); every value is on one line"
 
 
 @contextmanager
@@ -125,6 +173,7 @@ def read_customer_codes(path: str | Path) -> list[str]:
     seen: dict[str, None] = {}
     problems: list[tuple[int, str]] = []
     entries = 0
+    delimiter: str | None = None
     for first, lines in line_blocks(path):
         text = "".join(lines).upper()
         if _PLAIN_CUSTOMER_BLOCK.fullmatch(text):  # the common case, checked in C
@@ -133,7 +182,9 @@ def read_customer_codes(path: str | Path) -> list[str]:
                 raise InputError(MSG_TOO_MANY_CUSTOMER_CODES)
             seen.update(dict.fromkeys(text[:-1].split("\n")))
             continue
-        for line, cells in block_rows(path, lines, first):
+        if delimiter is None and (head := first_line(lines)) is not None:
+            delimiter = sniff_delimiter(head)
+        for line, cells in block_rows(path, lines, first, delimiter or ","):
             code = cells[0].upper()
             if entries == 0 and code in _CUSTOMER_HEADERS:
                 continue
@@ -143,7 +194,7 @@ def read_customer_codes(path: str | Path) -> list[str]:
             if not code:
                 problems.append((line, "no customer code in the first column"))
             elif len(code) > MAX_CUSTOMER_CODE:
-                why = f"{_show(cells[0])} is longer than {MAX_CUSTOMER_CODE} characters"
+                why = f"{shown(cells[0])} is longer than {MAX_CUSTOMER_CODE} characters"
                 problems.append((line, why))
             else:
                 seen[code] = None
@@ -153,7 +204,3 @@ def read_customer_codes(path: str | Path) -> list[str]:
         raise InputError(MSG_NO_CUSTOMER_CODES)
     return list(seen)
 
-
-def _show(text: str, limit: int = 24) -> str:
-    """A cell for an error message: quoted, and cut when long."""
-    return repr(text if len(text) <= limit else text[:limit] + "...")

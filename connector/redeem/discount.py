@@ -17,6 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from connector.errors import InputError
+from connector.text import shown
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
@@ -30,9 +31,9 @@ def parse_amount(value: object, what: str = "amount") -> Decimal:
     try:
         amount = Decimal(str(value).strip())
     except InvalidOperation:
-        raise InputError(f"the {what} {value!r} is not a number") from None
+        raise InputError(f"the {what} {shown(value)} is not a number") from None
     if not amount.is_finite() or amount < 0:
-        raise InputError(f"the {what} {value!r} must be a number of zero or more")
+        raise InputError(f"the {what} {shown(value)} must be a number of zero or more")
     return money(amount)
 
 
@@ -52,17 +53,17 @@ class Line:
         try:
             qty = int(str(quantity))
         except ValueError:
-            raise InputError(f"the quantity {quantity!r} is not a whole number") from None
+            raise InputError(f"the quantity {shown(quantity)} is not a whole number") from None
         if qty < 1:
-            raise InputError(f"the quantity of {name!r} must be at least 1")
-        return cls(name, parse_amount(amount, f"amount of {name!r}"), qty)
+            raise InputError(f"the quantity of {shown(name)} must be at least 1")
+        return cls(name, parse_amount(amount, f"amount of {shown(name)}"), qty)
 
     @classmethod
     def parse(cls, text: str) -> Line:
         """ITEM:AMOUNT or ITEM:AMOUNT:QUANTITY, as the CLI takes them."""
         parts = text.rsplit(":", 2) if text.count(":") >= 2 else text.rsplit(":", 1)
         if len(parts) < 2:
-            raise InputError(f"a line is ITEM:AMOUNT[:QUANTITY], not {text!r}")
+            raise InputError(f"a line is ITEM:AMOUNT[:QUANTITY], not {shown(text)}")
         return cls.make(*parts)
 
     @property
@@ -125,7 +126,7 @@ def _base_and_promotion(
         prices = [ln.unit_price for ln in lines if ln.item.upper() == gift]
         price = max(prices) if prices else ZERO
         return price, price
-    raise InputError(f"unknown promotion kind {kind!r}")
+    raise InputError(f"unknown promotion kind {shown(kind)}")
 
 
 def code_discount(terms: Terms, lines: Sequence[Line], shipping: Decimal) -> Decimal:

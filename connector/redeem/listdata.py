@@ -13,7 +13,9 @@ from typing import Any
 
 from connector.codes import normalize
 from connector.errors import FileInputError, InputError
+from connector.files.readers import line_blocks
 from connector.redeem.checks import ANY_CODE
+from connector.text import plural, shown
 
 EXPORT_COLUMNS = (
     "Coupon Code",
@@ -32,6 +34,12 @@ class ListWarning:
     remaining: int
     limit: int
     at: datetime
+
+    @property
+    def text(self) -> str:
+        """The warning in words, the same in the log and on the command line."""
+        return (f"coupon list {self.list}: {plural(self.remaining, 'code')} left "
+                f"(warning limit {self.limit:,})")
 
 
 @dataclass(frozen=True)
@@ -91,26 +99,25 @@ class UserCode:
 
 def read_code_file(path: str | Path) -> list[str]:
     """A .txt file, one code per line (blank lines skipped). Bad or repeated codes are reported
-    with their line numbers and nothing is kept."""
+    with their line numbers and nothing is kept. Read like every other file users give
+    (connector.files.readers: UTF-8 with or without BOM, the same words for what is wrong)."""
     where = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read {where}: {exc}") from None
     codes: list[str] = []
     seen: dict[str, int] = {}
     problems: list[tuple[int, str]] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        code = normalize(raw)
-        if not code:
-            continue
-        if not ANY_CODE.fullmatch(code):
-            problems.append((number, f"{raw.strip()!r} is not a code (A-Z, 0-9, . _ -, up to 64)"))
-        elif code in seen:
-            problems.append((number, f"{code} repeats line {seen[code]}"))
-        else:
-            seen[code] = number
-            codes.append(code)
+    for first, lines in line_blocks(path):
+        for number, raw in enumerate(lines, start=first):
+            code = normalize(raw)
+            if not code:
+                continue
+            if not ANY_CODE.fullmatch(code):
+                problems.append((number, f"{shown(raw.strip())} is not a code "
+                                         "(A-Z, 0-9, . _ -, up to 64)"))
+            elif code in seen:
+                problems.append((number, f"{code} repeats line {seen[code]}"))
+            else:
+                seen[code] = number
+                codes.append(code)
     if problems:
         raise FileInputError(where, problems)
     if not codes:

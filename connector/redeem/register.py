@@ -38,6 +38,7 @@ from connector.redeem.results import MODES, CustomerChange, HeldCode, Payment, S
 from connector.settings import Settings
 from connector.store import Store
 from connector.store import schema as s
+from connector.text import shown
 
 LineInput = Line | str | Sequence[Any]
 
@@ -104,7 +105,7 @@ class Register:
         """A new transaction; with a customer and auto-apply on, their bound codes join it (R17)."""
         mode = mode.strip().lower()
         if mode not in MODES:
-            raise InputError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+            raise InputError(f"unknown mode {shown(mode)}; use one of {', '.join(MODES)}")
         cart = [as_line(v).to_json() for v in lines]
         ship = str(parse_amount(shipping, "shipping amount"))
         with online(), write(self.store) as conn:

@@ -23,6 +23,7 @@ from connector.redeem.checks import _JOINED, CODE_COLUMNS, SWITCH_COLUMNS, terms
 from connector.redeem.discount import ZERO, Line, money, stacked
 from connector.redeem.results import HeldCode, Sale
 from connector.store import schema as s
+from connector.text import shown
 
 ON_SALE = ("held", "expired", "committed", "unused")
 PENDING = ("held", "expired")
@@ -79,7 +80,7 @@ def read_sale(conn: Connection, sale_id: str, *more: Step) -> tuple[Any, ...]:
     key = {"sale_id": sale_id.strip()}
     sale, *rest = batch(conn, [(SALE_FOR_UPDATE, key, "first"), (FAST_HOLDS, key, "all"), *more])
     if sale is None:
-        raise InputError(f"unknown transaction {sale_id!r}")
+        raise InputError(f"unknown transaction {shown(sale_id)}")
     require_open(sale)
     return (sale, *rest)
 
@@ -87,7 +88,7 @@ def read_sale(conn: Connection, sale_id: str, *more: Step) -> tuple[Any, ...]:
 def load_sale(conn: Connection, sale_id: str, *, lock: bool = True) -> Any:
     row = (SALE_FOR_UPDATE if lock else FAST_SALE).first(conn, {"sale_id": sale_id.strip()})
     if row is None:
-        raise InputError(f"unknown transaction {sale_id!r}")
+        raise InputError(f"unknown transaction {shown(sale_id)}")
     return row
 
 
@@ -106,7 +107,7 @@ def customer_id_of(conn: Connection, text: str) -> int:
     code = customer_code(text)
     cid = conn.scalar(select(s.customers.c.id).where(s.customers.c.code == code))
     if cid is None:
-        raise InputError(f"unknown customer {code!r}")
+        raise InputError(f"unknown customer {shown(code)}")
     return int(cid)
 
 

@@ -35,7 +35,7 @@ def test_R20_cli_unique_list_life(cli_env: dict[str, str], tmp_path: Path) -> No
     warned = run_cli(
         ["lists", "assign", "Spring", "--user", "bob", "--campaign", "c1"], env=cli_env
     )
-    assert "1 code(s) left" in warned.stderr
+    assert warned.stderr == "warning: coupon list Spring: 1 code left (warning limit 1)\n"
     shown = json.loads(run_cli(["--json", "lists", "show", "Spring"], env=cli_env).stdout)
     assert (shown["remaining"], shown["warned_remaining"]) == (1, 1)
     run_cli(["lists", "assign", "Spring", "--user", "cy", "--campaign", "c1"], env=cli_env)
@@ -78,3 +78,25 @@ def test_R20_cli_bad_input(cli_env: dict[str, str], tmp_path: Path) -> None:
         == 1
     )
     assert not (tmp_path / "o.csv").exists()
+
+
+def test_R22_the_low_stock_warning_is_printed_once(sqlite_url: str, tmp_path: Path) -> None:
+    """In a real process (where the log goes to stderr too) the warning is one line."""
+    import os
+    import subprocess
+    import sys
+
+    def promosync(*args: str) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "PROMOSYNC_DATABASE_URL": sqlite_url}
+        return subprocess.run([sys.executable, "-m", "connector", *args], capture_output=True,
+                              text=True, env=env, cwd=tmp_path, check=False)
+
+    codes = tmp_path / "codes.txt"
+    codes.write_text("U1\nU2\nU3\n")
+    assert promosync("lists", "create", "Gifts", "--codes", str(codes),
+                     "--warning-limit", "2").returncode == 0
+    given = promosync("lists", "assign", "Gifts", "--user", "ann", "--campaign", "c1")
+    assert (given.returncode, given.stdout) == (0, "U1\n")
+    assert given.stderr == "warning: coupon list Gifts: 2 codes left (warning limit 2)\n"
+    again = promosync("lists", "assign", "Gifts", "--user", "bob", "--campaign", "c1")
+    assert (again.stdout, again.stderr) == ("U2\n", "")  # raised once per list (R22)
