@@ -1,22 +1,27 @@
 """NetSuiteBackend: the emulator's state and NetSuite's record rules, with no HTTP in it.
 
-Records live in the SQLite database of `db.py`. The rules (each citing NETSUITE.md):
-externalId unique per record type and PUT eid: upserts (§3.2); PATCH with null clears (§3.2);
-useType/customForm immutable and customForm from a known set (§1.4, options); single-use codes
-from codePattern + numberToGenerate (§1.2, §2.2) up to a per-promotion cap (§2.3); a promotion
-used in a transaction cannot be deleted (§1.6, option). Coupon rules and redemptions live in
-`coupons.py`; SuiteQL in `suiteql.py`.
+Records live in the SQLite database of `db.py`. The rules: externalId unique per record type,
+of letters, digits, _ and - only (Oracle section_156334828635, option), and PUT eid: upserts
+(Oracle section_156335203191); PATCH omits unchanged fields and null clears (section_1545142173);
+useType/customForm immutable and customForm from a known set (section_76112913770); single-use
+codes from codePattern + numberToGenerate up to a per-promotion cap; a salesOrder needs entity
+and item lines (section_159795372138, option); a promotion used in a transaction cannot be
+deleted (UNCONFIRMED, option). Coupon rules live in `coupons.py`, orders in `orders.py`, what
+happens outside promosync's requests in `actions.py`, SuiteQL in `suiteql.py`.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
+import time
 from typing import Any
 
-from connector.emulator import coupons, suiteql
+from connector.emulator import coupons, orders
+from connector.emulator.actions import AccountActions
 from connector.emulator.apierror import ApiError, invalid_content, not_found
-from connector.emulator.db import Database, now_text
+from connector.emulator.db import Database
 from connector.emulator.drawer import Drawer
 from connector.emulator.fields import Converted, FieldSpec, RecordSpec, to_columns
 from connector.emulator.options import EmulatorOptions
@@ -24,6 +29,9 @@ from connector.emulator.qfilter import where_clause
 from connector.emulator.records import RECORD_TYPES, spec_for
 
 Row = dict[str, Any]
+_EXTERNAL_ID = re.compile(r"[A-Za-z0-9_-]+")
+# Record types whose bodies are checked against the schema (option strict_body_fields).
+STRICT_TYPES = frozenset({"promotioncode", "couponcode", "salesorder"})
 
 
 def sublist_lines(value: Any) -> list[Any]:
@@ -41,7 +49,7 @@ def record_spec(type_name: str) -> RecordSpec:
     return spec
 
 
-class NetSuiteBackend:
+class NetSuiteBackend(AccountActions):
     """All emulator state and rules. Thread-safe: every method holds the database lock."""
 
     def __init__(self, options: EmulatorOptions | None = None) -> None:
@@ -49,9 +57,15 @@ class NetSuiteBackend:
         self.db = Database()
         self.drawer = Drawer()
 
+    @property
+    def enums(self) -> dict[str, dict[str, str]]:
+        """Select fields whose values and labels the account sets: {field: {value: label}}."""
+        o = self.options
+        return {"discountType": {v: o.discount_label(v) for v in o.discount_type_values.values()}}
+
     # ---- reading -------------------------------------------------------------------------
     def resolve_id(self, spec: RecordSpec, ident: str) -> int:
-        """Internal id of `ident` ("123" or "eid:abc"), or 404 (§3.2)."""
+        """Internal id of `ident` ("123" or "eid:abc"), or 404."""
         with self.db.lock:
             if ident.startswith("eid:"):
                 rid = self.find_by_external_id(spec, ident[4:])
@@ -80,6 +94,7 @@ class NetSuiteBackend:
 
     def fetch(self, spec: RecordSpec, rid: int) -> Row | None:
         """The stored row as {column: value} (extra JSON merged under REST names), or None."""
+        self.settle()
         where, params = where_clause(spec, None)
         with self.db.lock:
             cur = self.db.conn.execute(
@@ -103,8 +118,9 @@ class NetSuiteBackend:
 
     def list_ids(self, spec: RecordSpec, q: str | None, limit: int, offset: int
                  ) -> tuple[list[int], int]:
-        """One page of ids matching `q` (§3.3, §3.4) and the total count."""
-        where, params = where_clause(spec, q)
+        """One page of ids matching `q` (Oracle section_1545222128) and the total count."""
+        self.settle()
+        where, params = where_clause(spec, q, self.options.timezone)
         with self.db.lock:
             total = int(self.db.conn.execute(
                 f"SELECT COUNT(*) FROM {spec.table} WHERE {where}", params).fetchone()[0])
@@ -115,8 +131,24 @@ class NetSuiteBackend:
 
     # ---- writing -------------------------------------------------------------------------
     def convert(self, spec: RecordSpec, body: object, validation: str) -> Converted:
-        return to_columns(spec, body, self._resolve_ref, validation=validation,
-                          readonly_error=self.options.readonly_field_error)
+        strict = self.options.strict_body_fields and spec.key in STRICT_TYPES
+        conv = to_columns(spec, body, self._resolve_ref, validation=validation,
+                          readonly_error=self.options.readonly_field_error, strict=strict,
+                          enums=self.enums if spec.key == "promotioncode" else None)
+        self.check_external_id_text(conv.columns.get("externalid"), "externalId")
+        return conv
+
+    def check_external_id_text(self, eid: object, path: str) -> None:
+        """Letters, digits, _ and - only (Oracle section_156334828635; option)."""
+        if self.options.strict_external_ids and isinstance(eid, str) and \
+                not _EXTERNAL_ID.fullmatch(eid):
+            raise invalid_content(f"Invalid value {eid!r} for field {path}: an external ID may "
+                                  "contain only letters, digits, underscores (_) and dashes (-).",
+                                  path)
+
+    def enum_labels(self, spec: RecordSpec, fs: FieldSpec) -> dict[str, str] | None:
+        """refNames of a select field when the account sets them (discountType)."""
+        return self.enums.get(fs.name) if spec.key == "promotioncode" else None
 
     def _resolve_ref(self, fs: FieldSpec, value: dict[str, Any], path: str) -> int:
         target = RECORD_TYPES[fs.ref_type or ""]
@@ -132,18 +164,23 @@ class NetSuiteBackend:
         return rid
 
     def create(self, type_name: str, body: object, validation: str = "Warning") -> int:
-        """POST /record/v1/{type} (§3.2): the new internal id."""
+        """POST /record/v1/{type} (Oracle section_1545141395): the new internal id."""
         spec = record_spec(type_name)
         drawn = self._draw_ahead(spec, body)
+        self.settle()
         with self.db.tx() as conn:
             conv = self.convert(spec, body, validation)
-            return self._insert(conn, spec, conv, drawn)
+            rid = self._insert(conn, spec, conv, drawn)
+        self._generation_time(spec, body)
+        return rid
 
     def upsert(self, type_name: str, external_id: str, body: object,
                validation: str = "Warning") -> tuple[int, bool]:
-        """PUT /record/v1/{type}/eid:{x} (§3.2): (id, created)."""
+        """PUT /record/v1/{type}/eid:{x} (Oracle section_156335203191): (id, created)."""
         spec = record_spec(type_name)
+        self.check_external_id_text(external_id, "externalId")
         drawn = self._draw_ahead(spec, body)
+        self.settle()
         with self.db.tx() as conn:
             conv = self.convert(spec, body, validation)
             given = conv.columns.get("externalid")
@@ -152,31 +189,57 @@ class NetSuiteBackend:
                                       "externalId")
             conv.columns["externalid"] = external_id
             rid = self.find_by_external_id(spec, external_id)
+            created = rid is None
             if rid is None:
-                return self._insert(conn, spec, conv, drawn), True
-            self._update(conn, spec, rid, conv, drawn=drawn)
-            return rid, False
+                rid = self._insert(conn, spec, conv, drawn)
+            else:
+                self._update(conn, spec, rid, conv, drawn=drawn)
+        self._generation_time(spec, body)
+        return rid, created
 
     def update(self, type_name: str, ident: str, body: object,
                validation: str = "Warning", replace: frozenset[str] | None = None) -> int:
-        """PATCH /record/v1/{type}/{id} (§3.2): omitted fields unchanged, null clears."""
+        """PATCH /record/v1/{type}/{id}: omitted fields unchanged, null clears."""
         spec = record_spec(type_name)
+        if ident.startswith("eid:"):
+            self.check_external_id_text(ident[4:], "externalId")
         drawn = self._draw_ahead(spec, body)
+        self.settle()
         with self.db.tx() as conn:
             rid = self.resolve_id(spec, ident)
             conv = self.convert(spec, body, validation)
             self._update(conn, spec, rid, conv, replace, drawn)
-            return rid
+        self._generation_time(spec, body)
+        return rid
 
     def delete(self, type_name: str, ident: str) -> None:
-        """DELETE /record/v1/{type}/{id} (§1.6)."""
+        """DELETE /record/v1/{type}/{id} (Oracle section_1545142287)."""
         spec = record_spec(type_name)
+        if ident.startswith("eid:"):
+            self.check_external_id_text(ident[4:], "externalId")
+        self.settle()
         with self.db.tx() as conn:
             rid = self.resolve_id(spec, ident)
             if spec.key == "promotioncode":
                 coupons.check_promotion_deletable(conn, self.options, rid)
                 conn.execute("DELETE FROM couponcode WHERE promotion = ?", [rid])
+                conn.execute("DELETE FROM _pendingcode WHERE promotion = ?", [rid])
             conn.execute(f"DELETE FROM {spec.table} WHERE id = ?", [rid])
+
+    def _generation_time(self, spec: RecordSpec, body: object) -> None:
+        """A generating write answers only after its (simulated) generation time; its codes are
+        in already (option generation_seconds_per_100k). Notes pending codes' due time."""
+        if spec.key != "promotioncode" or not isinstance(body, dict):
+            return
+        count = body.get("numberToGenerate")
+        if type(count) is not int or count <= 0:
+            return
+        if self.options.generation_delay_seconds > 0:
+            with self.db.lock:
+                self.db.next_due = coupons.next_pending_due(self.db.conn)
+        seconds = self.options.generation_seconds_per_100k * count / 100_000
+        if seconds > 0:
+            time.sleep(seconds)
 
     def _draw_ahead(self, spec: RecordSpec, body: object) -> coupons.Drawn | None:
         """Codes a promotion write will generate, drawn before the lock (coupons.draw_ahead)."""
@@ -196,8 +259,10 @@ class NetSuiteBackend:
         if missing:
             raise ApiError(400, "USER_ERROR",
                            f"Please enter value(s) for: {', '.join(missing)}", missing[0])
+        if spec.key == "salesorder" and self.options.sales_order_requires_lines:
+            orders.check_sales_order(conn, cols, sublist_lines(conv.extra.get("item")))
         cols.update(dict(spec.fixed))
-        cols["lastmodifieddate"] = now_text()
+        cols["lastmodifieddate"] = self.now()
         if conv.extra:
             sublists = {f.name for f in spec.fields if f.kind == "sublist"}
             cols["extra"] = json.dumps({k: sublist_lines(v) if k in sublists else v
@@ -231,7 +296,7 @@ class NetSuiteBackend:
             cols["extra"] = json.dumps(self._merge_extra(conn, spec, rid, conv.extra, replace))
         if spec.key == "salesorder" and "entity" in cols:
             cols["customer"] = cols["entity"]
-        cols["lastmodifieddate"] = now_text()
+        cols["lastmodifieddate"] = self.now()
         sets = ", ".join(f"{c} = ?" for c in cols)
         conn.execute(f"UPDATE {spec.table} SET {sets} WHERE id = ?", [*cols.values(), rid])
         self._after_write(conn, spec, rid, conv, created=False, drawn=drawn)
@@ -239,8 +304,8 @@ class NetSuiteBackend:
     @staticmethod
     def _merge_extra(conn: sqlite3.Connection, spec: RecordSpec, rid: int,
                      changes: dict[str, Any], replace: frozenset[str] | None) -> dict[str, Any]:
-        """Merge PATCH values into the extra JSON: null deletes (§3.2); sublist lines are
-        appended unless the sublist is named in ?replace= (§3.5, non-keyed sublists)."""
+        """Merge PATCH values into the extra JSON: null deletes; sublist lines are appended
+        unless the sublist is named in ?replace= (Oracle section_1545297048, non-keyed)."""
         row = conn.execute(f"SELECT extra FROM {spec.table} WHERE id = ?", [rid]).fetchone()
         merged: dict[str, Any] = json.loads(row[0]) if row and row[0] else {}
         sublists = {f.name for f in spec.fields if f.kind == "sublist"}
@@ -257,12 +322,19 @@ class NetSuiteBackend:
                      conv: Converted, *, created: bool,
                      drawn: coupons.Drawn | None = None) -> None:
         if spec.key == "promotioncode":
-            coupons.maybe_generate(conn, self.options, rid, conv, drawn)
-        elif spec.key == "salesorder" and created and conv.columns.get("couponcode"):
-            coupons.apply_coupon_to_order(conn, rid, int(conv.columns["couponcode"]))
+            coupons.maybe_generate(conn, self.options, rid, conv, self.now(), drawn)
+        elif spec.key == "salesorder" and self.options.sales_order_consumes_code:
+            promotions = sublist_lines(conv.extra.get("promotions"))
+            for coupon in orders.order_coupons(conv.columns, promotions):
+                linked = conn.execute(
+                    'SELECT 1 FROM tranpromotion WHERE "transaction" = ? AND couponcode = ?',
+                    [rid, coupon]).fetchone()
+                if linked is None:
+                    orders.apply_coupon_to_order(conn, rid, coupon, self.now())
 
     def _check_external_id(self, spec: RecordSpec, eid: str | None, rid: int | None) -> None:
-        """§3.2: one external id per record of a type. UNCONFIRMED: NetSuite's error code."""
+        """One external id per record of a type (Oracle section_N3532463). UNCONFIRMED:
+        NetSuite's error code for a second one."""
         if eid is None:
             return
         other = self.find_by_external_id(spec, eid)
@@ -271,70 +343,10 @@ class NetSuiteBackend:
                            f"A {spec.name} record with the external ID {eid} already exists.",
                            "externalId")
 
-    # ---- redemptions and control ------------------------------------------------------------
-    def simulate_redemption(self, code: str, customer_id: int | None = None) -> int:
-        """A sales order in NetSuite uses `code`: the code becomes used (§2.3, §2.5)."""
-        with self.db.tx() as conn:
-            return coupons.redeem(conn, code, customer_id)
-
-    def cancel_transaction(self, transaction_id: int) -> None:
-        """Cancel an order: status C; its single-use code STAYS used (§2.3)."""
-        with self.db.tx() as conn:
-            coupons.cancel(conn, transaction_id)
-
-    def generate_codes(self, promotion_id: int, pattern: str, count: int) -> int:
-        """Generate `count` codes of `pattern` for a promotion, as numberToGenerate does."""
-        with self.db.tx() as conn:
-            return coupons.generate(conn, self.options, promotion_id, pattern, count)
-
-    def suiteql(self, query: object, limit: int = 1000, offset: int = 0
-                ) -> tuple[list[dict[str, Any]], int]:
-        """POST /query/v1/suiteql (§4): one page of string-valued items and the total."""
-        return suiteql.run(self.db, self.options, query, limit, offset)
-
-    def suiteql_json(self, query: object, limit: int = 1000, offset: int = 0
-                     ) -> tuple[str, int, int]:
-        """The same page as its items' JSON array text, the item count and the total."""
-        return suiteql.run_json(self.db, self.options, query, limit, offset)
-
     def reset(self) -> None:
-        """Forget every record, job, nonce and token."""
+        """Forget every record, pending code, job, nonce and token."""
         self.db.reset()
 
     def close(self) -> None:
         """End the code-drawing helper process, if one was started."""
         self.drawer.close()
-
-    def seed(self, customers: int = 0, items: int = 0, discount_items: int = 0
-             ) -> dict[str, list[int]]:
-        """Add simple customers and items; returns their ids by kind."""
-        now = now_text()
-        out: dict[str, list[int]] = {"customer": [], "inventoryItem": [], "discountItem": []}
-        with self.db.tx() as conn:
-            for i in range(customers):
-                cur = conn.execute(
-                    "INSERT INTO customer (entityid, companyname, email, lastmodifieddate) "
-                    "VALUES (?, ?, ?, ?)", [f"CUST{i + 1:05d}", f"Customer {i + 1}",
-                                            f"customer{i + 1}@example.com", now])
-                out["customer"].append(int(cur.lastrowid or 0))
-            for kind, item_type, n in (("inventoryItem", "InvtPart", items),
-                                       ("discountItem", "Discount", discount_items)):
-                for i in range(n):
-                    cur = conn.execute(
-                        "INSERT INTO item (itemid, displayname, itemtype, lastmodifieddate) "
-                        "VALUES (?, ?, ?, ?)", [f"{kind}-{i + 1}", f"{kind} {i + 1}",
-                                                item_type, now])
-                    out[kind].append(int(cur.lastrowid or 0))
-        return out
-
-    def dump(self) -> dict[str, Any]:
-        """Counts per table and a summary per promotion (never the rows of a million codes)."""
-        with self.db.lock:
-            promos = self.db.conn.execute(
-                "SELECT p.id, p.externalid, p.name, p.usetype, COUNT(c.id), "
-                "SUM(CASE WHEN c.used = 'T' THEN 1 ELSE 0 END) FROM promotioncode p "
-                "LEFT JOIN couponcode c ON c.promotion = p.id GROUP BY p.id ORDER BY p.id "
-                "LIMIT 1000").fetchall()
-            return {"counts": self.db.counts(), "promotions": [
-                {"id": str(r[0]), "externalId": r[1], "name": r[2], "useType": r[3],
-                 "codes": r[4], "used": r[5] or 0} for r in promos]}

@@ -1,22 +1,24 @@
-"""Promotion and coupon-code rules, code generation and redemptions, on the open connection.
+"""Promotion and coupon-code rules and code generation, on the open connection.
 
 Called by `backend.py` inside its transaction, so a rule that fails rolls back the whole write.
-Sources: NETSUITE.md §1.2 (codePattern syntax), §1.4 (forms, immutable useType/customForm),
-§1.6 (delete), §2.1-§2.3 (couponCode record, 500,000 per promotion, cancelled orders keep the
-code used), §2.5 (tranPromotion rows).
+Sources: the codePattern syntax (Oracle's SOAP schema browser, PromotionCode: [A.#], [N.#],
+[AN.#], never 1 0 I L O); the promotion forms and "do not use customForm to change the promotion
+type" (Oracle section_76112913770); the couponCode record (Oracle section_19112846600); under
+500,000 codes per promotion (Oracle's guidance via a third-party summary). Codes generated with
+a delay (option `generation_delay_seconds`) wait in `_pendingcode` until they are due.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from connector.codes import generate_unique, parse_pattern
 from connector.emulator.apierror import ApiError, invalid_content
-from connector.emulator.db import now_text
 from connector.emulator.drawer import Drawer
 from connector.emulator.fields import Converted
 from connector.emulator.options import EmulatorOptions
@@ -96,8 +98,8 @@ def _sorted_json(codes: list[str]) -> str:
 
 
 def maybe_generate(conn: sqlite3.Connection, options: EmulatorOptions, promotion_id: int,
-                   conv: Converted, drawn: Drawn | None = None) -> None:
-    """numberToGenerate on create/update generates codes (§2.2 UNCONFIRMED, option)."""
+                   conv: Converted, now: str, drawn: Drawn | None = None) -> None:
+    """numberToGenerate on create/update generates codes (on update UNCONFIRMED, option)."""
     count = conv.transient.get("numberToGenerate")
     if count is None or not options.generate_on_create:
         return
@@ -112,18 +114,21 @@ def maybe_generate(conn: sqlite3.Connection, options: EmulatorOptions, promotion
                        "codePattern")
     if count <= 0:
         raise invalid_content("numberToGenerate must be greater than 0.", "numberToGenerate")
-    generate(conn, options, promotion_id, str(row[1]), int(count), drawn)
+    generate(conn, options, promotion_id, str(row[1]), int(count), now, drawn)
 
 
 def codes_in_promotion(conn: sqlite3.Connection, promotion_id: int) -> int:
-    return int(conn.execute("SELECT COUNT(*) FROM couponcode WHERE promotion = ?",
-                            [promotion_id]).fetchone()[0])
+    """Codes of the promotion, those still pending (generated, not yet visible) included."""
+    return int(conn.execute(
+        "SELECT (SELECT COUNT(*) FROM couponcode WHERE promotion = ?1) + (SELECT "
+        "COALESCE(SUM(json_array_length(codes)), 0) FROM _pendingcode WHERE promotion = ?1)",
+        [promotion_id]).fetchone()[0])
 
 
 def _check_cap(options: EmulatorOptions, existing: int, adding: int) -> None:
     cap = options.max_codes_per_promotion
     if existing + adding > cap:
-        # §2.3: keep single-use codes per promotion under 500,000. UNCONFIRMED error code.
+        # Keep single-use codes per promotion under 500,000. UNCONFIRMED error code.
         raise ApiError(400, "USER_ERROR",
                        f"A single-use promotion can have at most {cap:,} coupon codes; it has "
                        f"{existing:,} and {adding:,} more were requested.", "numberToGenerate")
@@ -138,14 +143,18 @@ def _taken(conn: sqlite3.Connection, promotion_id: int) -> Callable[[list[str]],
             found.update(r[0] for r in conn.execute(
                 f"SELECT code FROM couponcode WHERE code IN ({marks}) AND promotion = ?",
                 [*chunk, promotion_id]))
+            found.update(r[0] for r in conn.execute(
+                f"SELECT j.value FROM _pendingcode p, json_each(p.codes) j "
+                f"WHERE p.promotion = ? AND j.value IN ({marks})", [promotion_id, *chunk]))
         return found
     return taken
 
 
 def generate(conn: sqlite3.Connection, options: EmulatorOptions, promotion_id: int,
-             pattern: str, count: int, drawn: Drawn | None = None) -> int:
-    """Insert `count` new distinct codes of `pattern` (§1.2 syntax via connector.codes, R5);
-    `drawn` holds them already when they were drawn ahead for this pattern and count."""
+             pattern: str, count: int, now: str, drawn: Drawn | None = None) -> int:
+    """Insert `count` new distinct codes of `pattern` (syntax via connector.codes, R5) stamped
+    `now`; `drawn` holds them already when they were drawn ahead for this pattern and count.
+    With `generation_delay_seconds` they wait in `_pendingcode` until they are due."""
     try:
         fmt = parse_pattern(pattern)
     except Exception as exc:  # noqa: BLE001 - InputError or anything the parser raises
@@ -160,13 +169,33 @@ def generate(conn: sqlite3.Connection, options: EmulatorOptions, promotion_id: i
         except Exception as exc:  # noqa: BLE001 - the pattern cannot supply the count
             raise invalid_content(str(exc), "numberToGenerate") from None
         codes_json = _sorted_json(codes)
+    if options.generation_delay_seconds > 0:
+        conn.execute("INSERT INTO _pendingcode (due, promotion, stamp, codes) "
+                     "VALUES (?, ?, ?, ?)",
+                     [time.time() + options.generation_delay_seconds, promotion_id, now,
+                      codes_json])
+        return count
     # One statement over a JSON array instead of executemany: no Python work per row and the
     # interpreter lock is free while SQLite inserts (measured 1.2M codes: 1.6 s, not 4.4 s).
     conn.execute(
         "INSERT INTO couponcode (code, promotion, lastmodifieddate) "
         "SELECT value, ?, ? FROM json_each(?)",
-        [promotion_id, now_text(), codes_json])
+        [promotion_id, now, codes_json])
     return count
+
+
+def settle_pending(conn: sqlite3.Connection, now: float) -> None:
+    """Make the pending codes due at `now` (time.time()) visible."""
+    conn.execute("INSERT INTO couponcode (code, promotion, lastmodifieddate) "
+                 "SELECT j.value, p.promotion, p.stamp FROM _pendingcode p, json_each(p.codes) j "
+                 "WHERE p.due <= ? ORDER BY p.id", [now])
+    conn.execute("DELETE FROM _pendingcode WHERE due <= ?", [now])
+
+
+def next_pending_due(conn: sqlite3.Connection) -> float | None:
+    """When the next pending batch of codes is due (time.time()), or None."""
+    row = conn.execute("SELECT MIN(due) FROM _pendingcode").fetchone()
+    return None if row[0] is None else float(row[0])
 
 
 def check_coupon(conn: sqlite3.Connection, options: EmulatorOptions, cols: dict[str, Any],
@@ -195,7 +224,7 @@ def check_coupon(conn: sqlite3.Connection, options: EmulatorOptions, cols: dict[
 
 def check_promotion_deletable(conn: sqlite3.Connection, options: EmulatorOptions,
                               promotion_id: int) -> None:
-    """§1.6 UNCONFIRMED: a promotion used by a transaction cannot be deleted (option)."""
+    """UNCONFIRMED: a promotion used by a transaction cannot be deleted (option)."""
     if options.delete_used_promotion_error is None:
         return
     used = conn.execute("SELECT 1 FROM tranpromotion WHERE promocode = ? LIMIT 1",
@@ -204,52 +233,3 @@ def check_promotion_deletable(conn: sqlite3.Connection, options: EmulatorOptions
         raise ApiError(400, options.delete_used_promotion_error,
                        "This record cannot be deleted because it has dependent records "
                        "(transactions use this promotion).")
-
-
-def redeem(conn: sqlite3.Connection, code: str, customer_id: int | None) -> int:
-    """A sales order uses `code` in NetSuite: a transaction + tranPromotion row (§2.5)."""
-    row = conn.execute("SELECT id FROM couponcode WHERE code = ? ORDER BY id LIMIT 1",
-                       [code]).fetchone()
-    if row is None:
-        raise ApiError(404, "NONEXISTENT_ID", f"There is no coupon code {code}.")
-    if customer_id is not None and conn.execute(
-            "SELECT 1 FROM customer WHERE id = ?", [customer_id]).fetchone() is None:
-        raise ApiError(404, "NONEXISTENT_ID", f"There is no customer {customer_id}.")
-    now = now_text()
-    cur = conn.execute(
-        'INSERT INTO "transaction" (type, status, customer, entity, trandate, createddate, '
-        "lastmodifieddate) VALUES ('SalesOrd', 'B', ?, ?, ?, ?, ?)",
-        [customer_id, customer_id, now[:10], now, now])
-    tid = int(cur.lastrowid or 0)
-    conn.execute('UPDATE "transaction" SET tranid = ? WHERE id = ?', [f"SO{tid}", tid])
-    apply_coupon_to_order(conn, tid, int(row[0]))
-    return tid
-
-
-def apply_coupon_to_order(conn: sqlite3.Connection, transaction_id: int, coupon_id: int) -> None:
-    """Mark the code used, count the use, link order and promotion (§2.1, §2.5)."""
-    row = conn.execute("SELECT c.used, c.promotion, p.promotiontype, c.code FROM couponcode c "
-                       "JOIN promotioncode p ON p.id = c.promotion WHERE c.id = ?",
-                       [coupon_id]).fetchone()
-    if row is None:
-        raise invalid_content("The referenced couponCode does not exist.", "couponCode")
-    if row[0] == "T":
-        raise ApiError(400, "USER_ERROR", f"The coupon code {row[3]} has already been used.",
-                       "couponCode")
-    now = now_text()
-    conn.execute("UPDATE couponcode SET used = 'T', usecount = usecount + 1, "
-                 "lastmodifieddate = ? WHERE id = ?", [now, coupon_id])
-    conn.execute('UPDATE "transaction" SET couponcode = ?, promocode = ?, lastmodifieddate = ? '
-                 "WHERE id = ?", [coupon_id, row[1], now, transaction_id])
-    conn.execute('INSERT INTO tranpromotion ("transaction", couponcode, promocode, '
-                 "promotiontype, purchasediscount, applicabilitystatus) "
-                 "VALUES (?, ?, ?, ?, 0, 'APPLIED')",
-                 [transaction_id, coupon_id, row[1], row[2]])
-
-
-def cancel(conn: sqlite3.Connection, transaction_id: int) -> None:
-    """Status C (Cancelled); the code stays used: §2.3 "becomes invalid and cannot be reused"."""
-    cur = conn.execute('UPDATE "transaction" SET status = \'C\', lastmodifieddate = ? '
-                       "WHERE id = ?", [now_text(), transaction_id])
-    if cur.rowcount == 0:
-        raise ApiError(404, "NONEXISTENT_ID", f"There is no transaction {transaction_id}.")

@@ -1,10 +1,11 @@
 """The emulator's one SQLite database: schema, connection and lock.
 
-All state lives here (CONTRACTS.md "Emulator API"): an in-memory database opened with
-check_same_thread=False and guarded by one RLock. Coupon codes are plain rows (integer ids, the
-code text, a promotion id) so 1,200,000+ of them fit in a few hundred bytes each at most.
-Booleans are stored as 'T'/'F' and datetimes as 'YYYY-MM-DD HH:MM:SS' UTC text, which is what
-SuiteQL shows and what TO_DATE(...) translates to (NETSUITE.md §4).
+All state lives here: an in-memory database opened with check_same_thread=False and guarded by
+one RLock. Coupon codes are plain rows (integer ids, the code text, a promotion id) so
+1,200,000+ of them fit in a few hundred bytes each at most. Booleans are stored as 'T'/'F' and
+datetimes as account-local 'YYYY-MM-DD HH:MM:SS' text (`dates.py`), so text order is time order
+and TO_DATE(...) literals compare with them directly. The connection carries the SQL functions
+SuiteQL needs: TO_CHAR and the user-date rendering of raw date columns.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
+
+from connector.emulator.dates import now_text, to_char, user_date
 
 SCHEMA = """
 CREATE TABLE promotioncode (
@@ -60,6 +63,10 @@ CREATE TABLE _asyncjob (
     id INTEGER PRIMARY KEY, idem_key TEXT UNIQUE, method TEXT, record_type TEXT,
     polls INTEGER NOT NULL DEFAULT 0, start TEXT, "end" TEXT, result TEXT
 );
+CREATE TABLE _pendingcode (
+    id INTEGER PRIMARY KEY, due REAL NOT NULL, promotion INTEGER NOT NULL, stamp TEXT,
+    codes TEXT NOT NULL
+);
 CREATE TABLE _nonce (nonce TEXT PRIMARY KEY, ts INTEGER NOT NULL);
 CREATE TABLE _token (token TEXT PRIMARY KEY, expires REAL NOT NULL);
 """
@@ -79,9 +86,21 @@ def value_text(value: Any) -> str:
     return str(value)
 
 
-def now_text() -> str:
-    """Current UTC time as stored: 'YYYY-MM-DD HH:MM:SS'."""
-    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+__all__ = ["HIDDEN_COLUMNS", "SCHEMA", "TABLES", "Database", "now_text", "schema_columns",
+           "value_text"]
+USER_DATE_SQL = "suiteql_user_date"  # dates.user_date(value, format) as an SQL function
+
+
+@lru_cache(maxsize=1)
+def schema_columns() -> dict[str, tuple[str, ...]]:
+    """The columns of each SuiteQL-visible table, as the schema declares them."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.executescript(SCHEMA)
+        return {t: tuple(str(r[1]) for r in conn.execute(f'PRAGMA table_info("{t}")'))
+                for t in TABLES}
+    finally:
+        conn.close()
 
 
 class Database:
@@ -90,12 +109,16 @@ class Database:
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.conn = self._open()
+        self.next_due: float | None = None  # when pending generated codes are due (time.time())
 
     @staticmethod
     def _open() -> sqlite3.Connection:
         conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
         conn.executescript(SCHEMA)
         conn.create_function(VALUE_TEXT_SQL, 1, value_text, deterministic=True)
+        conn.create_function(USER_DATE_SQL, 2, user_date, deterministic=True)
+        conn.create_function("TO_CHAR", 2, to_char, deterministic=True)
+        conn.create_function("TO_CHAR", 1, to_char, deterministic=True)
         return conn
 
     @contextmanager
@@ -115,6 +138,7 @@ class Database:
         with self.lock:
             old = self.conn
             self.conn = self._open()
+            self.next_due = None
             old.close()
 
     def counts(self) -> dict[str, int]:

@@ -1,10 +1,12 @@
 """Field and record-type descriptions, and the conversions JSON body <-> SQLite columns.
 
-A `RecordSpec` says which REST fields a record type has (NETSUITE.md §1.2, §2.1), which SQLite
-column holds each (or the JSON `extra` column), and its kind. `to_columns` checks a request body
-(wrong types -> 400 INVALID_CONTENT with o:errorPath, §5.2; unknown names per
-X-NetSuite-PropertyNameValidation, §3.6); `render_value` turns a stored value back into NetSuite's
-JSON (references {links,id,refName}, enums {id,refName}, booleans, dates).
+A `RecordSpec` says which REST fields a record type has (the 2026.1 REST metadata, as dumped by
+public REST API Browser exports), which SQLite column holds each (or the JSON `extra` column),
+and its kind. `to_columns` checks a request body (wrong types or a select value outside the
+field's enum -> 400 INVALID_CONTENT with o:errorPath, Oracle section_156570709583; unknown names
+per X-NetSuite-PropertyNameValidation, or always with `strict`: 400 NONEXISTENT_FIELD);
+`render_scalar` turns a stored value back into NetSuite's JSON (enums {id, refName}, booleans,
+dates, datetimes in UTC).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connector.emulator.apierror import ApiError, invalid_content
+from connector.emulator.dates import utc_iso
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 KINDS = {"string", "integer", "number", "boolean", "date", "datetime", "ref", "enum", "form",
@@ -33,6 +36,7 @@ class FieldSpec:
     readonly: bool = False
     required: bool = False
     transient: bool = False  # accepted on write, never stored (numberToGenerate)
+    line_fields: tuple[str, ...] = ()  # for kind "sublist": the fields of one line
 
 
 @dataclass(frozen=True)
@@ -69,8 +73,13 @@ class Converted:
 
 
 def to_columns(spec: RecordSpec, body: object, resolve: Resolver, *, validation: str,
-               readonly_error: bool) -> Converted:
-    """Check `body` against `spec` and convert it; raise ApiError on the first problem."""
+               readonly_error: bool, strict: bool = False,
+               enums: dict[str, dict[str, str]] | None = None) -> Converted:
+    """Check `body` against `spec` and convert it; raise ApiError on the first problem.
+
+    `strict`: an unknown field (or sublist line field) is an error whatever the validation
+    header says; `enums` replaces the value sets of some select fields (field name -> values).
+    """
     if not isinstance(body, dict):
         raise invalid_content("The request body must be a JSON object.")
     out = Converted()
@@ -82,11 +91,14 @@ def to_columns(spec: RecordSpec, body: object, resolve: Resolver, *, validation:
         if fs is None:
             out.unknown.append(name)
             continue
+        if strict and fs.kind == "sublist" and fs.line_fields and value is not None:
+            _check_lines(fs, value)
         if fs.readonly:
             if readonly_error:
                 raise invalid_content(f"The field {name} is read-only and cannot be set.", name)
             continue
-        stored = None if value is None else convert_value(fs, value, resolve, name)
+        enum = (enums or {}).get(name)
+        stored = None if value is None else convert_value(fs, value, resolve, name, enum)
         if fs.transient:
             out.transient[name] = stored
         elif fs.column:
@@ -95,7 +107,7 @@ def to_columns(spec: RecordSpec, body: object, resolve: Resolver, *, validation:
             out.extra[name] = stored
     # §3.6 X-NetSuite-PropertyNameValidation: Error rejects unknown names; Warning (the
     # default) and Ignore drop them. UNCONFIRMED: how NetSuite reports the warning.
-    if out.unknown and validation.lower() == "error":
+    if out.unknown and (strict or validation.lower() == "error"):
         bad = out.unknown[0]
         raise ApiError(400, "NONEXISTENT_FIELD",
                        f"Invalid field name {bad}. The field does not exist on this record type.",
@@ -103,7 +115,26 @@ def to_columns(spec: RecordSpec, body: object, resolve: Resolver, *, validation:
     return out
 
 
-def convert_value(fs: FieldSpec, value: Any, resolve: Resolver, path: str) -> Any:
+def _check_lines(fs: FieldSpec, value: Any) -> None:
+    """Every line of a sublist is an object holding only the sublist's line fields."""
+    lines = value.get("items", []) if isinstance(value, dict) else value
+    if not isinstance(lines, list):
+        raise invalid_content(f"Invalid value type for field {fs.name}: expected a collection "
+                              '{"items": [...]}.', fs.name)
+    allowed = set(fs.line_fields) | {"links", "refName"}
+    for i, line in enumerate(lines):
+        path = f"{fs.name}.items[{i}]"
+        if not isinstance(line, dict):
+            raise invalid_content(f"Invalid value type for {path}: expected an object.", path)
+        for key in line:
+            if key not in allowed:
+                raise ApiError(400, "NONEXISTENT_FIELD",
+                               f"Invalid field name {key} in {path}. The field does not exist "
+                               "on this sublist.", f"{path}.{key}")
+
+
+def convert_value(fs: FieldSpec, value: Any, resolve: Resolver, path: str,
+                  enum: dict[str, str] | None = None) -> Any:
     """One non-null JSON value to its stored form, or 400 INVALID_CONTENT at `path`."""
     kind = fs.kind
     if kind == "string" and isinstance(value, str):
@@ -120,9 +151,10 @@ def convert_value(fs: FieldSpec, value: Any, resolve: Resolver, path: str) -> An
         return _convert_ref(fs, value, resolve, path)
     if kind == "enum":
         raw = value.get("id") if isinstance(value, dict) else value
-        if isinstance(raw, str) and raw in fs.enum:
+        values = fs.enum if enum is None else enum
+        if isinstance(raw, str) and raw in values:
             return raw
-        allowed = ", ".join(fs.enum)
+        allowed = ", ".join(values)
         raise invalid_content(f"Invalid value {raw!r} for field {path}; use one of {allowed}.",
                               path)
     if kind == "form":
@@ -151,21 +183,18 @@ def render_date(stored: str) -> str:
     return stored[:10]
 
 
-def render_datetime(stored: str) -> str:
-    """Stored 'YYYY-MM-DD HH:MM:SS' (UTC) -> REST 'YYYY-MM-DDTHH:MM:SSZ'."""
-    return stored.replace(" ", "T") + "Z" if " " in stored else stored
-
-
-def render_scalar(fs: FieldSpec, value: Any) -> Any:
-    """Stored value to REST JSON for kinds that need no lookup."""
+def render_scalar(fs: FieldSpec, value: Any, tz: str = "UTC",
+                  labels: dict[str, str] | None = None) -> Any:
+    """Stored value to REST JSON for kinds that need no lookup. Datetimes are stored in the
+    account's time zone `tz` and shown in UTC; `labels` replaces an enum's refNames."""
     if fs.kind == "boolean":
         return value == "T"
     if fs.kind == "date":
         return render_date(str(value))
     if fs.kind == "datetime":
-        return render_datetime(str(value))
+        return utc_iso(str(value), tz)
     if fs.kind == "enum":
-        return {"id": value, "refName": fs.enum.get(value, value)}
+        return {"id": value, "refName": (fs.enum if labels is None else labels).get(value, value)}
     if fs.kind == "form":
         return {"id": str(value)}
     return value

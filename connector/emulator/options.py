@@ -1,18 +1,27 @@
-"""Emulator settings: credentials it accepts and the UNCONFIRMED NetSuite behaviours it can play.
+"""Emulator settings: credentials it accepts and the NetSuite behaviours it can play.
 
-Every behaviour that /work/shared/NETSUITE.md marks UNCONFIRMED is a field of `EmulatorOptions`
-so that a user with a sandbox can set the emulator to whatever their account really does.
+Every behaviour public evidence leaves UNCONFIRMED is a field of `EmulatorOptions`, so that a
+user with a sandbox can set the emulator to whatever their account really does. Two sets of
+defaults: `LEGACY` (what `EmulatorOptions()` plays today; the sync still relies on it) and
+`EVIDENCE` (the account as public evidence shows it, December 2026: `evidence_default()`).
+Flipping `EVIDENCE_IS_DEFAULT` makes the evidence the plain default. `profiles.py` names the
+other plausible accounts (`VARIANTS`) and reads account profile files (`from_profile`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
+from connector.emulator.dates import zone
 
 DEFAULT_ACCOUNT = "1234567_SB1"
 
 
 def host_for_account(account_id: str) -> str:
-    """NETSUITE.md §3.1: account `1234567_SB1` -> host `1234567-sb1.suitetalk.api.netsuite.com`."""
+    """Account `1234567_SB1` -> host `1234567-sb1.suitetalk.api.netsuite.com` (Oracle,
+    https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_1546938065.html;
+    the lower-case, dashed sandbox host as public clients build it)."""
     return f"{account_id.lower().replace('_', '-')}.suitetalk.api.netsuite.com"
 
 
@@ -25,7 +34,7 @@ class Credentials:
 
     account_id: str = DEFAULT_ACCOUNT
     consumer_key: str = "ck-test"
-    # Published test values (CONTRACTS.md), not anyone's secrets.
+    # Published test values (printed by `emulator serve`), not anyone's secrets.
     consumer_secret: str = field(default="cs-test-secret", repr=False)
     token_id: str = "tk-test"  # noqa: S105 - a published test value, not a secret
     token_secret: str = field(default="ts-test-secret", repr=False)
@@ -46,58 +55,152 @@ class Credentials:
 TEST_CREDENTIALS = Credentials()
 
 
+
+# The account as public evidence shows it (December 2026). Each key names the behaviour; the
+# comments on the EmulatorOptions fields say which evidence row each one plays.
+EVIDENCE: dict[str, Any] = {
+    "suiteql_hidden_columns": frozenset({"promotioncode.customform",
+                                         "couponcode.lastmodifieddate"}),
+    "couponcode_used_in_suiteql": False,
+    "tranpromotion_queryable": True,
+    "date_format": "M/D/YYYY",
+    "timezone": "America/Los_Angeles",
+    "discount_type_values": {"percent": "F", "amount": "T"},
+    "discount_type_labels": {"percent": "Percent", "amount": "Flat"},
+    "async_batch_max_items": 100,
+    "strict_body_fields": True,
+    "strict_external_ids": True,
+    "sales_order_requires_lines": True,
+}
+# What EmulatorOptions() plays until the sync is ready for the evidence (same keys).
+LEGACY: dict[str, Any] = {
+    "suiteql_hidden_columns": frozenset(),
+    "couponcode_used_in_suiteql": True,
+    "tranpromotion_queryable": True,
+    "date_format": None,
+    "timezone": "UTC",
+    "discount_type_values": {"percent": "F", "amount": "T"},
+    "discount_type_labels": None,
+    "async_batch_max_items": 1000,
+    "strict_body_fields": False,
+    "strict_external_ids": False,
+    "sales_order_requires_lines": False,
+}
+EVIDENCE_IS_DEFAULT = False  # True: EmulatorOptions() plays the evidence (the one-line flip)
+_D = EVIDENCE if EVIDENCE_IS_DEFAULT else LEGACY
+
+
+def _fresh(value: Any) -> Any:
+    """A copy of a default that callers could mutate (dicts)."""
+    return dict(value) if isinstance(value, dict) else value
+
+
 @dataclass
 class EmulatorOptions:
     """Behaviour switches. Fields marked UNCONFIRMED choose among plausible NetSuite behaviours."""
 
     credentials: Credentials = TEST_CREDENTIALS
-    # §2.3: keep single-use codes per promotion under 500,000 (3rd-party summary of Oracle).
+    # Evidence row "500,000 codes per promotion" (Oracle's guidance via a third-party summary).
     max_codes_per_promotion: int = 500_000
-    # §3.2: create answers 204 + Location; 200 with the record body is UNCONFIRMED.
+    # Create answers 204 + Location (Oracle section_1545141395); 200 with the record body is
+    # UNCONFIRMED (the 2026.1 metadata lists 200 and 202 too).
     create_status: int = 204
-    # §2.2 UNCONFIRMED: codePattern + numberToGenerate generate codes on REST create/update.
+    # Evidence row "Code generation through REST": codePattern + numberToGenerate generate codes
+    # on create (Oracle's REST sample); on update / upsert UNCONFIRMED.
     generate_on_create: bool = True
-    # §2.5 UNCONFIRMED: tranPromotion queryable through REST SuiteQL.
-    tranpromotion_queryable: bool = True
-    # §2.4 UNCONFIRMED: couponCode.used / usecount readable through SuiteQL.
-    couponcode_used_in_suiteql: bool = True
-    # §5.3 UNCONFIRMED: NetSuite sending Retry-After with a 429.
+    # Evidence row "Which transactions used a code": tranPromotion through REST SuiteQL is
+    # UNCONFIRMED. False answers "Search error occurred: Record 'tranpromotion' was not found."
+    tranpromotion_queryable: bool = _D["tranpromotion_queryable"]
+    # Evidence row "couponcode columns": couponcode.used / usecount in SuiteQL UNCONFIRMED.
+    couponcode_used_in_suiteql: bool = _D["couponcode_used_in_suiteql"]
+    # Evidence rows "promotioncode.customform in SuiteQL" and "couponcode columns": "table.column"
+    # names SuiteQL does not know (a query naming one gets "Field 'x' was not found.").
+    suiteql_hidden_columns: frozenset[str] = _D["suiteql_hidden_columns"]
+    # Tables SuiteQL does not know at all (an account profile can say so).
+    suiteql_hidden_tables: frozenset[str] = frozenset()
+    # Evidence row "Dates in SuiteQL output": raw date columns come back as the date alone in the
+    # user's date format (tokens YYYY MM M DD D Mon MONTH); None = the stored text
+    # 'YYYY-MM-DD HH:MM:SS' as it is.
+    date_format: str | None = _D["date_format"]
+    # Same row: the account's time zone (IANA). Stored and stamped times are its wall time.
+    timezone: str = _D["timezone"]
+    # Evidence row "discountType values" (conflicting evidence; F = percent is one weak hint):
+    # promosync meaning ("percent", "amount") -> the value NetSuite stores.
+    discount_type_values: dict[str, str] = field(
+        default_factory=lambda: dict(_D["discount_type_values"]))
+    # Same row: the refName NetSuite shows for each meaning; None = the value itself.
+    discount_type_labels: dict[str, str] | None = field(
+        default_factory=lambda: _fresh(_D["discount_type_labels"]))
+    # Evidence row "Metadata catalog": whether the JSON Schema carries enum labels
+    # (as "x-ns-enum-labels" on a select field's id schema) - UNCONFIRMED.
+    discount_labels_in_metadata: bool = False
+    # Select options (Accept: ...; type=select-options) answered with labels - UNCONFIRMED;
+    # False answers 400 INVALID_PARAMETER (not supported).
+    select_options_offered: bool = False
+    # Metadata catalog answers this late (users report it slow: airbytehq/airbyte#55191).
+    metadata_catalog_delay_seconds: float = 0.0
+    # Metadata catalog answers this 5xx status instead (None = answers normally).
+    metadata_catalog_error_status: int | None = None
+    # Collection-level batch writes (Prefer: respond-async) offered - UNCONFIRMED per account;
+    # when not, they are absent from the OpenAPI paths and answered with the status below
+    # (UNCONFIRMED: 405 INVALID_METHOD chosen as NetSuite's answer to an unoffered method).
+    async_batch_offered: bool = True
+    async_batch_refused_status: int = 405
+    # Evidence row "Async batch size": Oracle article_0127092747, at most 100 records per batch.
+    async_batch_max_items: int = _D["async_batch_max_items"]
+    # Evidence row "Metadata catalog" / request bodies: an unknown body field of promotionCode,
+    # couponCode or salesOrder is a 400 (NONEXISTENT_FIELD) whatever the validation header.
+    strict_body_fields: bool = _D["strict_body_fields"]
+    # Evidence row "External ids" (Oracle section_156334828635): letters, digits, _ and - only.
+    strict_external_ids: bool = _D["strict_external_ids"]
+    # Evidence row "Code generation through REST": whether codes are readable as soon as the
+    # write returns is UNCONFIRMED; they appear this many seconds after it.
+    generation_delay_seconds: float = 0.0
+    # Same row: a generating write answers this many seconds per 100,000 codes after it was
+    # applied (for client time-out tests; Oracle: a REST request times out after 15 minutes).
+    generation_seconds_per_100k: float = 0.0
+    # Evidence row "Pushing a local redemption": a salesOrder needs entity and item lines
+    # (Oracle section_159795372138).
+    sales_order_requires_lines: bool = _D["sales_order_requires_lines"]
+    # Same row: whether a coupon code set on a salesOrder consumes it - UNCONFIRMED.
+    sales_order_consumes_code: bool = True
+    # Retry-After with a 429: UNCONFIRMED (no source shows NetSuite sending it).
     send_retry_after: bool = True
     retry_after_seconds: int = 1
-    # §1.6 UNCONFIRMED: error code when deleting a promotion used by a transaction;
-    # None lets the delete succeed.
+    # Error code when deleting a promotion used by a transaction: UNCONFIRMED; None lets the
+    # delete succeed.
     delete_used_promotion_error: str | None = "USER_ERROR"
-    # §1.4 UNCONFIRMED: the form ids of the promotion types.
+    # The form ids of the promotion types (confirmed by Oracle section_76112913770).
     allowed_custom_forms: frozenset[int] = frozenset({-10501, -10502, -10503, -10504, -10507})
-    # §1.2 UNCONFIRMED: customForm required on create (SuiteScript says so; REST unknown).
+    # customForm required on create: UNCONFIRMED (SuiteScript says so; REST unknown).
     require_custom_form: bool = False
-    # §1.4 UNCONFIRMED: useType / customForm cannot change in place.
+    # useType / customForm cannot change in place (Oracle section_76112913770: "Do not use
+    # customForm to try to change the promotion type"); the exact error is UNCONFIRMED.
     immutable_use_type_and_form: bool = True
-    # §2.2 UNCONFIRMED: error code for a duplicate code inside one promotion; None allows it.
+    # Error code for a duplicate code inside one promotion: UNCONFIRMED; None allows it.
     duplicate_code_error: str | None = "USER_ERROR"
-    # §2.1 UNCONFIRMED: couponCode records only for SINGLEUSE promotions.
+    # couponCode records only for SINGLEUSE promotions: UNCONFIRMED.
     coupon_requires_single_use: bool = True
-    # §2.1 UNCONFIRMED: writing used/useCount is rejected (True) or silently ignored (False).
+    # Writing used/useCount ("different functionality through REST", Oracle
+    # section_19112846600) is rejected (True) or silently ignored (False): UNCONFIRMED.
     readonly_field_error: bool = True
-    # §3.2/§3.6: batch writes are async jobs; the per-job item cap is UNCONFIRMED.
-    async_batch_max_items: int = 1000
     # How many job GETs report "pending" before the job completes (tests polling).
     async_pending_polls: int = 0
-    # §5.3: governanceLimits figures (Oracle example: standard tier + 1 SC+ = 15).
+    # governanceLimits figures (Oracle section_1525253248: standard tier + 1 SC+ = 15).
     account_concurrency_limit: int = 15
     unallocated_concurrency_limit: int = 10
-    # §6.1: stale timestamps (seconds) rejected; nonces remembered for this long.
+    # Stale OAuth 1.0 timestamps (seconds) rejected; nonces remembered for this long.
     oauth_timestamp_window: int = 300
-    # §6.2: bearer token life.
+    # OAuth 2.0 bearer token life (Oracle article_0907013045: about an hour).
     oauth2_token_seconds: int = 3600
-    # §6.2: accepted JWT algorithms (RS256 is UNCONFIRMED/legacy, accepted for old clients).
+    # Accepted JWT algorithms (Oracle section_162790605110; RS256 is UNCONFIRMED/legacy).
     oauth2_algorithms: tuple[str, ...] = ("PS256", "PS384", "PS512", "ES256", "ES384", "ES512",
                                            "RS256")
-    # §3.3 UNCONFIRMED (user report): offset must be a multiple of limit.
+    # Offset must be a multiple of limit: UNCONFIRMED (user report, ehmad11/netsuite-rest#25).
     offset_multiple_of_limit: bool = False
     # SuiteQL queries stop after this long (Oracle: any REST request times out at 15 min).
     suiteql_timeout_seconds: float = 60.0
-    # §5.3 governanceLimits: a limit allocated to this integration (None = accountLimit type).
+    # governanceLimits: a limit allocated to this integration (None = accountLimit type).
     integration_concurrency_limit: int | None = None
     # Seed of the random source used for fault decisions (deterministic tests).
     seed: int = 0
@@ -110,3 +213,51 @@ class EmulatorOptions:
     concurrency_limit: int | None = None
     # Fixtures directory with the response templates; None = the repository's fixtures/netsuite.
     fixtures_dir: str | None = None
+
+    def __post_init__(self) -> None:
+        zone(self.timezone)  # ValueError now, not on the first request
+        values = self.discount_type_values
+        if set(values) != {"percent", "amount"} or values["percent"] == values["amount"]:
+            raise ValueError("discount_type_values maps 'percent' and 'amount' to two "
+                             f"different values, not {values!r}")
+        for name in self.suiteql_hidden_columns:
+            if name.count(".") != 1:
+                raise ValueError(f"suiteql_hidden_columns holds 'table.column' names: {name!r}")
+
+    @classmethod
+    def evidence_default(cls, **overrides: Any) -> EmulatorOptions:
+        """The account as public evidence shows it, with `overrides` on top."""
+        values = {k: _fresh(v) for k, v in EVIDENCE.items()}
+        values.update(overrides)
+        return cls(**values)
+
+    @classmethod
+    def from_profile(cls, data: Any, **overrides: Any) -> EmulatorOptions:
+        """The account an account-profile object describes (see `profiles.py`); what it does
+        not know plays the evidence default. ValueError (one line) when it is not a profile."""
+        from connector.emulator.profiles import profile_overrides
+
+        return cls.evidence_default(**{**profile_overrides(data), **overrides})
+
+    def discount_value_meanings(self) -> dict[str, str]:
+        """NetSuite discountType value -> "percent" | "amount"."""
+        return {v: k for k, v in self.discount_type_values.items()}
+
+    def discount_label(self, value: str) -> str:
+        """The refName NetSuite shows for a discountType value."""
+        meaning = self.discount_value_meanings().get(value)
+        labels = self.discount_type_labels
+        if labels is None or meaning is None:
+            return value
+        return labels.get(meaning, value)
+
+    def column_hidden(self, table: str, column: str) -> bool:
+        """Whether SuiteQL does not know `table.column` (both lower case)."""
+        if table == "couponcode" and column in ("used", "usecount") and \
+                not self.couponcode_used_in_suiteql:
+            return True
+        return f"{table}.{column}" in self.suiteql_hidden_columns
+
+    def table_hidden(self, table: str) -> bool:
+        return table in self.suiteql_hidden_tables or (
+            table == "tranpromotion" and not self.tranpromotion_queryable)

@@ -1,8 +1,10 @@
 """The `q=` filter of record collection GETs, translated to a SQLite WHERE clause.
 
-Syntax per Oracle (NETSUITE.md §3.4): `field OPERATOR value`, joined with AND / OR and
-parentheses; e.g. `promotion ANY_OF [42, 43]`, `externalId IS "abc"`, `code IS "X" AND used IS
-false`. Values are never pasted into SQL: every one becomes a bound parameter.
+Syntax per Oracle (https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/
+section_1545222128.html): `field OPERATOR value`, joined with AND / OR and parentheses; e.g.
+`promotion ANY_OF [42, 43]`, `externalId IS "abc"`, `code IS "X" AND used IS false`. Values are
+never pasted into SQL: every one becomes a bound parameter. A datetime value with `Z` or an
+offset is compared in the account's time zone.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import re
 from typing import Any
 
 from connector.emulator.apierror import ApiError
+from connector.emulator.dates import stored_text
 from connector.emulator.fields import FieldSpec, RecordSpec
 
 _TOKEN = re.compile(
@@ -24,7 +27,7 @@ _LIKE = {"CONTAIN": "%{}%", "START_WITH": "{}%", "END_WITH": "%{}"}
 
 
 def bad_query(detail: str) -> ApiError:
-    # §5.2 INVALID_PARAMETER: bad query parameter (Airbyte errors.py); detail wording ours.
+    # INVALID_PARAMETER: bad query parameter (Airbyte source-netsuite errors.py); our wording.
     return ApiError(400, "INVALID_PARAMETER", f"Invalid query parameter q: {detail}")
 
 
@@ -51,8 +54,9 @@ def _tokens(text: str) -> list[tuple[str, Any]]:
 
 
 class _Parser:
-    def __init__(self, spec: RecordSpec, text: str) -> None:
+    def __init__(self, spec: RecordSpec, text: str, tz: str) -> None:
         self.spec = spec
+        self.tz = tz
         self.toks = _tokens(text)
         self.pos = 0
         self.params: list[Any] = []
@@ -162,8 +166,7 @@ class _Parser:
             raise bad_query(f"unexpected {tok[1]!r}")
         return tok[1]
 
-    @staticmethod
-    def _store(fs: FieldSpec | None, value: Any) -> Any:
+    def _store(self, fs: FieldSpec | None, value: Any) -> Any:
         kind = fs.kind if fs else "integer"
         if kind == "boolean":
             return "T" if str(value).lower() in ("true", "t") else "F"
@@ -172,17 +175,22 @@ class _Parser:
                 return int(value)
             except (TypeError, ValueError):
                 raise bad_query(f"{value!r} is not a number") from None
+        if kind == "datetime" and isinstance(value, str) and "T" in value:
+            try:
+                return stored_text(value, self.tz)
+            except ValueError:
+                raise bad_query(f"Unparseable date: {value!r}") from None
         if kind in ("date", "datetime"):
             return str(value).replace("T", " ").rstrip("Z")
         return value
 
 
-def where_clause(spec: RecordSpec, q: str | None) -> tuple[str, list[Any]]:
+def where_clause(spec: RecordSpec, q: str | None, tz: str = "UTC") -> tuple[str, list[Any]]:
     """SQL condition and parameters for `q` (plus the record type's fixed columns)."""
     parts = [f"{col} = ?" for col, _ in spec.fixed]
     params: list[Any] = [val for _, val in spec.fixed]
     if q and q.strip():
-        parser = _Parser(spec, q)
+        parser = _Parser(spec, q, tz)
         parts.append(parser.parse())
         params.extend(parser.params)
     return (" AND ".join(parts) if parts else "1"), params

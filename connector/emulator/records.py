@@ -1,7 +1,11 @@
-"""The record types the emulator serves, with their fields (NETSUITE.md §1.2, §2.1, §2.5).
+"""The record types the emulator serves, with their fields.
 
 Only what promosync touches is modelled: promotionCode, couponCode, customer, salesOrder (a row
-of the `transaction` table), and items. Field names are the 2026.1 REST names [Browser-dump].
+of the `transaction` table, with a subset of its 236 body fields), and items. Field names and
+enum values are the 2026.1 REST metadata as public REST API Browser dumps show it (GitHub
+wsjmnh/netsuite-record-rest-docs, docs/schemas/*.md); Oracle's pages: promotionCode
+https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_76112913770.html,
+couponCode .../section_19112846600.html.
 """
 
 from __future__ import annotations
@@ -11,7 +15,9 @@ from connector.emulator.fields import RecordSpec
 
 _BOOL = "boolean"
 
-USE_TYPES = {"SINGLEUSE": "Single Use", "MULTIPLEUSES": "Multiple Uses"}  # §0, §1.2
+USE_TYPES = {"SINGLEUSE": "Single Use", "MULTIPLEUSES": "Multiple Uses"}  # not MULTIUSE
+IMPLEMENTATIONS = ("default", "CUSTOMSCRIPT_ADVPROMO_BUYX_GETY",
+                   "CUSTOMSCRIPT_ADVPROMO_ORDER_SPECIFIC", "CUSTOMSCRIPT_ADVPROMO_ITEM_SPECIFIC")
 
 PROMOTION = RecordSpec(
     key="promotioncode", name="promotionCode", table="promotioncode", ref_name="name",
@@ -29,6 +35,7 @@ PROMOTION = RecordSpec(
         F("startDate", "date", "startdate"),
         F("endDate", "date", "enddate"),
         F("discount", "ref", "discount", ref_type="discountitem"),
+        # Values and labels per account: EmulatorOptions.discount_type_values / _labels.
         F("discountType", "enum", "discounttype", enum={"F": "F", "T": "T"}),
         F("rate", "number", "rate"),
         F("fixedPrice", "number", "fixedprice"),
@@ -53,10 +60,13 @@ PROMOTION = RecordSpec(
         F("salesChannels", "enum",
           enum={v: v for v in ("ALL", "SPECIFICLOCATIONS", "SPECIFICWEBSITES")}),
         F("location", "any"), F("website", "any"), F("freeShipMethod", "any"),
-        F("implementation", "string"), F("partnerCnt", "integer"),
-        # §1.3 sublists: nested collections, links unless expandSubResources=true.
-        F("items", "sublist"), F("discountedItems", "sublist"), F("currency", "sublist"),
-        F("partners", "sublist"),
+        F("implementation", "enum", enum={v: v for v in IMPLEMENTATIONS}),
+        F("partnerCnt", "integer"),
+        # Sublists: nested collections, links unless expandSubResources=true.
+        F("items", "sublist", line_fields=("item",)),
+        F("discountedItems", "sublist", line_fields=("discountedItem",)),
+        F("currency", "sublist", line_fields=("currency", "minimumOrderAmount")),
+        F("partners", "sublist", line_fields=("partner",)),
         F("lastModifiedDate", "datetime", "lastmodifieddate", readonly=True),
     ),
 )
@@ -69,7 +79,7 @@ COUPON = RecordSpec(
         F("promotion", "ref", "promotion", ref_type="promotioncode", required=True),
         F("recipient", "ref", "recipient", ref_type="customer"),
         F("dateSent", "date", "datesent"),
-        # §2.1: used/useCount have "different functionality through REST"; system-set here.
+        # used/useCount have "different functionality through REST" (Oracle); system-set here.
         F("used", _BOOL, "used", readonly=True),
         F("useCount", "integer", "usecount", readonly=True),
         F("lastModifiedDate", "datetime", "lastmodifieddate", readonly=True),
@@ -94,6 +104,10 @@ ORDER_STATUS = {"A": "Pending Approval", "B": "Pending Fulfillment", "C": "Cance
                 "D": "Partially Fulfilled", "E": "Pending Billing/Partially Fulfilled",
                 "F": "Pending Billing", "G": "Billed", "H": "Closed"}
 
+# A subset of salesOrder-itemElement (159 fields in the 2026.1 metadata).
+ORDER_LINE_FIELDS = ("item", "quantity", "rate", "amount", "description", "price", "units",
+                     "taxCode", "isClosed", "line", "location", "department", "class")
+
 SALES_ORDER = RecordSpec(
     key="salesorder", name="salesOrder", table='"transaction"', ref_name="tranid",
     fixed=(("type", "SalesOrd"),),
@@ -104,9 +118,17 @@ SALES_ORDER = RecordSpec(
         F("tranDate", "date", "trandate"),
         F("orderStatus", "enum", "status", enum=ORDER_STATUS),
         F("memo", "string", "memo"),
-        # §2.5 option 2: salesOrder body fields couponCode / promoCode.
+        # salesOrder body fields couponCode / promoCode and the promotions sublist.
         F("couponCode", "ref", "couponcode", ref_type="couponcode"),
         F("promoCode", "ref", "promocode", ref_type="promotioncode"),
+        F("item", "sublist", line_fields=ORDER_LINE_FIELDS),
+        F("promotions", "sublist", line_fields=("couponCode", "promoCode")),
+        F("customForm", "any"), F("otherRefNum", "string"), F("email", "string"),
+        F("location", "any"), F("department", "any"), F("class", "any"),
+        F("subsidiary", "any"), F("currency", "any"), F("discountItem", "any"),
+        F("discountRate", "number"), F("shipDate", "date"), F("shipMethod", "any"),
+        F("startDate", "date"), F("endDate", "date"),
+        F("createdDate", "datetime", "createddate", readonly=True),
         F("lastModifiedDate", "datetime", "lastmodifieddate", readonly=True),
     ),
 )

@@ -1,4 +1,4 @@
-"""Stored rows to NetSuite's singular-record JSON (NETSUITE.md §3.2, §3.5).
+"""Stored rows to NetSuite's singular-record JSON (Oracle section_1545141500, section_1545141947).
 
 References become {links, id, refName}; enums {id, refName}; booleans JSON booleans; empty
 fields are omitted; sublists are a `links` object unless `expandSubResources=true`, then a
@@ -44,7 +44,8 @@ def render_record(backend: NetSuiteBackend, templates: Templates, spec: RecordSp
         elif fs.name == "useCount":
             out[fs.name] = str(value)
         else:
-            out[fs.name] = render_scalar(fs, value)
+            out[fs.name] = render_scalar(fs, value, backend.options.timezone,
+                                         backend.enum_labels(spec, fs))
     out["id"] = str(rid)
     ref_name = row.get(spec.ref_name)
     if ref_name is not None:

@@ -1,10 +1,16 @@
-"""SuiteQL over the emulator's SQLite database (NETSUITE.md §4).
+"""SuiteQL over the emulator's SQLite database (POST /services/rest/query/v1/suiteql).
 
-A query is translated a little (TO_DATE(...) to a comparable text literal, the `transaction`
-identifier quoted, NVL), then run read-only: a SQLite authorizer allows SELECT and reads only,
-so any write, PRAGMA or ATTACH is refused, and emulator bookkeeping tables and columns stay
-hidden. Anything SQLite cannot run becomes NetSuite's 400 "Search error occurred" body, never a
-crash. Values come back as NetSuite sends them: every value a string, NULL columns omitted.
+Oracle: https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_157909186990.html.
+A query is translated a little (`suiteql_text.py`), then run read-only: a SQLite authorizer
+allows SELECT and reads only, so any write, PRAGMA or ATTACH is refused, and emulator
+bookkeeping tables and columns stay hidden. The same authorizer plays the account's catalogue:
+a table or column the account does not have (options `suiteql_hidden_tables`,
+`suiteql_hidden_columns`, `couponcode_used_in_suiteql`, `tranpromotion_queryable`) is refused
+wherever the query names it - select list, WHERE, ORDER BY, aggregates, joins, through any
+alias - with NetSuite's 400 "Search error occurred: Field 'x' was not found."; `SELECT *` just
+leaves it out. Anything SQLite cannot run becomes that 400 body too, never a crash. Values come
+back as NetSuite sends them: every value a string, NULL columns omitted, raw date columns in
+the user's date format (option `date_format`).
 """
 
 from __future__ import annotations
@@ -17,65 +23,31 @@ from collections.abc import Callable
 from typing import Any
 
 from connector.emulator.apierror import ApiError
-from connector.emulator.db import HIDDEN_COLUMNS, VALUE_TEXT_SQL, Database, value_text
+from connector.emulator.dates import user_date
+from connector.emulator.db import (
+    HIDDEN_COLUMNS,
+    USER_DATE_SQL,
+    VALUE_TEXT_SQL,
+    Database,
+    value_text,
+)
 from connector.emulator.options import EmulatorOptions
+from connector.emulator.suiteql_text import (
+    has_star,
+    names_column,
+    raw_date_outputs,
+    search_error,
+    translate,
+)
 
-MAX_RESULTS = 100_000  # §4: hard cap of 100,000 results per query
-MAX_LIMIT = 1000  # §4: max page size
-_STRING = re.compile(r"'(?:[^']|'')*'")
-_TO_DATE = re.compile(r"TO_DATE\s*\(\s*'([^']*)'\s*,\s*'([^']*)'\s*\)", re.IGNORECASE)
-_TRANSACTION = re.compile(r'(?<![\w"])transaction(?![\w"])', re.IGNORECASE)
-_BUILTIN_DF = re.compile(r"BUILTIN\.DF\s*\(", re.IGNORECASE)
-_FETCH_FIRST = re.compile(r"FETCH\s+FIRST\s+(\d+)\s+ROWS\s+ONLY", re.IGNORECASE)
+__all__ = ["MAX_LIMIT", "MAX_RESULTS", "check_paging", "run", "run_json", "search_error",
+           "translate"]
+MAX_RESULTS = 100_000  # Oracle section_157909186990: at most 100,000 results per query
+MAX_LIMIT = 1000  # max page size (Workato, symon-ai/tap-netsuite: 1000)
 _PAGE = "suiteql_page_rows"  # the CTE a page is rendered from
 _PLAIN_NAME = re.compile(r"[ !#-\[\]-~]+")  # printable ASCII but " and \: JSON keeps it as is
 _MAX_COLUMNS = 60  # json_object takes at most 127 arguments
 _ALLOWED = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, 33}  # 33: WITH
-_DATE_PARTS = (("YYYY", r"(?P<y>\d{4})"), ("MM", r"(?P<m>\d{1,2})"), ("DD", r"(?P<d>\d{1,2})"),
-               ("HH24", r"(?P<H>\d{1,2})"), ("MI", r"(?P<M>\d{2})"), ("SS", r"(?P<S>\d{2})"))
-
-
-def search_error(detail: str) -> ApiError:
-    # §5.2: SuiteQL errors are 400 "Search error occurred: ..." (hotglue client.py).
-    # UNCONFIRMED: the o:errorCode; INVALID_PARAMETER is what the emulator sends.
-    return ApiError(400, "INVALID_PARAMETER",
-                    "Invalid search query. Detailed unprocessed description follows. "
-                    f"Search error occurred: {detail}")
-
-
-def _to_date(match: re.Match[str]) -> str:
-    value, fmt = match.group(1), match.group(2).upper()
-    pattern = re.escape(fmt)
-    for token, group in _DATE_PARTS:
-        pattern = pattern.replace(re.escape(token), group)
-    m = re.fullmatch(pattern, value.strip())
-    if not m:
-        raise search_error(f"Unparseable date: {value!r} does not match {fmt!r}.")
-    parts = m.groupdict()
-    return "'{}-{:0>2}-{:0>2} {:0>2}:{:0>2}:{:0>2}'".format(
-        parts["y"], parts["m"], parts["d"], parts.get("H") or 0, parts.get("M") or 0,
-        parts.get("S") or 0)
-
-
-def translate(query: str) -> str:
-    """NetSuite SuiteQL text -> SQLite SQL (only outside string literals)."""
-    text = _TO_DATE.sub(_to_date, query.strip().rstrip(";").strip())
-    pieces: list[str] = []
-    pos = 0
-    for m in _STRING.finditer(text):
-        pieces.append(_translate_code(text[pos:m.start()]))
-        pieces.append(m.group(0))
-        pos = m.end()
-    pieces.append(_translate_code(text[pos:]))
-    return "".join(pieces)
-
-
-def _translate_code(code: str) -> str:
-    if ";" in code:
-        raise search_error("Only one SELECT statement is allowed.")
-    code = _TRANSACTION.sub('"transaction"', code)
-    code = _BUILTIN_DF.sub("(", code)
-    return _FETCH_FIRST.sub(r"LIMIT \1", code)
 
 
 def check_paging(limit: int, offset: int, offset_multiple: bool) -> None:
@@ -93,12 +65,12 @@ def check_paging(limit: int, offset: int, offset_multiple: bool) -> None:
 
 
 class _Guard:
-    """SQLite authorizer: reads only, hidden tables/columns, the UNCONFIRMED visibility options."""
+    """SQLite authorizer: reads only, bookkeeping hidden, the account's tables and columns."""
 
     def __init__(self, options: EmulatorOptions) -> None:
         self.options = options
         self.denied_table: str | None = None
-        self.used_columns: set[str] = set()
+        self.hidden_read: set[str] = set()  # columns the account lacks that the query reads
         self.forbidden = False
 
     def __call__(self, action: int, arg1: str | None, arg2: str | None, db: str | None,
@@ -109,22 +81,31 @@ class _Guard:
         if action != sqlite3.SQLITE_READ:
             return sqlite3.SQLITE_OK
         table, column = (arg1 or "").lower(), (arg2 or "").lower()
-        if table.startswith(("_", "sqlite_")):
+        if table.startswith(("_", "sqlite_")) or self.options.table_hidden(table):
             self.denied_table = table
-            return sqlite3.SQLITE_DENY
-        if table == "tranpromotion" and not self.options.tranpromotion_queryable:
-            self.denied_table = "tranPromotion"
             return sqlite3.SQLITE_DENY
         if column in HIDDEN_COLUMNS:
             return sqlite3.SQLITE_IGNORE
-        if table == "couponcode" and column in ("used", "usecount") and \
-                not self.options.couponcode_used_in_suiteql:
-            self.used_columns.add(column)
+        if self.options.column_hidden(table, column):
+            self.hidden_read.add(column)
             return sqlite3.SQLITE_IGNORE
         return sqlite3.SQLITE_OK
 
+    def check_named(self, sql: str) -> None:
+        """A hidden column the query names explicitly is NetSuite's "Field ... was not found"
+        (one reached only through `*` is left out, as NetSuite lists only what exists)."""
+        if not self.hidden_read:
+            return
+        star = has_star(sql)
+        named = [(pos, col) for col in self.hidden_read
+                 if (pos := names_column(sql, col)) is not None or not star]
+        if named:
+            column = min(named, key=lambda p: (p[0] if p[0] is not None else -1, p[1]))[1]
+            raise search_error(f"Field '{column}' was not found.")
 
-def _page_sql(sql: str, names: list[str]) -> str | None:
+
+def _page_sql(sql: str, names: list[str], dates: list[bool], date_format: str | None
+              ) -> str | None:
     """SQL giving (rows, JSON array of their items) for LIMIT ? OFFSET ? of `sql`, or None
     when the names cannot be the keys of one object as they stand (a repeated name, `links`,
     a name JSON would escape) or are too many for one json_object call."""
@@ -132,7 +113,11 @@ def _page_sql(sql: str, names: list[str]) -> str | None:
             or any(not _PLAIN_NAME.fullmatch(n) for n in names)):
         return None
     keys = ["'" + n.replace("'", "''") + "'" for n in names]
-    pairs = "".join(f", {key}, CASE WHEN typeof(c{i}) IN ('real', 'blob') "
+    fmt = "'" + (date_format or "").replace("'", "''") + "'"
+    pairs = "".join(f", {key}, CASE "
+                    + (f"WHEN typeof(c{i}) = 'text' THEN {USER_DATE_SQL}(c{i}, {fmt}) "
+                       if dates[i] else "")
+                    + f"WHEN typeof(c{i}) IN ('real', 'blob') "
                     f"THEN {VALUE_TEXT_SQL}(c{i}) ELSE CAST(c{i} AS TEXT) END"
                     for i, key in enumerate(keys))
     cols = ", ".join(f"c{i}" for i in range(len(names)))
@@ -181,7 +166,10 @@ def run_json(db: Database, options: EmulatorOptions, query: object, limit: int, 
         try:
             names = [d[0].lower() for d in conn.execute(f"SELECT * FROM ({sql}) LIMIT 0"
                                                         ).description]
-            page = _page_sql(sql, names)
+            guard.check_named(sql)
+            fmt = options.date_format
+            dates = raw_date_outputs(sql, names) if fmt else [False] * len(names)
+            page = _page_sql(sql, names, dates, fmt)
             if page is None:
                 rows = conn.execute(f"SELECT * FROM ({sql}) LIMIT ? OFFSET ?",
                                     [limit + 1, offset]).fetchall()
@@ -199,16 +187,13 @@ def run_json(db: Database, options: EmulatorOptions, query: object, limit: int, 
         finally:
             conn.set_authorizer(None)
             conn.set_progress_handler(None, 0)
-    if guard.used_columns and re.search(r"\b(used|usecount)\b", sql, re.IGNORECASE):
-        column = sorted(guard.used_columns)[0]
-        raise search_error(f"Field '{column}' for record 'couponCode' was not found. "
-                           "Reason: NOT_EXPOSED - Not available for searching.")
     if page is not None:
         if count > limit:  # drop the row past the page: each item starts with {"links":[]
             items = items[:items.rindex(',{"links":[]')] + "]"
         return _without_nulls(items, names), min(count, limit), total
     del rows[limit:]
-    dicts = [{"links": [], **{n: value_text(v) for n, v in zip(names, row, strict=True)
+    dicts = [{"links": [], **{n: value_text(user_date(v, fmt or "") if d else v)
+                              for n, v, d in zip(names, row, dates, strict=True)
                               if v is not None}} for row in rows]
     return json.dumps(dicts, separators=(",", ":")), len(dicts), total
 

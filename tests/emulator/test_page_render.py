@@ -42,7 +42,7 @@ def backend() -> NetSuiteBackend:
 def _python_page(backend: NetSuiteBackend, query: str, limit: int, offset: int,
                  monkeypatch: pytest.MonkeyPatch) -> tuple[str, int, int]:
     with monkeypatch.context() as m:
-        m.setattr(suiteql, "_page_sql", lambda sql, names: None)
+        m.setattr(suiteql, "_page_sql", lambda *args: None)
         return backend.suiteql_json(query, limit, offset)
 
 

@@ -78,7 +78,7 @@ def test_R34_used_columns_can_be_hidden_from_suiteql() -> None:
 
 def test_R34_tranpromotion_can_be_unqueryable() -> None:
     b = NetSuiteBackend(EmulatorOptions(tranpromotion_queryable=False))
-    with pytest.raises(ApiError, match="Record 'tranPromotion' was not found"):
+    with pytest.raises(ApiError, match="Record 'tranpromotion' was not found"):
         b.suiteql("SELECT * FROM tranpromotion")
 
 
