@@ -7,7 +7,16 @@ from pathlib import Path
 
 import click
 
-from connector.cli._common import DATE, App, emit, pass_app, progress
+from connector.cli._common import (
+    DATE,
+    EXPIRY,
+    PATTERN,
+    AliasedOption,
+    App,
+    emit,
+    pass_app,
+    progress,
+)
 from connector.cli.files import codes_export, codes_import
 from connector.codes import CodeFormat, check_count, generic_format, parse_pattern, su_format
 from connector.errors import InputError
@@ -18,7 +27,7 @@ from connector.errors import InputError
 
 @click.group()
 def codes() -> None:
-    """Single-use and multi-use codes: generate, import, export, look up (R3-R12)."""
+    """Single-use and multi-use codes: generate, import, export, look up."""
 
 
 @codes.command("generate")
@@ -28,11 +37,11 @@ def codes() -> None:
     "--customers",
     "customers_file",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="One code per customer listed in this .txt/.csv file (R10).",
+    help="One code per customer listed in this .txt/.csv file.",
 )
-@click.option("--pattern", help="NetSuite pattern, e.g. ABC-[AN.3]-[A.3]-[N.3] (R5).")
-@click.option("--su", is_flag=True, help="Point-of-sale format: SU- and 16 of A-Z, 0-9 (R6).")
-@click.option("--length", type=int, help="Generic: random characters per code (R7).")
+@click.option("--pattern", type=PATTERN, help="NetSuite pattern, e.g. ABC-[AN.3]-[A.3]-[N.3].")
+@click.option("--su", is_flag=True, help="Point-of-sale format: SU- and 16 of A-Z, 0-9.")
+@click.option("--length", type=int, help="Generic: random characters per code.")
 @click.option(
     "--charset",
     default="safe",
@@ -41,10 +50,11 @@ def codes() -> None:
 )
 @click.option("--prefix", default="", help="Generic: text before the random part.")
 @click.option("--suffix", default="", help="Generic: text after the random part.")
-@click.option("--expires", type=DATE, help="Valid through the end of this day (R4).")
-@click.option("--starts", type=DATE, help="Valid from this day.")
+@click.option("--expires", type=EXPIRY, help="Valid through the end of this day (today or later).")
+@click.option("--start", "--starts", "starts", cls=AliasedOption, old=["--starts"], type=DATE,
+              help="Valid from this day.")
 @click.option("--amount", help="Override amount replacing the promotion's discount.")
-@click.option("--group", help="Coupon group the codes belong to (R2).")
+@click.option("--group", help="Coupon group the codes belong to.")
 @click.option("--max-uses", type=int, help="Usage limit in total (multi-use promotions).")
 @click.option("--per-customer", type=int, help="Usage limit per customer.")
 @click.option(
@@ -145,7 +155,7 @@ def _format(
 @click.argument("code")
 @pass_app
 def codes_show(app: App, code: str) -> None:
-    """Show CODE: its promotion, limits, state and history (R3)."""
+    """Show CODE: its promotion, limits, state and history."""
     from connector import history
 
     details, events = history.code_history(app.store, code)
