@@ -237,6 +237,12 @@ class Choice(click.Choice):  # type: ignore[type-arg]  # generic only in click >
         allowed = ", ".join(str(c) for c in self.choices)
         self.fail(f"{shown(text)} is not one of {allowed}", param, ctx)
 
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        """The choices as they are spelled (click lower-cases them when case-insensitive)."""
+        listed = "|".join(str(c) for c in self.choices)
+        required = param.required and param.param_type_name == "argument"
+        return f"{{{listed}}}" if required else f"[{listed}]"
+
 
 class LineType(click.ParamType):  # type: ignore[type-arg]  # generic only in click >= 8.2
     """Text that goes to NetSuite or into a one-line table: refuses control characters and,

@@ -15,9 +15,21 @@ from pathlib import Path
 import click
 
 from connector.chunks import NETSUITE_MAX_CODES
-from connector.cli._common import DATE, App, emit, jsonable, pass_app, progress
+from connector.cli._common import (
+    DATE,
+    EXPIRY,
+    TEXT,
+    AliasedOption,
+    App,
+    Choice,
+    emit,
+    jsonable,
+    pass_app,
+    progress,
+)
 from connector.files.csvsafe import STDOUT
 from connector.files.summary import FORMATS
+from connector.text import plural
 
 # The services below load the store layer; they are imported inside the commands so that the
 # command line starts without it (a refused argument never pays for SQLAlchemy).
@@ -59,14 +71,17 @@ def customers_list(app: App) -> None:
 @click.command("import")
 @click.argument("promotion")
 @click.argument("file", type=_FILE)
-@click.option("--group", help="Coupon group the codes belong to (R2); its template is checked.")
-@click.option("--expires", type=DATE, help="Valid through the end of this day (R4).")
-@click.option("--starts", type=DATE, help="Valid from this day.")
-@click.option("--amount", help="Override amount replacing the promotion's discount.")
+@click.option("--group", type=TEXT,
+              help="Coupon group the codes belong to; its template is checked.")
+@click.option("--expires", type=EXPIRY,
+              help="Valid through the end of this day (today or later).")
+@click.option("--start", "--starts", "starts", cls=AliasedOption, old=["--starts"], type=DATE,
+              help="Valid from this day.")
+@click.option("--amount", type=TEXT, help="Override amount replacing the promotion's discount.")
 @pass_app
 def codes_import(app: App, promotion: str, file: Path, group: str | None, expires: date | None,
                  starts: date | None, amount: str | None) -> None:
-    """Import the codes of FILE into PROMOTION (R12): all of them, or none.
+    """Import the codes of FILE into PROMOTION: all of them, or none.
 
     FILE is one code per line (.txt), or NetSuite's coupon-code CSV layout (promotion name,
     code). A bad line, a code twice in the file or a code already in the store is reported
@@ -86,9 +101,10 @@ def codes_import(app: App, promotion: str, file: Path, group: str | None, expire
 
 @click.command("export")
 @click.argument("promotion")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="plain", show_default=True,
+@click.option("--format", "fmt", type=Choice(FORMATS), default="plain", show_default=True,
               help="plain: one code per line; customers: CSV for mailings; netsuite-csv: "
-                   "NetSuite's import layout, one file per NetSuite promotion; usage: R23 columns.")
+                   "NetSuite's import layout, one file per NetSuite promotion; usage: who was "
+                   "given which code, when.")
 @click.option("--output", "-o", default=STDOUT, show_default=True,
               help="File to write; '-' is stdout. netsuite-csv over several NetSuite promotions "
                    "writes NAME-1.csv, NAME-2.csv, ...")
@@ -97,7 +113,7 @@ def codes_import(app: App, promotion: str, file: Path, group: str | None, expire
               help="Codes per NetSuite promotion (netsuite-csv).")
 @pass_app
 def codes_export(app: App, promotion: str, fmt: str, output: str, chunk_size: int) -> None:
-    """Export the codes of PROMOTION (R11). Files are written whole or not at all."""
+    """Export the codes of PROMOTION. Files are written whole or not at all."""
     from connector.files import export_codes, export_row_count
 
     total = export_row_count(app.store, promotion, fmt)
@@ -113,7 +129,7 @@ def codes_export(app: App, promotion: str, fmt: str, output: str, chunk_size: in
     elif app.as_json:
         click.echo(json.dumps(jsonable(data), indent=2, sort_keys=True), err=True)
     else:
-        app.err.print(f"exported {summary.rows:,} codes of {promotion} to stdout",
+        app.err.print(f"exported {plural(summary.rows, 'code')} of {promotion} to stdout",
                       highlight=False, markup=False)
 
 

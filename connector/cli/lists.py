@@ -10,9 +10,10 @@ from pathlib import Path
 
 import click
 
-from connector.cli._common import DATE, App, emit, pass_app
+from connector.cli._common import EXPIRY, TEXT, App, emit, pass_app
 from connector.distribute import Distributor, ListStatus, ListWarning, read_code_file
 from connector.errors import InputError
+from connector.text import plural
 
 
 def _distributor(app: App) -> Distributor:
@@ -37,20 +38,22 @@ def _summary(st: ListStatus) -> dict[str, object]:
 
 @click.group("lists")
 def lists() -> None:
-    """Coupon lists: hand codes to users for campaigns (R20-R23)."""
+    """Coupon lists: hand codes to users for campaigns."""
 
 
 @lists.command("create")
 @click.argument("name")
-@click.option("--fixed", metavar="CODE", help="One code for everyone ...")
-@click.option("--times", type=int, help="... handed out this many times.")
+@click.option("--fixed", metavar="CODE", type=TEXT,
+              help="One code for everyone, handed out --times times.")
+@click.option("--times", type=click.IntRange(min=1),
+              help="How many times the --fixed code is handed out.")
 @click.option(
     "--codes",
     "codes_file",
     type=click.Path(dir_okay=False),
     help="A .txt file, one unique code per line.",
 )
-@click.option("--expires", type=DATE, help="Last day the codes are valid (YYYY-MM-DD).")
+@click.option("--expires", type=EXPIRY, help="Last day the codes are valid (today or later).")
 @click.option(
     "--warning-limit", type=click.IntRange(min=0), help="Warn when this many codes are left."
 )
@@ -76,9 +79,10 @@ def create_cmd(
 
 @lists.command("assign")
 @click.argument("name")
-@click.option("--user", required=True, help="The user's id.")
-@click.option("--campaign", required=True, help="The campaign's id.")
-@click.option("--external-id", help="The user's id in another system (in the usage export).")
+@click.option("--user", required=True, type=TEXT, help="The user's id.")
+@click.option("--campaign", required=True, type=TEXT, help="The campaign's id.")
+@click.option("--external-id", type=TEXT,
+              help="The user's id in another system (in the usage export).")
 @pass_app
 def assign_cmd(app: App, name: str, user: str, campaign: str, external_id: str | None) -> None:
     """Give USER a code of list NAME for CAMPAIGN (the same one again within 24 hours)."""
@@ -128,7 +132,7 @@ def list_cmd(app: App) -> None:
 @click.argument("user")
 @pass_app
 def user_cmd(app: App, user: str) -> None:
-    """Every code USER was given, when, and its expiry (R23)."""
+    """Every code USER was given, when, and its expiry."""
     rows = [asdict(u) for u in _distributor(app).user_history(user)]
     emit(app, rows, columns=["list", "campaign", "code", "given_at", "expires_on"])
 
@@ -136,18 +140,19 @@ def user_cmd(app: App, user: str) -> None:
 @lists.command("export")
 @click.argument("name")
 @click.option(
-    "--output", type=click.Path(dir_okay=False, writable=True), help="CSV file (default: stdout)."
+    "--output", "-o", type=click.Path(dir_okay=False, writable=True),
+    help="CSV file (default: stdout).",
 )
 @pass_app
 def export_cmd(app: App, name: str, output: str | None) -> None:
-    """Usage export of list NAME (R11): Coupon Code, External ID, User ID, dates."""
+    """Usage export of list NAME: Coupon Code, External ID, User ID, given and expiry dates."""
     buffer = io.StringIO()
     count = _distributor(app).export(name, buffer)  # an unknown list fails before any file
     if output is None:
         sys.stdout.write(buffer.getvalue())
         return
     Path(output).write_text(buffer.getvalue(), encoding="utf-8", newline="")
-    app.info(f"wrote {count} row(s) to {output}")
+    app.info(f"wrote {plural(count, 'row')} to {output}")
 
 
 COMMANDS = [lists]

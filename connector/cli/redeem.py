@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from connector import history
-from connector.cli._common import App, emit, pass_app
+from connector.cli._common import TEXT, App, Choice, emit, pass_app
 from connector.errors import InputError
 from connector.generate import SETTING_AUTO_APPLY, SETTING_SINGLE_USE
 from connector.redeem import SETTING_FORMAT, Register, Sale, set_group_limits
@@ -57,8 +57,9 @@ def redeem() -> None:
 
 
 @redeem.command("open")
-@click.option("--customer", help="Customer code (at most 8 characters).")
-@click.option("--mode", type=click.Choice(MODES), default="normal", show_default=True)
+@click.option("--customer", type=TEXT, help="Customer code (at most 8 characters).")
+@click.option("--mode", type=Choice(MODES), default="normal", show_default=True,
+              help="The transaction's mode; single-use codes are redeemed in normal mode only.")
 @click.option(
     "--line", "lines", multiple=True, metavar="ITEM:AMOUNT[:QTY]", help="A cart line (repeatable)."
 )
@@ -82,7 +83,7 @@ def open_cmd(
 @click.argument("code")
 @pass_app
 def scan_cmd(app: App, transaction: str, code: str) -> None:
-    """Scan CODE into TRANSACTION (R13 checks, in order); the code is held."""
+    """Scan CODE into TRANSACTION: it is checked and held until payment."""
     held = _register(app).scan(transaction, code)
     if app.as_json:
         emit(app, asdict(held))
@@ -115,7 +116,11 @@ def line_cmd(app: App, transaction: str, lines: tuple[str, ...], shipping: str |
 @click.option("--remove", is_flag=True, help="Remove the customer.")
 @pass_app
 def customer_cmd(app: App, transaction: str, customer: str | None, remove: bool) -> None:
-    """Attach or change (CUSTOMER) or remove (--remove) the customer (R15, R17)."""
+    """Attach or change (CUSTOMER) or remove (--remove) the customer.
+
+    Changing or removing the customer takes every single-use code off the transaction; with
+    auto-apply on, the new customer's own codes are added.
+    """
     if remove == (customer is not None):
         raise InputError("give a CUSTOMER or --remove")
     change = _register(app).set_customer(transaction, None if remove else customer)
@@ -133,7 +138,7 @@ def customer_cmd(app: App, transaction: str, customer: str | None, remove: bool)
 @click.argument("transaction")
 @pass_app
 def pay_cmd(app: App, transaction: str) -> None:
-    """Pay TRANSACTION: every code is checked again and committed, or none is (R14)."""
+    """Pay TRANSACTION: every code is checked again and committed, or none is."""
     payment = _register(app).pay(transaction)
     if app.as_json:
         emit(app, payment.to_dict())
@@ -147,7 +152,7 @@ def pay_cmd(app: App, transaction: str) -> None:
 @click.argument("transaction")
 @pass_app
 def cancel_cmd(app: App, transaction: str) -> None:
-    """Cancel TRANSACTION; codes it redeemed stay used (R18)."""
+    """Cancel TRANSACTION; codes it redeemed stay used."""
     _show_sale(app, _register(app).cancel(transaction))
 
 
@@ -203,7 +208,7 @@ def release_cmd(app: App) -> None:
 def group_limits_cmd(
     app: App, group: str, max_uses: int | None, max_uses_per_customer: int | None
 ) -> None:
-    """Set the usage limits of a coupon group (R2)."""
+    """Set the usage limits of coupon GROUP."""
     emit(
         app,
         set_group_limits(
@@ -214,11 +219,15 @@ def group_limits_cmd(
 
 @redeem.command("settings")
 @click.option(
-    "--single-use", type=click.Choice(["on", "off"]), help="R19: single-use codes on or off."
+    "--single-use", type=Choice(["on", "off"]), help="Single-use codes on or off (off refuses "
+    "their redemption and generation)."
 )
-@click.option("--auto-apply", type=click.Choice(["on", "off"]), help="R17: auto-apply bound codes.")
+@click.option("--auto-apply", type=Choice(["on", "off"]),
+              help="On: attaching a customer adds the customer's own unused codes.")
 @click.option(
-    "--format", "fmt", metavar="any|su|REGEX", help="R6: the format a scanned code must fit."
+    "--format", "fmt", metavar="any|su|REGEX",
+    help="The format a scanned single-use code must fit: any, su (SU- and 16 of A-Z, 0-9) or a "
+         "regular expression."
 )
 @pass_app
 def settings_cmd(app: App, single_use: str | None, auto_apply: str | None, fmt: str | None) -> None:
