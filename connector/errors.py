@@ -73,7 +73,8 @@ class FileInputError(InputError):
 
 
 class RedemptionError(ConnectorError):
-    """A code cannot be scanned or committed; `message` is the exact text of R13/R14."""
+    """A code cannot be scanned or committed; `message` is the exact text of R13/R14 (the two
+    refusals no rule words, SingleUseDisabled and CodeNotYetValid, in the CLI's own style)."""
 
     message: ClassVar[str] = "This coupon code cannot be used"
 
@@ -124,11 +125,11 @@ class NoLongerValid(RedemptionError):
 
 
 class SingleUseDisabled(RedemptionError):
-    message = "Single-use coupon codes are turned off (R19)"
+    message = "single-use coupon codes are turned off (settings set single_use_codes on)"
 
 
 class CodeNotYetValid(RedemptionError):
-    message = "This coupon code is not valid yet"
+    message = "this coupon code is not valid yet"
 
 
 class DistributionError(ConnectorError):

@@ -112,7 +112,7 @@ def show_cmd(app: App, name: str) -> None:
     )
     if status.warned_at is not None:
         when = f"{status.warned_at:%Y-%m-%d %H:%M} UTC"
-        app.info(f"warning raised at {when}: {status.warned_remaining} left")
+        app.info(f"warning raised at {when}: {plural(status.warned_remaining or 0, 'code')} left")
     rows = [asdict(c) for c in status.campaigns]
     emit(app, rows, columns=["campaign", "started_at", "finished_at", "reason"], title="campaigns")
 

@@ -21,6 +21,7 @@ from connector.generate import SETTING_AUTO_APPLY, SETTING_SINGLE_USE
 from connector.redeem import SETTING_FORMAT, Register, Sale, set_group_limits
 from connector.redeem.results import MODES
 from connector.store_settings import check_setting, store_settings
+from connector.text import plural
 
 
 def _register(app: App) -> Register:
@@ -195,7 +196,7 @@ def release_cmd(app: App) -> None:
     if app.as_json:
         emit(app, {"released": count})
     else:
-        app.info(f"released {count} expired hold(s)")
+        app.info(f"released {plural(count, 'expired hold')}")
 
 
 @redeem.command("group-limits")

@@ -97,7 +97,7 @@ def test_R13_expired(store: Store, register: Register) -> None:
 def test_R13_not_yet_valid(store: Store, register: Register) -> None:
     code = make_codes(store, starts=date(2026, 3, 11))[0]
     sale = register.open(lines=["A:20"])
-    _scan_fails(register, sale.id, code, CodeNotYetValid, "This coupon code is not valid yet")
+    _scan_fails(register, sale.id, code, CodeNotYetValid, "this coupon code is not valid yet")
 
 
 def test_R13_already_redeemed(store: Store, register: Register) -> None:
