@@ -1,19 +1,25 @@
 """`promosync emulator serve`: run the NetSuite emulator as an HTTP server until Ctrl-C.
 
-Prints the URL to put in NETSUITE_BASE_URL and the account id / consumer key it accepts (never
-secrets). Warns when bound to a non-loopback address: the emulator accepts published test
-credentials and must not be reachable from other machines. The lead registers `emulator_group`
-in connector/cli/__init__.py.
+Prints the URL to put in NETSUITE_BASE_URL and the account id / consumer key it accepts.
+Warns when bound to a non-loopback address: the emulator accepts published test credentials and
+must not be reachable from other machines. `--profile FILE` plays the account an account
+profile describes (written by `promosync netsuite check --write-profile FILE`); `--variant NAME`
+plays one of the named plausible accounts (connector.emulator.profiles.VARIANTS); without
+either, today's defaults.
 """
 
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import replace
+from typing import Any
 
 import click
 
 from connector.emulator.options import EmulatorOptions
+from connector.emulator.profiles import VARIANTS, load_profile, options_for
 from connector.emulator.server import EmulatorServer
+from connector.errors import ConfigError
 
 
 def _is_loopback(host: str) -> bool:
@@ -39,11 +45,20 @@ def emulator_group() -> None:
 @click.option("--concurrency-limit", default=None, type=click.IntRange(min=1),
               help="More requests in flight than this get 429 CONCURRENCY_LIMIT_EXCEEDED.")
 @click.option("--seed", default=0, type=int, help="Seed of the fault random source.")
+@click.option("--profile", "profile", default=None, type=click.Path(dir_okay=False),
+              help="Play the account this profile file describes (netsuite check "
+                   "--write-profile).")
+@click.option("--variant", default=None, type=click.Choice(sorted(VARIANTS)),
+              help="Play a named plausible account (evidence = as public evidence shows it).")
 def serve(host: str, port: int, latency_ms: float, fault_rate: float,
-          concurrency_limit: int | None, seed: int) -> None:
+          concurrency_limit: int | None, seed: int, profile: str | None,
+          variant: str | None) -> None:
     """Serve the emulator until Ctrl-C."""
-    options = EmulatorOptions(latency_ms=latency_ms, rate_5xx=fault_rate,
-                              concurrency_limit=concurrency_limit, seed=seed)
+    options = account_options(profile, variant)
+    faults: dict[str, Any] = {"latency_ms": latency_ms, "rate_5xx": fault_rate, "seed": seed}
+    if concurrency_limit is not None:
+        faults["concurrency_limit"] = concurrency_limit
+    options = replace(options, **faults)
     server = EmulatorServer(host=host, port=port, options=options)
     if not _is_loopback(host):
         click.secho(f"WARNING: listening on {host}, not a loopback address: anyone who can reach "
@@ -64,6 +79,22 @@ def serve(host: str, port: int, latency_ms: float, fault_rate: float,
         click.echo("stopping")
     finally:
         server.stop()
+
+
+def account_options(profile: str | None, variant: str | None) -> EmulatorOptions:
+    """The options for --profile / --variant (a profile wins; its unknowns play the variant's
+    base, the evidence default); ConfigError (exit 2, one line) for a file that is no profile."""
+    if profile is not None:
+        if variant is not None:
+            raise ConfigError("--profile and --variant are exclusive: the profile says which "
+                              "account to play")
+        try:
+            return load_profile(profile)
+        except ValueError as exc:
+            raise ConfigError(f"profile {exc}") from None
+    if variant is not None:
+        return options_for(variant)
+    return EmulatorOptions()
 
 
 COMMANDS = [emulator_group]

@@ -1,7 +1,19 @@
-"""The control API under /__emulator__/: reset, seed, dump, faults, redeem, cancel, stats.
+"""The control API under /__emulator__/: what happens in the account outside promosync.
+
+    POST /__emulator__/reset                          forget everything
+    POST /__emulator__/seed        {"customers", "items", "discountItems"} or {"samples": true}
+    GET  /__emulator__/dump        counts and a summary per promotion
+    GET  /__emulator__/stats       requests, statuses, faults, in flight
+    POST /__emulator__/faults      {"latency_ms", "rate_drop", ..., "after": true, "clear"}
+    POST /__emulator__/redeem      {"code", "customer"?, "at"?} -> {"transaction"}
+    POST /__emulator__/order       {"customer"?, "at"?} -> {"transaction"} (no code)
+    POST /__emulator__/add_coupon  {"transaction", "code"}: an existing order now uses a code
+    POST /__emulator__/cancel      {"transaction"}
+    GET  /__emulator__/discount    ?promotion=ID -> {"meaning": "percent" | "amount" | null}
 
 Not part of NetSuite and not subject to OAuth or faults: tests and demos drive the emulator
-with it over HTTP (the Python methods on `Emulator`/`NetSuiteBackend` do the same in-process).
+with it over HTTP (the same methods on `NetSuiteBackend` / `Emulator` work in-process). `at` is
+'YYYY-MM-DD HH:MM:SS' in the account's time zone, or ISO 8601 with Z or an offset.
 """
 
 from __future__ import annotations
@@ -16,7 +28,7 @@ if TYPE_CHECKING:
     from connector.emulator.core import Emulator
 
 _FAULT_KEYS = ("latency_ms", "jitter_ms", "rate_429", "rate_5xx", "rate_drop", "path", "method",
-               "status_5xx")
+               "status_5xx", "after")
 
 
 class Control:
@@ -37,9 +49,13 @@ class Control:
                 raise ApiError(400, "INVALID_CONTENT", "The body is not valid JSON.") from None
             if not isinstance(body, dict):
                 raise ApiError(400, "INVALID_CONTENT", "The body must be a JSON object.")
+            body.update({k: v for k, v in req.query.items() if k not in body})
             result = action(body)
         except ApiError as err:
             return self.emu.handlers.error(err)
+        except KeyError as exc:
+            return self.emu.handlers.error(ApiError(400, "INVALID_CONTENT",
+                                                    f"Missing {exc.args[0]!r} in the request."))
         except (TypeError, ValueError) as exc:
             return self.emu.handlers.error(ApiError(400, "INVALID_CONTENT", str(exc)))
         return Response.of_json(200, result)
@@ -49,6 +65,9 @@ class Control:
         return {"reset": True}
 
     def post_seed(self, body: dict[str, Any]) -> dict[str, Any]:
+        if body.get("samples"):
+            samples = self.emu.backend.seed_samples()
+            return {k: [str(i) for i in v] for k, v in samples.items()}
         ids = self.emu.backend.seed(customers=int(body.get("customers", 0)),
                                     items=int(body.get("items", 0)),
                                     discount_items=int(body.get("discountItems", 0)))
@@ -75,8 +94,22 @@ class Control:
     def post_redeem(self, body: dict[str, Any]) -> dict[str, Any]:
         customer = body.get("customer")
         tid = self.emu.backend.simulate_redemption(
-            str(body["code"]), None if customer is None else int(customer))
+            str(body["code"]), None if customer is None else int(customer), body.get("at"))
         return {"transaction": str(tid)}
+
+    def post_order(self, body: dict[str, Any]) -> dict[str, Any]:
+        customer = body.get("customer")
+        tid = self.emu.backend.simulate_order(None if customer is None else int(customer),
+                                              body.get("at"))
+        return {"transaction": str(tid)}
+
+    def post_add_coupon(self, body: dict[str, Any]) -> dict[str, Any]:
+        tid = int(body["transaction"])
+        self.emu.backend.add_coupon_to_transaction(tid, str(body["code"]))
+        return {"transaction": str(tid)}
+
+    def get_discount(self, body: dict[str, Any]) -> dict[str, Any]:
+        return {"meaning": self.emu.backend.discount_meaning(int(body["promotion"]))}
 
     def post_cancel(self, body: dict[str, Any]) -> dict[str, Any]:
         self.emu.backend.cancel_transaction(int(body["transaction"]))

@@ -6,6 +6,7 @@ call `dispatch`; everything they share is here.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from connector.emulator.auth import Authenticator
@@ -55,8 +56,12 @@ class Emulator:
         self.router.reset_stats()
 
     # Conveniences mirroring the control API.
-    def simulate_redemption(self, code: str, customer_id: int | None = None) -> int:
-        return self.backend.simulate_redemption(code, customer_id)
+    def simulate_redemption(self, code: str, customer_id: int | None = None,
+                            at: str | datetime | None = None) -> int:
+        return self.backend.simulate_redemption(code, customer_id, at)
+
+    def add_coupon_to_transaction(self, transaction_id: int, code: str) -> None:
+        self.backend.add_coupon_to_transaction(transaction_id, code)
 
     def cancel_transaction(self, transaction_id: int) -> None:
         self.backend.cancel_transaction(transaction_id)

@@ -35,6 +35,7 @@ CREATE TABLE couponcode (
 CREATE UNIQUE INDEX couponcode_eid ON couponcode(externalid) WHERE externalid IS NOT NULL;
 CREATE INDEX couponcode_code ON couponcode(code, promotion);
 CREATE INDEX couponcode_promotion ON couponcode(promotion);
+CREATE INDEX couponcode_used ON couponcode(used) WHERE used = 'T';
 CREATE TABLE customer (
     id INTEGER PRIMARY KEY, externalid TEXT UNIQUE, entityid TEXT, companyname TEXT,
     firstname TEXT, lastname TEXT, email TEXT, isinactive TEXT NOT NULL DEFAULT 'F',
@@ -59,6 +60,7 @@ CREATE TABLE tranpromotion (
 );
 CREATE INDEX tranpromotion_promo ON tranpromotion(promocode);
 CREATE INDEX tranpromotion_coupon ON tranpromotion(couponcode);
+CREATE INDEX tranpromotion_tx ON tranpromotion("transaction", couponcode);
 CREATE TABLE _asyncjob (
     id INTEGER PRIMARY KEY, idem_key TEXT UNIQUE, method TEXT, record_type TEXT,
     polls INTEGER NOT NULL DEFAULT 0, start TEXT, "end" TEXT, result TEXT

@@ -1,9 +1,11 @@
 """Fault injection: latency, 429s, 5xx and dropped connections, per route, deterministic.
 
 Rules match a request by regexes on method and path; every decision draws from one seeded
-`random.Random` (option `seed`), so a test sees the same faults on every run. The concurrency
-limit lives here too; `routes.py` applies both (NETSUITE.md §5.3: 429 /
-CONCURRENCY_LIMIT_EXCEEDED, clients must back off and retry).
+`random.Random` (option `seed`), so a test sees the same faults on every run. A rule with
+`after=True` strikes once the request has been served (its write applied): the latency delays
+the answer, a drop loses it, a 429/5xx replaces it - the client cannot tell that NetSuite did
+the work. The concurrency limit lives here too; `routes.py` applies both (429
+CONCURRENCY_LIMIT_EXCEEDED: clients must back off and retry, Oracle section_1504769959).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class FaultRule:
     rate_5xx: float = 0.0
     rate_drop: float = 0.0
     status_5xx: int = 503
+    after: bool = False  # strike after the request was served (its write applied)
     _path_re: re.Pattern[str] = field(init=False, repr=False)
     _method_re: re.Pattern[str] = field(init=False, repr=False)
 
@@ -44,6 +47,7 @@ class Decision:
     delay: float = 0.0
     action: str | None = None  # "429", "5xx" or "drop"
     status: int = 0
+    after: bool = False  # serve first, then sleep and act
 
 
 SERVE = Decision()
@@ -60,13 +64,14 @@ class Faults:
 
     def set(self, *, latency_ms: float = 0.0, jitter_ms: float = 0.0, rate_429: float = 0.0,
             rate_5xx: float = 0.0, rate_drop: float = 0.0, path: str = "", method: str = "",
-            status_5xx: int = 503) -> FaultRule:
-        """Add a rule (all routes when `path` and `method` are empty) and return it."""
+            status_5xx: int = 503, after: bool = False) -> FaultRule:
+        """Add a rule (all routes when `path` and `method` are empty) and return it; `after`
+        strikes once the request has been served."""
         for rate in (rate_429, rate_5xx, rate_drop):
             if not 0.0 <= rate <= 1.0:
                 raise ValueError("fault rates are between 0 and 1")
         rule = FaultRule(path, method, latency_ms, jitter_ms, rate_429, rate_5xx, rate_drop,
-                         status_5xx)
+                         status_5xx, after)
         with self._lock:
             self.rules.append(rule)
         return rule
@@ -95,10 +100,11 @@ class Faults:
             if rule.jitter_ms:
                 delay += self._random.uniform(0.0, rule.jitter_ms) / 1000.0
             draw = self._random.random()
+        after = rule.after
         if draw < rule.rate_drop:
-            return Decision(delay, "drop")
+            return Decision(delay, "drop", 0, after)
         if draw < rule.rate_drop + rule.rate_429:
-            return Decision(delay, "429", 429)
+            return Decision(delay, "429", 429, after)
         if draw < rule.rate_drop + rule.rate_429 + rule.rate_5xx:
-            return Decision(delay, "5xx", rule.status_5xx)
-        return Decision(delay)
+            return Decision(delay, "5xx", rule.status_5xx, after)
+        return Decision(delay, None, 0, after)

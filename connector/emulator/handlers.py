@@ -1,21 +1,25 @@
 """HTTP translation: Request -> backend -> Response in NetSuite's recorded shapes.
 
 One method per route of `routes.py`. Shapes come from `templates.py` (fixtures/netsuite):
-create 204 + Location (§3.2), singular records with `application/vnd.oracle.resource+json;
-type=singular`, collections with self/next/previous/first/last links (§3.3), SuiteQL pages
-(§4), async jobs (§3.6), governanceLimits (§5.3), the OAuth 2.0 token endpoint (§6.2).
-Every failure is an ApiError rendered as the §5.1 error body.
+create 204 + Location, singular records with `application/vnd.oracle.resource+json;
+type=singular`, collections with self/next/previous/first/last links, SuiteQL pages, async jobs,
+governanceLimits, the OAuth 2.0 token endpoint (each fixture names its Oracle page), and the
+metadata catalog and select options (`metadata.py`). Every failure is an ApiError rendered as
+Oracle's error body (section_156570709583).
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+from connector.emulator import metadata
 from connector.emulator.apierror import ApiError, invalid_content
 from connector.emulator.asyncjobs import AsyncJobs, job_href
 from connector.emulator.auth import Authenticator, OAuthError
 from connector.emulator.backend import NetSuiteBackend, record_spec
+from connector.emulator.records import RECORD_TYPES
 from connector.emulator.render import record_href, render_record, sublist_collection
 from connector.emulator.suiteql import MAX_LIMIT, MAX_RESULTS
 from connector.emulator.templates import Templates
@@ -25,13 +29,24 @@ Params = dict[str, str]
 
 
 def _validation_mode(req: Request) -> str:
-    # §3.6 X-NetSuite-PropertyNameValidation: Error / Warning / Ignore, default Warning.
+    # X-NetSuite-PropertyNameValidation: Error / Warning / Ignore, default Warning (2026.1
+    # metadata overview, as public REST API Browser dumps show it).
     return str(req.headers.get("X-NetSuite-PropertyNameValidation", "Warning"))
 
 
 def _wants_async(req: Request) -> bool:
     prefer = str(req.headers.get("Prefer", "")).lower()
     return "respond-async" in [p.strip() for p in prefer.replace(";", ",").split(",")]
+
+
+def _form_request(req: Request) -> str | None:
+    """"select-options" / "create-form" / "edit-form" when the Accept header asks for a form's
+    metadata instead of a write (`application/vnd.oracle.resource+json; type=...`)."""
+    accept = str(req.headers.get("Accept", "")).lower().replace(" ", "")
+    for kind in ("select-options", "create-form", "edit-form"):
+        if f"type={kind}" in accept:
+            return kind
+    return None
 
 
 def _int_param(req: Request, name: str, default: int) -> int:
@@ -69,8 +84,10 @@ class Handlers:
             # UNCONFIRMED: NetSuite's o:errorCode for unparseable JSON.
             raise invalid_content("The request body is not valid JSON.") from None
 
-    # ---- records (§3.2-§3.5) --------------------------------------------------------------
+    # ---- records ----------------------------------------------------------------------------
     def list_records(self, req: Request, p: Params) -> Response:
+        if _form_request(req):
+            return self.form_metadata(req, p)
         spec = record_spec(p["type"])
         limit, offset = _int_param(req, "limit", MAX_LIMIT), _int_param(req, "offset", 0)
         if not 1 <= limit <= MAX_LIMIT or offset < 0 or offset + limit > MAX_RESULTS:
@@ -86,7 +103,7 @@ class Handlers:
 
     def page_links(self, req: Request, limit: int, offset: int, total: int
                    ) -> list[dict[str, str]]:
-        """§3.3 paging links, in Oracle's example order, keeping the other query params."""
+        """Paging links in Oracle's example order (section_1540810951), other params kept."""
         others = [(k, v) for k, v in parse_qsl(req.url.partition("?")[2], keep_blank_values=True)
                   if k not in ("limit", "offset")]
         base = req.base_url + req.path
@@ -125,13 +142,15 @@ class Handlers:
     def _written(self, req: Request, type_name: str, rid: int, status: int = 204) -> Response:
         spec = record_spec(type_name)
         location = record_href(req.base_url, spec, rid)
-        if status == 200:  # §3.2 UNCONFIRMED variant: 200 with the record body
+        if status == 200:  # UNCONFIRMED variant: 200 with the record body
             row = self.backend.fetch(spec, rid) or {"id": rid}
             body = render_record(self.backend, self.templates, spec, row, req.base_url, False)
             return Response.of_json(200, body, self._singular, {"Location": location})
         return Response(204, {"Location": location})
 
     def create(self, req: Request, p: Params) -> Response:
+        if _form_request(req):
+            return self.form_metadata(req, p)
         rid = self.backend.create(p["type"], self.body(req), _validation_mode(req))
         return self._written(req, p["type"], rid, self.backend.options.create_status)
 
@@ -143,7 +162,7 @@ class Handlers:
 
     def put(self, req: Request, p: Params) -> Response:
         if not p["id"].startswith("eid:"):
-            # §3.2: upsert works only with PUT + eid:
+            # Upsert works only with PUT + eid: (Oracle section_156335203191).
             raise ApiError(400, "INVALID_PARAMETER",
                            "PUT is supported only with an external id: .../{type}/eid:{id}.")
         rid, _created = self.backend.upsert(p["type"], p["id"][4:], self.body(req),
@@ -155,7 +174,14 @@ class Handlers:
         return Response(204)
 
     def batch(self, req: Request, p: Params) -> Response:
-        """Collection PUT/PATCH/DELETE: only as an async job (§3.2, §3.6)."""
+        """Collection PUT/PATCH/DELETE: only as an async job (Oracle subsect_161278579295),
+        and only where the account offers them (option async_batch_offered)."""
+        o = self.backend.options
+        if not o.async_batch_offered:
+            # UNCONFIRMED: how an account without batch writes answers them.
+            raise ApiError(o.async_batch_refused_status, "INVALID_METHOD",
+                           f"The method {req.method} is not allowed on the {p['type']} "
+                           "collection: batch operations are not available on this account.")
         if not _wants_async(req):
             raise ApiError(400, "INVALID_PARAMETER",
                            "Batch operations on a collection require the header "
@@ -166,7 +192,40 @@ class Handlers:
         return Response(202, {"Preference-Applied": "respond-async",
                               "Location": job_href(req.base_url, job_id)})
 
-    # ---- async jobs (§3.6) -----------------------------------------------------------------
+    # ---- metadata catalog and form metadata ------------------------------------------------
+    def catalog(self, req: Request, p: Params) -> Response:
+        """GET .../metadata-catalog/[type]: JSON Schema, OpenAPI, or the list of records."""
+        o = self.backend.options
+        if o.metadata_catalog_delay_seconds > 0:
+            time.sleep(o.metadata_catalog_delay_seconds)
+        if o.metadata_catalog_error_status is not None:
+            raise ApiError(o.metadata_catalog_error_status, "UNEXPECTED_ERROR",
+                           "An unexpected error occurred while reading the metadata catalog.")
+        accept = str(req.headers.get("Accept", "")).lower()
+        name = p.get("mtype")
+        if "swagger+json" in accept:
+            names = [name] if name else [n for n in req.query.get("select", "").split(",") if n]
+            specs = [record_spec(n) for n in names] if names else list(RECORD_TYPES.values())
+            body = metadata.openapi(specs, o, req.base_url)
+            return Response.of_json(200, body, "application/swagger+json")
+        if name is None:
+            return Response.of_json(200, metadata.catalog_list(req.base_url), self._collection)
+        body = metadata.record_schema(record_spec(name), o)
+        return Response.of_json(200, body, "application/schema+json")
+
+    def form_metadata(self, req: Request, p: Params) -> Response:
+        """Select options of a record's create form; other form metadata is not played."""
+        spec = record_spec(p["type"])
+        if _form_request(req) == "select-options" and self.backend.options.select_options_offered:
+            body = metadata.select_options(spec, self.backend.options)
+            return Response.of_json(200, body, "application/vnd.oracle.resource+json; "
+                                    "type=select-options")
+        # UNCONFIRMED: how an account that does not offer form metadata answers.
+        raise ApiError(400, "INVALID_PARAMETER",
+                       f"The requested media type ({req.headers.get('Accept')}) is not "
+                       f"supported for {spec.name}.")
+
+    # ---- async jobs --------------------------------------------------------------------------
     def job(self, req: Request, p: Params) -> Response:
         return Response.of_json(200, self.jobs.job(req.base_url, p["job"]))
 

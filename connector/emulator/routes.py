@@ -1,9 +1,10 @@
 """The route table and the one dispatch both transports use; faults and limits apply here.
 
 Order per request: control routes (/__emulator__/, no OAuth, no faults) -> concurrency limit
-(429 CONCURRENCY_LIMIT_EXCEEDED, NETSUITE.md §5.3) -> fault rule (latency, drop, 429, 5xx) ->
-route match (404/405) -> authentication (401, §6) -> handler. An unexpected exception becomes
-NetSuite's 500 UNEXPECTED_ERROR body (§5.2); the emulator never crashes on a request.
+(429 CONCURRENCY_LIMIT_EXCEEDED) -> fault rule (latency, drop, 429, 5xx; a rule marked `after`
+strikes once the handler ran) -> route match (404/405) -> authentication (401) -> handler. An
+unexpected exception becomes NetSuite's 500 UNEXPECTED_ERROR body (hotglue tap-netsuite-rest
+saw it for invalid SuiteQL); the emulator never crashes on a request.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ _JOB = R + r"/async/v1/job/(?P<job>[^/]+)"
 
 # (name, methods, path regex, handler attribute, needs auth)
 ROUTE_TABLE: tuple[tuple[str, str, str, str, bool], ...] = (
+    ("metadata.list", "GET", R + "/record/v1/metadata-catalog/?", "catalog", True),
+    ("metadata.record", "GET", R + r"/record/v1/metadata-catalog/(?P<mtype>[A-Za-z]+)/?",
+     "catalog", True),
     ("record.list", "GET", _REC + "/?", "list_records", True),
     ("record.create", "POST", _REC + "/?", "create", True),
     ("record.batch", "PUT PATCH DELETE", _REC + "/?", "batch", True),
@@ -123,7 +127,7 @@ class Router:
                               "Concurrent request limit exceeded. Request blocked.")
 
     def _too_many(self, code: str, detail: str) -> Response:
-        # §5.3: 429 + CONCURRENCY_LIMIT_EXCEEDED (body UNCONFIRMED); Retry-After UNCONFIRMED.
+        # 429 + CONCURRENCY_LIMIT_EXCEEDED (body UNCONFIRMED); Retry-After UNCONFIRMED.
         headers = {}
         if self.emu.options.send_retry_after:
             headers["Retry-After"] = str(self.emu.options.retry_after_seconds)
@@ -131,6 +135,7 @@ class Router:
 
     def _serve(self, req: Request, route: Route | None, params: dict[str, str]) -> Response:
         decision = self.emu.faults.decide(req.method, req.path)
+        served = self._handle(req, route, params) if decision.after else None
         if decision.delay:
             time.sleep(decision.delay)
         if decision.action is not None:
@@ -144,7 +149,7 @@ class Router:
             return self.emu.handlers.error(ApiError(
                 decision.status, "UNEXPECTED_ERROR",
                 "An unexpected error occurred. Error ID: emulator-fault"))
-        return self._handle(req, route, params)
+        return served if served is not None else self._handle(req, route, params)
 
     def match(self, req: Request) -> tuple[Route | None, dict[str, str]]:
         for route in self.routes:
