@@ -116,9 +116,11 @@ class Authenticator:
         params.extend(parse_qsl(urlsplit(uri).query, keep_blank_values=True))
         if content_type.startswith("application/x-www-form-urlencoded") and body:
             params.extend(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-        base = signature.signature_base_string(
-            method.upper(), signature.base_string_uri(uri),
-            signature.normalize_parameters(params))
+        # oauthlib's stubs type the method as a literal and the parameters as a dict; it takes
+        # any method and the list of pairs RFC 5849 needs (repeated names kept).
+        sig: Any = signature
+        base = sig.signature_base_string(method.upper(), sig.base_string_uri(uri),
+                                         sig.normalize_parameters(params))
         creds = self.options.credentials
         # RFC 5849 §3.4.2 with SHA-256: key = escaped consumer secret & escaped token secret.
         key = f"{utils.escape(creds.consumer_secret)}&{utils.escape(creds.token_secret)}"
