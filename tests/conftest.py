@@ -19,8 +19,6 @@ from sqlalchemy import create_engine, text
 
 from connector.store import Store, open_store
 
-pytest_plugins = ["connector.emulator.pytest_plugin"]
-
 PG_ENV = "PROMOSYNC_TEST_POSTGRES_URL"
 
 

@@ -86,8 +86,10 @@ def cli(
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
-    # oauthlib logs each request's signature base string at DEBUG: noise, and not ours to print
-    logging.getLogger("oauthlib").setLevel(max(level, logging.INFO))
+    # oauthlib and requests-oauthlib log each request's signature base string and signed headers
+    # at DEBUG: noise, and not ours to print
+    for signer in ("oauthlib", "requests_oauthlib"):
+        logging.getLogger(signer).setLevel(max(level, logging.INFO))
     app = App(
         overrides={"database_url": database_url, "timezone": timezone, "mapping": mapping},
         as_json=as_json,

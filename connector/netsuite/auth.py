@@ -3,9 +3,10 @@
 Both are `requests` auth objects, called once per attempt by the transport, so every retry is
 signed afresh. Neither shows a secret in repr(), str() or an exception message.
 
-- `TokenAuth` (NETSUITE.md §6.1): HMAC-SHA256 via oauthlib, realm = account id upper case with
-  underscore, query-string parameters in the base string, realm not in it; new nonce and
-  timestamp on every call (§5.3: a replayed nonce is a 401).
+- `TokenAuth` (NETSUITE.md §6.1): requests-oauthlib's OAuth1, HMAC-SHA256, realm = account id
+  upper case with underscore, query-string parameters in the base string, realm not in it, a
+  form-encoded body signed and a JSON body not (RFC 5849 §3.4.1.3); new nonce and timestamp on
+  every call (§5.3: a replayed nonce is a 401), since OAuth1 signs each request it is handed.
 - `OAuth2ClientCredentials` (§6.2): a JWT client assertion (kid = certificate id, alg PS256 by
   default, iss = client id, comma-separated scope, aud = token endpoint, exp <= iat + 1 h) is
   exchanged for a bearer token, cached and re-minted `refresh_margin` seconds before expiry.
@@ -23,9 +24,9 @@ from typing import Any
 import jwt
 import requests
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
-from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256, SIGNATURE_TYPE_AUTH_HEADER, Client
 from pydantic import SecretStr
 from requests.auth import AuthBase
+from requests_oauthlib import OAuth1
 
 from connector.errors import ConfigError, NetSuiteConnectionError, NetSuiteError
 from connector.netsuite._errors_table import (
@@ -40,7 +41,7 @@ log = logging.getLogger("promosync.netsuite.auth")
 
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ALLOWED_ALGORITHMS = frozenset({"PS256", "PS384", "PS512", "ES256", "ES384", "ES512"})
-FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+HMAC_SHA256 = "HMAC-SHA256"  # NetSuite's TBA signature method (HMAC-SHA1 is refused)
 
 
 def _secret(value: str | SecretStr | None, name: str) -> SecretStr:
@@ -77,6 +78,18 @@ class TokenAuth(AuthBase):
         self._consumer_secret = _secret(consumer_secret, "NETSUITE_CONSUMER_SECRET")
         self.token_id = _required(token_id, "NETSUITE_TOKEN_ID")
         self._token_secret = _secret(token_secret, "NETSUITE_TOKEN_SECRET")
+        # One signer for every request: it draws a new nonce and timestamp each time it signs,
+        # and keeps no state between signatures, so threads may share it.
+        self._oauth1 = OAuth1(
+            self.consumer_key,
+            client_secret=self._consumer_secret.get_secret_value(),
+            resource_owner_key=self.token_id,
+            resource_owner_secret=self._token_secret.get_secret_value(),
+            signature_method=HMAC_SHA256,
+            signature_type="AUTH_HEADER",
+            realm=self.realm,
+            decoding=None,  # keep headers, URL and body as text (the default encodes them to bytes)
+        )
 
     def __repr__(self) -> str:
         return (
@@ -86,36 +99,10 @@ class TokenAuth(AuthBase):
 
     __str__ = __repr__
 
-    def authorization_header(self, method: str, url: str, content_type: str = "",
-                             body: str | None = None) -> str:
-        """A fresh `Authorization: OAuth realm=...` value for one request.
-
-        A new oauthlib Client per call means a new nonce and timestamp per attempt. The body is
-        signed only when it is form-encoded (RFC 5849 §3.4.1.3); JSON bodies are not.
-        """
-        client = Client(
-            self.consumer_key,
-            client_secret=self._consumer_secret.get_secret_value(),
-            resource_owner_key=self.token_id,
-            resource_owner_secret=self._token_secret.get_secret_value(),
-            signature_method=SIGNATURE_HMAC_SHA256,
-            signature_type=SIGNATURE_TYPE_AUTH_HEADER,
-            realm=self.realm,
-        )
-        form = content_type.split(";")[0].strip().lower() == FORM_CONTENT_TYPE
-        headers = {"Content-Type": FORM_CONTENT_TYPE} if form and body else {}
-        _, signed, _ = client.sign(url, http_method=method.upper(),
-                                   body=body if form else None, headers=headers)
-        return str(signed["Authorization"])
-
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        raw = request.body
-        body = raw.decode() if isinstance(raw, bytes) else raw if isinstance(raw, str) else None
-        request.headers["Authorization"] = self.authorization_header(
-            str(request.method), str(request.url),
-            str(request.headers.get("Content-Type", "")), body,
-        )
-        return request
+        """Sign `request` afresh (the transport calls this once per attempt)."""
+        signed: requests.PreparedRequest = self._oauth1(request)
+        return signed
 
 
 class OAuth2ClientCredentials(AuthBase):
