@@ -21,12 +21,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connector import catalog, generate
-from connector.sync import remote as sync_remote
 from connector.emulator import EmulatorOptions, mock_netsuite
 from connector.netsuite import NetSuiteClient
 from connector.netsuite._pagination import key_literal
 from connector.netsuite.client import SUITEQL_PATH
 from connector.store import Store
+from connector.sync import remote as sync_remote
 from connector.sync.engine import SyncEngine
 from connector.sync.mapping import load_mapping
 from connector.sync.state import request_netsuite_codes
