@@ -81,6 +81,14 @@ def codes_generate(
     allow_guessable: bool,
 ) -> None:
     """Generate codes for PROMOTION: --count N, or one per customer with --customers FILE."""
+    local_only: dict[str, object] = {
+        "--customers": customers_file, "--pattern": pattern, "--su": su, "--length": length,
+        "--charset": charset != "safe", "--prefix": prefix, "--suffix": suffix,
+        "--expires": expires, "--starts": starts, "--amount": amount, "--group": group,
+        "--max-uses": max_uses, "--per-customer": per_customer,
+        "--allow-guessable": allow_guessable}
+    if _request_from_netsuite(app, promotion, count, local_only):
+        return
     fmt = _format(pattern, su, length, charset, prefix, suffix)
     if customers_file is None and count is not None and fmt is not None:
         # refuse what the format cannot supply before the store is opened (R8, R9)
@@ -130,6 +138,32 @@ def codes_generate(
     if customers_file is not None:
         summary["skipped_customers"] = result.skipped_customers
     emit(app, summary)
+
+
+def _request_from_netsuite(app: App, promotion: str, count: str | None,
+                           options: dict[str, object]) -> bool:
+    """On a promotion whose codes NetSuite makes, record a request for `count` more (made and
+    read back by the next `sync run`) instead of making codes here. False for other promotions."""
+    from connector.catalog import get_promotion
+
+    promo = get_promotion(app.store, promotion)
+    if promo.codes_from != "netsuite":
+        return False
+    given = [name for name, value in options.items() if value]
+    if given:
+        raise InputError(f"{promo.name}: NetSuite makes its codes, so {', '.join(given)} "
+                         "cannot be used; give only --count")
+    if count is None:
+        raise InputError("give --count N: how many more codes NetSuite should make")
+    from connector.sync.state import netsuite_code_counts, request_netsuite_codes
+
+    n = check_count(count)
+    total = request_netsuite_codes(app.store, promo.name, n)
+    _requested, received = netsuite_code_counts(app.store, promo.name)
+    emit(app, {"promotion": promo.name, "requested_now": n, "requested_in_all": total,
+               "received": received,
+               "next": "sync run makes them in NetSuite and reads them back"})
+    return True
 
 
 def _format(

@@ -100,7 +100,8 @@ class Applier:
         if generated:
             reader = ReadBack(self.store, self.client, self.mapping.page_size,
                               lambda a: self._step(a, outcome), _needs_read, self._flush,
-                              FLUSH_ROWS, after_writes=lambda: self._pending(actions))
+                              FLUSH_ROWS, after_writes=lambda: self._pending(actions),
+                              wait=self.generate_timeout or GENERATION_GRACE)
             ids, outcome.read_back = reader.run(actions)
             pending = reader.after_writes
         else:

@@ -26,6 +26,8 @@ error stops new work; it is raised once the running requests finish.
 
 from __future__ import annotations
 
+import logging
+import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -41,6 +43,7 @@ from connector.sync.model import Action
 from connector.sync.remote import Window, first_query, read_window, reader_threads, windows
 from connector.sync.state import chunk_batch
 
+log = logging.getLogger("promosync.sync")
 OPEN = 9_000_000_000_000_000_000  # upper bound of the last window: no id is larger
 _Task = tuple[str, Action, Any]  # ("write" | "first" | "window", action, nid or window)
 
@@ -55,8 +58,9 @@ class ReadBack:
     def __init__(self, store: Store, client: NetSuiteClient, page: int,
                  write: Callable[[Action], str | None], needs_read: Callable[[Action], bool],
                  flush: Callable[[list[Row | PageText]], int], flush_rows: int,
-                 after_writes: Callable[[], Any] | None = None) -> None:
+                 after_writes: Callable[[], Any] | None = None, wait: float = 0.0) -> None:
         self.store = store
+        self.wait = wait  # seconds to wait for generated codes to appear
         self.client = client
         self.page = page
         self.write = write
@@ -126,8 +130,7 @@ class ReadBack:
         if kind == "write":
             return self.write(action)
         if kind == "first":
-            q = f"{_query(str(arg))} AND id > 0 ORDER BY id"
-            return self.client.suiteql_page(q, limit=self.page, offset=0)
+            return self._first(action, str(arg))
         query, base = _query(self.ids[action.chunk]), self.bases[action.chunk]
         first: dict[str, Any] | None = None
         if arg.expected is not None and arg.expected <= self.page:  # one page, if dense
@@ -138,6 +141,22 @@ class ReadBack:
             first = page
         return read_back_values(read_window(self.client, query, arg, self.page, first=first),
                                 base)
+
+    def _first(self, action: Action, nid: str) -> dict[str, Any]:
+        """The chunk's first page, once NetSuite holds the codes it was asked for: codes may
+        appear some time after the write returns, and reading early would miss the rest."""
+        q = f"{_query(nid)} AND id > 0 ORDER BY id"
+        deadline = time.monotonic() + self.wait
+        pause = 0.5
+        while True:
+            page = self.client.suiteql_page(q, limit=self.page, offset=0)
+            if int(page.get("totalResults") or 0) >= action.target or \
+                    time.monotonic() + pause > deadline:
+                return page
+            log.info("%s: NetSuite holds %s of %s codes so far; waiting", action.external_id,
+                     page.get("totalResults") or 0, f"{action.target:,}")
+            time.sleep(pause)
+            pause = min(pause * 2, 10.0)
 
     def _done(self, task: _Task, result: Any) -> None:
         kind, action, arg = task

@@ -22,12 +22,14 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from connector.catalog import promotion_row
+from connector.chunks import NETSUITE_MAX_CODES
+from connector.codes import parse_pattern
 from connector.errors import InputError, SyncLocked
 from connector.store import Store
 from connector.store import schema as s
@@ -262,7 +264,8 @@ def chunk_batch(conn: Connection, dialect: str, promotion_id: int, chunk: int, e
 
 def request_netsuite_codes(store: Store, promotion: str, count: int) -> int:
     """Ask NetSuite for `count` more codes of a codes_from="netsuite" promotion (at the next
-    sync run); returns the promotion's new total."""
+    sync run); returns the promotion's new total. Refused when the promotion's pattern cannot
+    make that many codes in one NetSuite promotion (each chunk gets the pattern and a marker)."""
     if count < 1:
         raise InputError("Please enter a valid count greater than 0.")
     t = s.netsuite_code_targets
@@ -274,11 +277,29 @@ def request_netsuite_codes(store: Store, promotion: str, count: int) -> int:
             raise InputError("NetSuite generates codes only for single-use promotions")
         current = conn.scalar(select(t.c.count).where(t.c.promotion_id == prow.id)) or 0
         total = int(current) + count
+        if not prow.code_pattern:
+            raise InputError(f"{prow.name!r} has no code pattern for NetSuite to generate from")
+        capacity = parse_pattern(prow.code_pattern).capacity
+        if capacity < min(total, NETSUITE_MAX_CODES):
+            raise InputError(f"the pattern {prow.code_pattern[:40]} can make only {capacity:,} "
+                             f"codes; one NetSuite promotion would need "
+                             f"{min(total, NETSUITE_MAX_CODES):,}")
         stmt = _insert(store.dialect, t).values(promotion_id=prow.id, count=total,
                                                 updated_at=utcnow())
         conn.execute(stmt.on_conflict_do_update(index_elements=[t.c.promotion_id],
                                                 set_={"count": total, "updated_at": utcnow()}))
     return total
+
+
+def netsuite_code_counts(store: Store, promotion: str) -> tuple[int, int]:
+    """(codes requested from NetSuite, codes read back into the store) of a promotion."""
+    t = s.netsuite_code_targets
+    with store.read() as conn:
+        prow = promotion_row(conn, promotion)
+        requested = conn.scalar(select(t.c.count).where(t.c.promotion_id == prow.id)) or 0
+        received = conn.scalar(select(func.count()).select_from(s.codes)
+                               .where(s.codes.c.promotion_id == prow.id)) or 0
+    return int(requested), int(received)
 
 
 # ---- watermarks and runs -----------------------------------------------------------------

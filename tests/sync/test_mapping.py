@@ -17,7 +17,8 @@ def test_R24_default_mapping_has_the_oracle_form_per_kind() -> None:
                        "fixed_price": -10504, "free_gift": -10507}
     assert m.use_types == {"single_use": "SINGLEUSE", "multi_use": "MULTIPLEUSES"}
     assert m.chunk_size == 500_000
-    assert m.redemption_source in ("couponcode", "tranpromotion")
+    assert m.redemption_source == "auto" and m.code_push == "auto"
+    assert m.batch_size <= 100
 
 
 def test_R24_account_file_overrides_only_its_keys(tmp_path: Path) -> None:
@@ -34,7 +35,7 @@ def test_R24_account_file_overrides_only_its_keys(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("content", "key", "why"), [
     ("[chunks]\nsize = 600000\n", "chunks.size", "between"),
     ("[chunks]\nsize = \"big\"\n", "chunks.size", "whole number"),
-    ("[codes]\npush = \"csv\"\n", "codes.push", "one of upsert, async_batch"),
+    ("[codes]\npush = \"csv\"\n", "codes.push", "one of auto, upsert, async_batch"),
     ("[redemptions]\nsource = \"orders\"\n", "redemptions.source", "one of"),
     ("[redemptions]\npush_local = \"yes\"\n", "redemptions.push_local", "true or false"),
     ("[forms]\nvoucher = -1\n", "forms.voucher", "unknown promotion kind"),
@@ -67,10 +68,13 @@ def test_R24_body_carries_form_use_type_discount_and_conditions() -> None:
                            use_type="single_use", codes_from="netsuite", discount_type="percent",
                            rate="10", min_order="150", items=("7",), start_date="2025-03-01",
                            discount_item="10", combination_type="COMBINABLE")
-    body = promotion_body(m, promo, name="Spring #2", code_pattern="S-[AN.4]-2")
+    body = promotion_body(m, promo, name="Spring #2", code_pattern="S-[AN.4]-2",
+                          discount_types={"percent": "F", "amount": "T"})
     assert body["customForm"] == {"id": "-10502"}
     assert body["useType"] == {"id": "SINGLEUSE"}
-    assert body["discountType"] == {"id": m.discount_types["percent"]}
+    assert body["discountType"] == {"id": "F"}
+    unknown = promotion_body(m, promo, name="Spring")
+    assert "discountType" not in unknown
     assert body["discount"] == {"id": "10"}
     assert body["rate"] == 10.0 and body["minimumOrderAmount"] == 150.0
     assert body["items"] == {"items": [{"item": {"id": "7"}}]}
