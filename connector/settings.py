@@ -22,6 +22,7 @@ from pydantic_settings import (
 )
 
 from connector.errors import ConfigError
+from connector.text import shown
 
 CONFIG_FILE_ENV = "PROMOSYNC_CONFIG"
 DEFAULT_CONFIG_FILE = "promosync.toml"
@@ -91,7 +92,7 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
+            raise ValueError(f"unknown time zone {shown(value)}") from exc
         return value
 
     @property

@@ -50,6 +50,7 @@ from connector.errors import InputError
 from connector.files.csvsafe import FORMULA_TRIGGERS, STDOUT, AtomicFiles, atomic_files, safe_cell
 from connector.files.summary import FORMATS, ExportSummary
 from connector.store import Store
+from connector.text import shown
 
 BATCH = 20_000
 CUSTOMER_COLUMNS = ("CustomerCode", "Email", "CouponCode", "ExpirationDate", "DiscountAmount")
@@ -74,7 +75,7 @@ def export_codes(
 ) -> ExportSummary:
     """R11: write `promotion`'s codes in format `fmt` to `output` ("-": stdout)."""
     if fmt not in FORMATS:
-        raise InputError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+        raise InputError(f"unknown export format {shown(fmt)}; use one of {', '.join(FORMATS)}")
     if not 1 <= chunk_size <= NETSUITE_MAX_CODES:
         raise InputError(f"the chunk size must be 1 to {NETSUITE_MAX_CODES:,}")
     with paused_gc(), store.read() as conn, atomic_files() as files:

@@ -329,4 +329,4 @@ def _template_warning(template: str | None, codes: dict[str, int], group: str | 
     if not misfits:
         return []
     return [f"{misfits:,} of {len(codes):,} codes do not fit the template {template} of the "
-            f"group {group!r}; they were imported anyway"]
+            f"group {shown(group)}; they were imported anyway"]

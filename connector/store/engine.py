@@ -23,6 +23,7 @@ from sqlalchemy.exc import ArgumentError, DatabaseError, DisconnectionError, Ope
 from connector.errors import ConfigError, NotAStoreError, StoreError, StoreVersionError
 from connector.store import schema
 from connector.store.schema import APP_NAME, LATEST_VERSION, MIGRATIONS, metadata
+from connector.text import shown
 
 
 class Store:
@@ -85,13 +86,15 @@ def engine_for(url: str, **kwargs: Any) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise ConfigError(f"PROMOSYNC_DATABASE_URL is not a database URL: {url!r}") from None
+        raise ConfigError(f"PROMOSYNC_DATABASE_URL is not a database URL: {shown(url)}") from None
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         return _sqlite_engine(parsed, **kwargs)
     if backend in ("postgresql", "postgres"):
         return _postgres_engine(parsed, **kwargs)
-    raise ConfigError(f"unsupported database {backend!r}: use sqlite:///FILE or postgresql://...")
+    raise ConfigError(
+        f"unsupported database {shown(backend)}: use sqlite:///FILE or postgresql://..."
+    )
 
 
 def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
@@ -99,7 +102,7 @@ def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
     if database and database != ":memory:":
         parent = Path(database).expanduser().resolve().parent
         if not parent.is_dir():
-            raise ConfigError(f"the folder of the store {database!r} does not exist")
+            raise ConfigError(f"the folder of the store {shown(database)} does not exist")
     engine = create_engine(
         url.set(drivername="sqlite+pysqlite"),
         connect_args={"timeout": 30, "check_same_thread": False},
