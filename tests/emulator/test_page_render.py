@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from connector.emulator import NetSuiteBackend, coupons, mock_netsuite, suiteql
+from connector.emulator.profiles import options_for
 
 from .conftest import call
 
@@ -57,6 +58,29 @@ def test_R33_sqlite_rendered_page_equals_the_python_rendering(
         assert got == want and (count, total) == (want_count, want_total)
         assert [list(item) for item in got] == [list(item) for item in want]  # key order
         assert count == len(got)
+
+
+DATED = [
+    "SELECT id, lastmodifieddate, startdate, TO_CHAR(lastmodifieddate, 'YYYY-MM-DD HH24:MI:SS') "
+    "AS iso FROM promotioncode ORDER BY id",
+    "SELECT MAX(p.lastmodifieddate) AS m, MIN(startdate) FROM promotioncode p",
+    "SELECT * FROM promotioncode ORDER BY id",
+    "SELECT id AS lastmodifieddate, rate AS startdate FROM promotioncode ORDER BY id",
+]
+
+
+@pytest.mark.parametrize("query", DATED)
+def test_R36_dates_in_the_user_format_render_alike_in_sqlite_and_python(
+        query: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    b = NetSuiteBackend(options_for("evidence", date_format="DD-Mon-YYYY"))
+    for name, start in (("A", "2026-01-31"), ("B", None), ("C", "2026-12-06")):
+        b.create("promotionCode", {"name": name, "rate": 2.5, "startDate": start})
+    text, count, total = b.suiteql_json(query, 1000, 0)
+    assert (text, count, total) == _python_page(b, query, 1000, 0, monkeypatch)
+    rows = json.loads(text)
+    dated = [r for r in rows if "startdate" in r and "-" in r["startdate"]]
+    assert all(len(r["startdate"]) == 11 for r in dated)  # 31-Jan-2026
+    assert not any(":" in str(v) for r in rows for k, v in r.items() if k != "iso")
 
 
 def test_R33_http_page_keeps_the_collection_shape() -> None:
