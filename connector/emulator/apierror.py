@@ -1,7 +1,7 @@
 """The one exception the emulator's layers raise to answer with a NetSuite error body.
 
-Backend rules raise it with NetSuite's status and `o:errorCode` (NETSUITE.md §5.2); the handlers
-turn it into the §5.1 body. It never carries request headers or secrets.
+Backend rules raise it with NetSuite's status and `o:errorCode`; the handlers turn it into
+Oracle's error body (section_156570709583). It never carries request headers or secrets.
 """
 
 from __future__ import annotations
@@ -26,12 +26,13 @@ def bad_request(code: str, detail: str, path: str | None = None) -> ApiError:
 
 
 def invalid_content(detail: str, path: str | None = None) -> ApiError:
-    """§5.2 INVALID_CONTENT: a value of the wrong type or not allowed, with o:errorPath."""
+    """INVALID_CONTENT (Oracle section_156570709583): a value of the wrong type or not
+    allowed, with o:errorPath."""
     return ApiError(400, "INVALID_CONTENT", detail, path)
 
 
 def not_found(record_type: str, rid: str) -> ApiError:
-    # UNCONFIRMED (NETSUITE.md §5.2): the REST o:errorCode for an unknown id is not documented;
+    # UNCONFIRMED: the REST o:errorCode for an unknown id is not documented;
     # the emulator answers 404 NONEXISTENT_ID.
     return ApiError(404, "NONEXISTENT_ID",
                     f"The record instance does not exist. Provide a valid record instance ID "

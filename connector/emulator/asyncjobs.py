@@ -1,4 +1,5 @@
-"""Asynchronous batch writes: jobs, tasks, results and idempotency keys (NETSUITE.md §3.6).
+"""Asynchronous batch writes: jobs, tasks, results and idempotency keys (Oracle
+https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/subsect_161278579295.html).
 
 A collection PUT/PATCH/DELETE with `Prefer: respond-async` becomes a job; the emulator runs it
 at once but can report it "pending" for the first `async_pending_polls` status GETs so clients

@@ -1,9 +1,10 @@
 """Authentication as NetSuite does it: OAuth 1.0a TBA and OAuth 2.0 client credentials.
 
-TBA (NETSUITE.md §6.1): HMAC-SHA256 only; realm must equal the account id exactly
+TBA (Oracle section_1534941295): HMAC-SHA256 only; realm must equal the account id exactly
 (`1234567_SB1`, not `1234567_sb1`); query parameters are in the base string, the realm is not;
-a reused nonce or a timestamp more than five minutes off is refused (§5.3 "re-sign every retry").
-OAuth 2.0 M2M (§6.2): POST a JWT client assertion to the token endpoint, get a bearer token
+a reused nonce or a timestamp more than five minutes off is refused (a retried request must be
+signed again: airbytehq/airbyte PR #44189). OAuth 2.0 M2M (Oracle section_162755359851,
+section_162790605110): POST a JWT client assertion to the token endpoint, get a bearer token
 valid 3600 s. Every refusal is 401 INVALID_LOGIN with Oracle's body; nonces and tokens live in
 the emulator's SQLite database.
 """
@@ -35,7 +36,8 @@ _LOGIN_DETAIL = ("Invalid login attempt. For more details, see the Login Audit T
 
 
 def invalid_login() -> ApiError:
-    """§5.1 real 401 body (jacobsvante/netsuite#27): the reason is never told to the caller."""
+    """The real 401 body (Oracle section_156570709583; jacobsvante/netsuite#27): the reason is
+    never told to the caller."""
     return ApiError(401, "INVALID_LOGIN", _LOGIN_DETAIL)
 
 
@@ -46,7 +48,8 @@ def parse_oauth_header(header: str) -> dict[str, str]:
 
 
 class OAuthError(Exception):
-    """Token endpoint refusal: {"error": code} with status 400 (§6.2 codes seen)."""
+    """Token endpoint refusal: {"error": code} with status 400 (codes seen in
+    symon-ai/tap-netsuite oauth.py)."""
 
     def __init__(self, code: str) -> None:
         super().__init__(code)
@@ -90,7 +93,8 @@ class Authenticator:
         if not oauth:
             self._fail("malformed OAuth header")
         creds = self.options.credentials
-        if oauth.get("realm") != creds.account_id:  # §6.1 realm casing matters
+        # realm casing matters (fylein/netsuite-sdk-py#29)
+        if oauth.get("realm") != creds.account_id:
             self._fail("wrong realm")
         if oauth.get("oauth_signature_method") != "HMAC-SHA256":  # HMAC-SHA1 ended 2023.1
             self._fail("signature method is not HMAC-SHA256")
@@ -140,7 +144,7 @@ class Authenticator:
                 conn.execute("DELETE FROM _nonce WHERE ts < ?",
                              [int(time.time()) - 2 * self.options.oauth_timestamp_window])
 
-    # ---- OAuth 2.0 client credentials (§6.2) ----------------------------------------------
+    # ---- OAuth 2.0 client credentials ------------------------------------------------------
     def issue_token(self, form: Mapping[str, str]) -> tuple[str, int]:
         """Check a client_credentials request; (access token, seconds valid) or OAuthError."""
         if form.get("grant_type") != "client_credentials":

@@ -45,7 +45,7 @@ def check_promotion(options: EmulatorOptions, conv: Converted, current: dict[str
         return
     for column, name in (("usetype", "useType"), ("customform", "customForm")):
         if column in cols and cols[column] != current.get(column):
-            # §1.4 UNCONFIRMED: NetSuite's exact answer to changing these in place.
+            # UNCONFIRMED: NetSuite's exact answer to changing these in place.
             raise ApiError(400, "USER_ERROR",
                            f"You cannot change {name} on an existing promotion. "
                            "Create a new promotion instead.", name)
@@ -206,14 +206,14 @@ def check_coupon(conn: sqlite3.Connection, options: EmulatorOptions, cols: dict[
         return  # the required-field check answers
     row = conn.execute("SELECT usetype FROM promotioncode WHERE id = ?", [promotion]).fetchone()
     if options.coupon_requires_single_use and row and row[0] != "SINGLEUSE":
-        # §2.1 UNCONFIRMED: couponCode records only for single-use promotions.
+        # UNCONFIRMED: couponCode records only for single-use promotions.
         raise ApiError(400, "USER_ERROR",
                        "Coupon codes can be added only to single-use promotions.", "promotion")
     if options.duplicate_code_error:
         dup = conn.execute("SELECT id FROM couponcode WHERE code = ? AND promotion = ? "
                            "AND id != ?", [code, promotion, rid or -1]).fetchone()
         if dup:
-            # §2.2 UNCONFIRMED: NetSuite's answer to a duplicate code in one promotion.
+            # UNCONFIRMED: NetSuite's answer to a duplicate code in one promotion.
             raise ApiError(400, options.duplicate_code_error,
                            f"The coupon code {code} already exists for this promotion.", "code")
     moving = rid is None or conn.execute(

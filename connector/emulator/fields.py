@@ -105,8 +105,9 @@ def to_columns(spec: RecordSpec, body: object, resolve: Resolver, *, validation:
             out.columns[fs.column] = stored
         else:
             out.extra[name] = stored
-    # §3.6 X-NetSuite-PropertyNameValidation: Error rejects unknown names; Warning (the
-    # default) and Ignore drop them. UNCONFIRMED: how NetSuite reports the warning.
+    # X-NetSuite-PropertyNameValidation (2026.1 metadata overview): Error rejects unknown
+    # names; Warning (the default) and Ignore drop them. UNCONFIRMED: how NetSuite reports
+    # the warning.
     if out.unknown and (strict or validation.lower() == "error"):
         bad = out.unknown[0]
         raise ApiError(400, "NONEXISTENT_FIELD",

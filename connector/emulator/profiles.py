@@ -25,7 +25,7 @@ from typing import Any
 
 from connector.emulator.dates import zone
 from connector.emulator.db import HIDDEN_COLUMNS, schema_columns
-from connector.emulator.options import EVIDENCE, EmulatorOptions
+from connector.emulator.options import EVIDENCE, LEGACY, EmulatorOptions
 
 # Plausible accounts, as overrides of the evidence default.
 VARIANTS: dict[str, dict[str, Any]] = {
@@ -38,6 +38,9 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "no_async_batch": {"async_batch_offered": False},
     "no_tranpromotion": {"tranpromotion_queryable": False},
     "iso_dates": {"date_format": "YYYY-MM-DD", "timezone": "UTC"},
+    # The emulator's defaults before the evidence of December 2026 (all columns queryable,
+    # UTC stored text for dates, no body or external-id checks, 1,000 records per batch).
+    "legacy": dict(LEGACY),
 }
 PROFILE_KEY = "promosync_profile"
 PROFILE_VERSION = 1

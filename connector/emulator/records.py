@@ -75,7 +75,7 @@ COUPON = RecordSpec(
     key="couponcode", name="couponCode", table="couponcode", ref_name="code",
     fields=(
         F("externalId", "string", "externalid"),
-        F("code", "string", "code", required=True),  # SOAP schema: code 1..1 (§2.1)
+        F("code", "string", "code", required=True),  # SOAP schema: code 1..1
         F("promotion", "ref", "promotion", ref_type="promotioncode", required=True),
         F("recipient", "ref", "recipient", ref_type="customer"),
         F("dateSent", "date", "datesent"),
@@ -156,5 +156,6 @@ RECORD_TYPES: dict[str, RecordSpec] = {
 
 
 def spec_for(type_name: str) -> RecordSpec | None:
-    """Record types are case-insensitive in URLs (§1.1: `promotioncode` / `promotionCode`)."""
+    """Record types are case-insensitive in URLs (Oracle: `promotioncode`; the REST API
+    Browser: `promotionCode`)."""
     return RECORD_TYPES.get(type_name.lower())

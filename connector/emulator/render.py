@@ -2,7 +2,7 @@
 
 References become {links, id, refName}; enums {id, refName}; booleans JSON booleans; empty
 fields are omitted; sublists are a `links` object unless `expandSubResources=true`, then a
-collection. `useCount` is a string, as the 2026.1 schema types it (§2.1).
+collection. `useCount` is a string, as the 2026.1 schema types it.
 """
 
 from __future__ import annotations
@@ -60,6 +60,6 @@ def _sublist(templates: Templates, href: str, value: Any, expand: bool) -> dict[
 
 
 def sublist_collection(templates: Templates, href: str, value: Any) -> dict[str, Any]:
-    """§1.3: each sublist is {count, hasMore, items, links, offset, totalResults}."""
+    """Each sublist is {count, hasMore, items, links, offset, totalResults} (2026.1 metadata)."""
     lines = sublist_lines(value)
     return templates.collection([templates.link("self", href)], lines, 0, len(lines))

@@ -56,7 +56,7 @@ def check_paging(limit: int, offset: int, offset_multiple: bool) -> None:
                        f"Invalid limit or offset: limit must be 1 to {MAX_LIMIT} and offset "
                        "0 or more.")
     if offset + limit > MAX_RESULTS:
-        # §3.3/§4: at most 100,000 results through paging; page by key beyond that.
+        # Oracle section_157909186990: at most 100,000 results; page by key beyond that.
         raise ApiError(400, "INVALID_PARAMETER",
                        f"The query cannot return more than {MAX_RESULTS:,} results; "
                        f"offset {offset} + limit {limit} is past that. Filter by id instead.")

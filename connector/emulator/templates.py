@@ -1,8 +1,8 @@
 """Response shapes loaded from fixtures/netsuite/*.json and filled in by the handlers.
 
-Each fixture keeps NetSuite's documented example (NETSUITE.md §3-§6); the functions here copy the
-example's key order and replace its values, so the emulator never answers with a shape that is
-not in a recorded example.
+Each fixture keeps NetSuite's documented example (its `source` names the page); the functions
+here copy the example's key order and replace its values, so the emulator never answers with a
+shape that is not in a recorded example (the metadata catalog, built by `metadata.py`, aside).
 """
 
 from __future__ import annotations
@@ -63,10 +63,10 @@ class Templates:
 
     def error(self, status: int, code: str, detail: str, path: str | None = None,
               title: str | None = None) -> Json:
-        """NETSUITE.md §5.1 error body: {type, title, status, o:errorDetails[...]}."""
+        """Oracle's error body (section_156570709583): {type, title, status, o:errorDetails}."""
         type_uri, default_title = self.error_types.get(
             status, ("https://www.w3.org/Protocols/rfc2616/rfc2616-sec10.html", "Error"))
-        if title == "Conflict":  # §3.6 idempotency conflict keeps the 409 section link
+        if title == "Conflict":  # idempotency conflict (subsect_164494900632): 409's link
             type_uri = load("idempotency_conflict", self._dir)["example"]["type"]
         item: Json = {"detail": detail, "o:errorCode": code}
         if path is not None:
@@ -79,14 +79,15 @@ class Templates:
         return {"rel": rel, "href": href}
 
     def reference(self, href: str, rid: str, ref_name: str | None) -> Json:
-        """A reference to another record (§3.2): {links, id, refName}."""
+        """A reference to another record (Oracle section_1545141500): {links, id, refName}."""
         ref: Json = {"links": [self.link("self", href)], "id": rid}
         if ref_name is not None:
             ref["refName"] = ref_name
         return ref
 
     def collection(self, links: list[Json], items: list[Json], offset: int, total: int) -> Json:
-        """§3.3 collection: {links, count, hasMore, items, offset, totalResults}."""
+        """A collection (Oracle section_1540810951): {links, count, hasMore, items, offset,
+        totalResults}."""
         return _collection(links, items, len(items), offset, total)
 
     def collection_text(self, links: list[Json], items: str, count: int, offset: int,
@@ -98,13 +99,13 @@ class Templates:
         return head + items + tail
 
     def job(self, job_href: str, job_id: str, completed: bool, progress: str) -> Json:
-        """§3.6 async job status."""
+        """Async job status (Oracle subsect_161252896355)."""
         return {"links": [self.link("self", job_href)], "completed": completed, "id": job_id,
                 "progress": progress, "task": {"links": [self.link("related", job_href + "/task")]}}
 
     def task(self, task_href: str, task_id: str, completed: bool, progress: str,
              start: str, end: str | None) -> Json:
-        """§3.6 async task status with a `related` link to its result."""
+        """Async task status (Oracle subsect_161252896355) with a `related` link to its result."""
         body: Json = {"links": [self.link("self", task_href),
                                 self.link("related", task_href + "/result")],
                       "completed": completed}
@@ -114,7 +115,7 @@ class Templates:
         return body
 
     def governance(self, account_limit: int, unallocated: int, integration: int | None) -> Json:
-        """§5.3 governanceLimits (Oracle article_0625010817)."""
+        """governanceLimits (Oracle article_0625010817)."""
         body: Json = {"accountConcurrencyLimit": account_limit,
                       "accountUnallocatedConcurrencyLimit": unallocated}
         if integration is not None:
@@ -126,5 +127,5 @@ class Templates:
 
     @staticmethod
     def token(access_token: str, seconds: int) -> Json:
-        """§6.2 token endpoint answer."""
+        """Token endpoint answer (Oracle section_162755359851)."""
         return {"access_token": access_token, "expires_in": str(seconds), "token_type": "bearer"}

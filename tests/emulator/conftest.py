@@ -27,7 +27,7 @@ SANDBOX_VARS = ("NETSUITE_ACCOUNT_ID", "NETSUITE_CONSUMER_KEY", "NETSUITE_CONSUM
 
 def oauth1(creds: Credentials = TEST_CREDENTIALS, realm: str | None = None,
            **overrides: str) -> OAuth1:
-    """A fresh TBA signer (new nonce and timestamp on every request, NETSUITE.md §6.1)."""
+    """A fresh TBA signer (new nonce and timestamp on every request)."""
     values = dict(client_key=creds.consumer_key, client_secret=creds.consumer_secret,
                   resource_owner_key=creds.token_id, resource_owner_secret=creds.token_secret)
     values.update(overrides)

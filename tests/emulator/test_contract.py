@@ -1,6 +1,6 @@
 """R33 contract: the same requests against the in-process emulator, the HTTP server on
 127.0.0.1 and (with NETSUITE_SANDBOX=1) a real sandbox give NetSuite's statuses, headers and
-JSON shapes (NETSUITE.md §3-§6)."""
+JSON shapes (the Oracle pages each fixture names)."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import requests
 
-from connector.emulator import EmulatorOptions, mock_netsuite
+from connector.emulator import mock_netsuite
 from connector.emulator.profiles import options_for
 
 from .conftest import call
@@ -139,8 +139,8 @@ def test_R36_external_ids_take_letters_digits_underscore_dash_only(eid: str) -> 
         assert url.status_code == 400 and _detail(url)["o:errorCode"] == "INVALID_CONTENT"
         ok = call(emu, "PUT", "/record/v1/customer/eid:ok_id-9", json={"companyName": "A"})
         assert ok.status_code == 204
-    with mock_netsuite() as today:  # today's default does not check
-        assert call(today, "POST", "/record/v1/customer",
+    with mock_netsuite(options_for("legacy")) as legacy:  # the pre-evidence options do not
+        assert call(legacy, "POST", "/record/v1/customer",
                     json={"companyName": "A", "externalId": eid}).status_code == 204
 
 
@@ -212,7 +212,7 @@ def test_R34_sales_order_promotions_sublist_also_uses_its_codes() -> None:
         assert [u["couponcode"] for u in used] == ids
 
 
-def test_R34_today_default_keeps_accepting_bare_sales_orders() -> None:
-    with mock_netsuite(EmulatorOptions()) as emu:
+def test_R34_legacy_options_keep_accepting_bare_sales_orders() -> None:
+    with mock_netsuite(options_for("legacy")) as emu:
         r = call(emu, "POST", "/record/v1/salesOrder", json={"memo": "bare", "extra": 1})
         assert r.status_code == 204

@@ -85,8 +85,8 @@ def test_R36_no_tranpromotion_variant_answers_record_not_found() -> None:
         {"links": [], "n": "0"}]
 
 
-def test_R36_today_default_still_shows_every_column() -> None:
-    b = NetSuiteBackend()
+def test_R36_legacy_options_still_show_every_column() -> None:
+    b = NetSuiteBackend(options_for("legacy"))
     b.create("promotionCode", {"name": "T", "customForm": {"id": "-10502"}})
     row = b.suiteql("SELECT customform, lastmodifieddate FROM promotioncode")[0][0]
     assert row["customform"] == "-10502" and len(row["lastmodifieddate"]) == 19

@@ -1,5 +1,5 @@
 """R34 faults: latency, 429, 5xx, dropped connections per route, the concurrency limit,
-counters, and the HTTP control API, on both transports (NETSUITE.md §5.3)."""
+counters, and the HTTP control API, on both transports."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """R33 OAuth 2.0 client credentials: token endpoint, bearer use, expiry and key verification
-(NETSUITE.md §6.2)."""
+(Oracle section_162755359851)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """R33/R34: SuiteQL pages rendered by SQLite are the pages Python rendered, and codes drawn
-ahead of the database lock keep every generation rule (NETSUITE.md §2.2, §4)."""
+ahead of the database lock keep every generation rule."""
 
 from __future__ import annotations
 

@@ -49,8 +49,8 @@ def test_R36_every_variant_builds_and_differs_from_the_evidence_only_where_named
         options_for("nonesuch")
 
 
-def test_R36_evidence_default_differs_from_todays_default_as_the_evidence_says() -> None:
-    today, evidence = EmulatorOptions(), EmulatorOptions.evidence_default()
+def test_R36_evidence_default_differs_from_the_legacy_options_as_the_evidence_says() -> None:
+    today, evidence = options_for("legacy"), EmulatorOptions.evidence_default()
     assert today.date_format is None and today.timezone == "UTC"
     assert today.couponcode_used_in_suiteql and not today.suiteql_hidden_columns
     assert (evidence.date_format, evidence.timezone) == ("M/D/YYYY", "America/Los_Angeles")
@@ -59,9 +59,9 @@ def test_R36_evidence_default_differs_from_todays_default_as_the_evidence_says()
     assert not evidence.couponcode_used_in_suiteql and evidence.tranpromotion_queryable
     assert evidence.discount_type_values == {"percent": "F", "amount": "T"}
     assert evidence.async_batch_max_items == 100 and evidence.strict_external_ids
-    # the flip is one constant: both sets hold the same keys
+    # the flip is one constant: both sets hold the same keys, and EmulatorOptions() is one
     assert set(options_module.EVIDENCE) == set(options_module.LEGACY)
-    assert not options_module.EVIDENCE_IS_DEFAULT
+    assert EmulatorOptions() == (evidence if options_module.EVIDENCE_IS_DEFAULT else today)
 
 
 def test_R36_options_refuse_impossible_accounts() -> None:

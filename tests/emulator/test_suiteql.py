@@ -1,5 +1,5 @@
 """R33/R34 SuiteQL: translation, read-only execution, NetSuite's value rendering, paging caps
-and the UNCONFIRMED visibility options (NETSUITE.md §2.4, §2.5, §4)."""
+and the UNCONFIRMED visibility options."""
 
 from __future__ import annotations
 
