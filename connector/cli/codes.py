@@ -81,18 +81,18 @@ def codes_generate(
     allow_guessable: bool,
 ) -> None:
     """Generate codes for PROMOTION: --count N, or one per customer with --customers FILE."""
-    local_only: dict[str, object] = {
-        "--customers": customers_file, "--pattern": pattern, "--su": su, "--length": length,
-        "--charset": charset != "safe", "--prefix": prefix, "--suffix": suffix,
-        "--expires": expires, "--starts": starts, "--amount": amount, "--group": group,
-        "--max-uses": max_uses, "--per-customer": per_customer,
-        "--allow-guessable": allow_guessable}
-    if _request_from_netsuite(app, promotion, count, local_only):
-        return
     fmt = _format(pattern, su, length, charset, prefix, suffix)
     if customers_file is None and count is not None and fmt is not None:
         # refuse what the format cannot supply before the store is opened (R8, R9)
         fmt.check_count(check_count(count), allow_guessable=allow_guessable)
+    local_only: dict[str, object] = {
+        "--customers": customers_file, "--pattern": pattern, "--su": su, "--length": length,
+        "--charset": charset != "safe", "--prefix": prefix, "--suffix": suffix,
+        "--expires": expires, "--start": starts, "--amount": amount, "--group": group,
+        "--max-uses": max_uses, "--per-customer": per_customer,
+        "--allow-guessable": allow_guessable}
+    if _request_from_netsuite(app, promotion, count, local_only):
+        return
     from connector.catalog import decimal_or_error
     from connector.files import read_customer_codes
     from connector.generate import CodeOptions, generate_codes, generate_for_customers

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,7 +48,7 @@ def _engine(app: App, recheck: bool = False) -> Iterator[SyncEngine]:
     mapping = load_mapping(app.settings.mapping)
     client = NetSuiteClient.from_settings(app.settings)
     try:
-        with progress(app, 0, "codes") as advance:
+        with _moving(app) as advance:
             yield SyncEngine(app.store, client, mapping, progress=advance,
                              on_outcome=None if app.as_json else
                              lambda o: _promotion_line(app, o.__dict__),
@@ -57,6 +59,35 @@ def _engine(app: App, recheck: bool = False) -> Iterator[SyncEngine]:
                           "NETSUITE_ACCOUNT_ID / NETSUITE_BASE_URL") from None
     finally:
         client.close()
+
+
+PROGRESS_EVERY = 30.0  # seconds between plain progress lines
+
+
+@contextmanager
+def _moving(app: App) -> Iterator[Callable[[int], None]]:
+    """Codes moved: a bar on a terminal; elsewhere (cron, systemd, Kubernetes) a plain line on
+    stderr at most every PROGRESS_EVERY seconds while codes move, so a long run is never silent."""
+    if sys.stdout.isatty() and not app.as_json:
+        with progress(app, 0, "codes") as bar:
+            yield bar
+        return
+    lock = threading.Lock()
+    started = last = time.monotonic()
+    moved = 0
+
+    def advance(n: int) -> None:
+        nonlocal moved, last
+        with lock:
+            moved += n
+            now = time.monotonic()
+            if now - last < PROGRESS_EVERY:
+                return
+            last = now
+            line = f"sync: {moved:,} codes moved so far ({now - started:,.0f} s)"
+        click.echo(line, err=True)
+
+    yield advance
 
 
 @click.group("sync")

@@ -5,8 +5,9 @@ POST/PUT/PATCH/DELETE with `Prefer: respond-async` and body `{"items": [...]}` a
 `202 Accepted` + `Location: /services/rest/async/v1/job/{id}`; `X-NetSuite-Idempotency-Key`
 (a uuid4 kept across retries of the same batch) makes a resubmission answer `400
 IDEMPOTENCY_ERROR` with the Location of the earlier job, which is then followed instead.
-The job is polled at `/job/{id}` until `completed`, then `/job/{id}/task/`, `/task/{tid}` and
-`/task/{tid}/result` give each item's outcome. Oracle caps a batch at 100 records.
+The job is polled at `/job/{id}` until `completed`, then `/job/{id}/task/` lists its tasks and
+`/task/{tid}/result` gives each item's outcome (`/task/{tid}` itself is read only when the result
+does not list items with their status). Oracle caps a batch at 100 records.
 """
 
 from __future__ import annotations
@@ -147,13 +148,15 @@ class AsyncBatchRunner:
         results: list[dict[str, Any]] = []
         task_ids = self._task_ids(job_id)
         for tid in task_ids:
-            task = self.json_of(self.call("GET", job_path(job_id, "task", tid)))
             result = self._task_result(job_id, tid)
             items = result.get("items")
             if isinstance(items, list):
+                # Each item carries its own status: the task itself need not be read.
                 results.extend(item for item in items if isinstance(item, dict))
-            else:
-                results.append(result)
+                errors.extend(_task_errors(tid, {}, result))
+                continue
+            task = self.json_of(self.call("GET", job_path(job_id, "task", tid)))
+            results.append(result)
             errors.extend(_task_errors(tid, task, result))
         progress = str(job.get("progress", ""))
         ok = not errors and progress.lower() not in ("failed", "error")

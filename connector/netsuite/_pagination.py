@@ -9,6 +9,7 @@ so it has no cap, and stops if the key ever fails to increase.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -78,6 +79,9 @@ def offset_pages(
             raise _too_large(what, total, hint)
 
 
+_DIGITS = re.compile(r"-?[0-9]+")
+
+
 def _as_key(value: object) -> int | str:
     """SuiteQL sends ids as strings (§4); compare numerically when they are digits."""
     if isinstance(value, bool):
@@ -85,7 +89,8 @@ def _as_key(value: object) -> int | str:
     if isinstance(value, int):
         return value
     text = str(value)
-    return int(text) if text.lstrip("-").isdigit() else text
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses
+    return int(text) if _DIGITS.fullmatch(text) else text
 
 
 def key_literal(value: int | str) -> str:

@@ -311,13 +311,6 @@ class NetSuiteClient:
         return self._json(self._call("GET", path, headers={"Accept": accept}, timeout=timeout,
                                      retry=retry))
 
-    def select_options(self, record_type: str, *, retry: RetryPolicy | None = None
-                       ) -> dict[str, Any]:
-        """The select options of a record's create form (Accept: ...; type=select-options)."""
-        accept = "application/vnd.oracle.resource+json; type=select-options"
-        return self._json(self._call("POST", record_path(record_type), json_body={},
-                                     headers={"Accept": accept}, idempotent=True, retry=retry))
-
     def governance_limits(self) -> dict[str, Any]:
         """GET /services/rest/system/v1/governanceLimits (admin roles only, §5.3)."""
         return self._json(self._call("GET", GOVERNANCE_PATH))

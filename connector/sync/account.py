@@ -3,10 +3,14 @@
 Each probe is one request (a SuiteQL probe that names a missing column is sent again without
 it), so a whole check is about ten requests: governance limits (credentials, concurrency), the
 metadata catalog of promotionCode (fields, enum values and, where shown, their labels) and of
-couponCode (whether batch writes are offered), select options where labels are not in the
-metadata, one-row SuiteQL probes of every table and column the sync and the mirror would use
+couponCode (whether batch writes are offered), one-row SuiteQL probes of every table and column
+the sync and the mirror would use
 (plus how raw dates look), and one query for all the items the mapping and the promotions name.
-Nothing is written to NetSuite. The result is an AccountProfile plus one line per capability.
+Nothing is written to NetSuite, and nothing is sent that could write: the select options of a
+create form are asked for with a POST to the record's create URL, which an account that ignores
+the Accept header would take as a create, so the check does not ask for them (labels come from
+the metadata, or from reading back the first promotion written, see sync.discount_types). The
+result is an AccountProfile plus one line per capability.
 """
 
 from __future__ import annotations
@@ -144,20 +148,6 @@ class AccountCheck:
             raise
         except NetSuiteError as exc:
             probe.metadata_error = _short(exc)
-        if not probe.labels and probe.enums.get("discountType"):
-            self._select_options(probe)
-
-    def _select_options(self, probe: Probe) -> None:
-        probe.requests += 1
-        try:
-            options = self.client.select_options("promotionCode", retry=PROBE_RETRY)
-        except (NetSuiteAuthError, NetSuiteConnectFailed):
-            raise
-        except NetSuiteError:
-            return  # not offered: the labels stay unknown
-        labels = _option_labels(options, "discountType")
-        if labels:
-            probe.labels, probe.labels_source = {"discountType": labels}, "select options"
 
     def _columns(self, table: str, wanted: tuple[str, ...], probe: Probe
                  ) -> tuple[str, ...] | None:
@@ -258,19 +248,6 @@ def _labels(schema: dict[str, Any], name: str) -> dict[str, str]:
             if pairs:
                 return pairs
     return {}
-
-
-def _option_labels(options: dict[str, Any], name: str) -> dict[str, str]:
-    """discountType labels from a select-options answer: a list of {id, refName} under the
-    field's name, or under items/options."""
-    node: Any = options.get(name, options)
-    if isinstance(node, dict):
-        node = node.get("items") or node.get("options") or node.get("values")
-    if not isinstance(node, list):
-        return {}
-    return {str(o["id"]): str(o.get("refName") or o.get("text") or o.get("label"))
-            for o in node if isinstance(o, dict) and "id" in o
-            and (o.get("refName") or o.get("text") or o.get("label"))}
 
 
 def _batch_offered(api: dict[str, Any]) -> bool:

@@ -51,6 +51,7 @@ Hook = Callable[[str], None]
 FLUSH_ROWS = 50_000
 GENERATION_GRACE = 60.0  # seconds to wait for codes of a write whose answer was lost
 PUSH_SLICE = 1_000
+PUSH_BATCHES = 50  # batch jobs per slice of local codes
 
 
 def _no_hook(step: str) -> None:
@@ -272,16 +273,16 @@ class Applier:
             todo = pending_codes(conn, action.promotion_id, action.chunk)
         if not todo:
             return 0
-        size = self.mapping.batch_size if self.code_push == "async_batch" else PUSH_SLICE
+        batched = self.code_push == "async_batch"
+        # A slice is stored as pushed in one transaction; batch jobs of a slice run in parallel.
+        step = self.mapping.batch_size * PUSH_BATCHES if batched else PUSH_SLICE
         pushed = failed = 0
         first_error: str | None = None
-        for i in range(0, len(todo), size):
+        for i in range(0, len(todo), step):
             self.check()
-            part = todo[i:i + size]
-            if self.code_push == "async_batch":
-                done, errors = self._push_batch(part, nid)
-            else:
-                done, errors = self._push_each(part, nid)
+            part = todo[i:i + step]
+            done, errors = (self._push_batches(part, nid) if batched
+                            else self._push_each(part, nid))
             with self.store.begin() as conn:
                 mark_pushed(conn, self.store.dialect, done)
             self.progress(len(done))
@@ -293,6 +294,18 @@ class Applier:
             raise NetSuiteError(f"{failed:,} of {len(todo):,} codes were not written to "
                                 f"NetSuite (first: {first_error})")
         return pushed
+
+    def _push_batches(self, part: list[tuple[int, str, int | None]], nid: str
+                      ) -> tuple[list[tuple[str, int]], list[str]]:
+        size = self.mapping.batch_size
+        slices = [part[i:i + size] for i in range(0, len(part), size)]
+        done: list[tuple[str, int]] = []
+        errors: list[str] = []
+        for _s, (ok, bad) in unordered_map(lambda s: self._push_batch(s, nid), slices,
+                                           self.client.concurrency):
+            done.extend(ok)
+            errors.extend(bad)
+        return done, errors
 
     def _push_each(self, part: list[tuple[int, str, int | None]], nid: str
                    ) -> tuple[list[tuple[str, int]], list[str]]:

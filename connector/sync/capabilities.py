@@ -35,12 +35,19 @@ class Shapes:
     discount_source: str | None
     timezone: str | None
 
+    wanted_source: str = "auto"  # the mapping's redemptions.source
+
     @property
     def refusal(self) -> str | None:
-        if self.redemption_source is None:
+        if self.redemption_source is not None:
+            return None
+        if self.wanted_source == "auto":
             return ("this account offers no way to read redemptions: neither the tranpromotion "
                     "table nor couponcode.used can be queried (mapping key redemptions.source)")
-        return None
+        what = ("couponcode.used" if self.wanted_source == "couponcode"
+                else "the tranpromotion table joined to transaction.lastmodifieddate")
+        return (f"redemptions.source is {self.wanted_source}, but this account does not let "
+                f"SuiteQL read {what}: set redemptions.source = \"auto\" in the mapping")
 
 
 def shapes(profile: AccountProfile, mapping: Mapping) -> Shapes:
@@ -63,7 +70,7 @@ def shapes(profile: AccountProfile, mapping: Mapping) -> Shapes:
         discount = discount or profile.discount_type
         where = profile.discount_type_source or "profile"
     return Shapes(source, used, push, discount, where if discount else None,
-                  profile.timezone)
+                  profile.timezone, mapping.redemption_source)
 
 
 # ---- the cached profile -------------------------------------------------------------------

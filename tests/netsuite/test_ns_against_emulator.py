@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from connector.errors import NetSuiteAuthError
+from connector.errors import NetSuiteAuthError, NetSuiteBadRequest
 from connector.netsuite import NetSuiteClient, TokenAuth
 
 from .conftest import ACCOUNT, CONSUMER_KEY, TOKEN_ID, FakeTime, policy, token_auth
@@ -30,10 +30,19 @@ def ns(emu: Any, fake_time: FakeTime) -> NetSuiteClient:
 
 
 def test_R33_emulator_accepts_our_signatures_and_eid_paths(ns: NetSuiteClient) -> None:
-    new_id = ns.create("customer", {"companyName": "Acme", "externalId": "cust/1 a"})
-    found = ns.get_by_external_id("customer", "cust/1 a")
+    new_id = ns.create("customer", {"companyName": "Acme", "externalId": "cust_1-a"})
+    found = ns.get_by_external_id("customer", "cust_1-a")
     assert found is not None and found["id"] == new_id
     assert ns.get_by_external_id("customer", "no such") is None
+
+
+def test_R33_external_ids_outside_letters_digits_dash_underscore_are_refused(
+        ns: NetSuiteClient) -> None:
+    """Oracle: an external ID holds only letters, digits, `_` and `-` (the emulator's default
+    plays that); the client's path quoting still gets such an id to NetSuite intact."""
+    with pytest.raises(NetSuiteBadRequest) as err:
+        ns.create("customer", {"companyName": "Acme", "externalId": "cust/1 a"})
+    assert err.value.error_path == "externalId"
 
 
 def test_R30_emulator_rejects_a_wrong_secret(emu: Any, fake_time: FakeTime) -> None:

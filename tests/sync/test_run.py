@@ -13,6 +13,7 @@ from connector.netsuite import NetSuiteClient
 from connector.store import Store
 from connector.store import schema as s
 from connector.sync.mapping import Mapping
+from connector.sync.plan import chunk_marker
 from tests.sync.conftest import (
     EngineFactory,
     Killed,
@@ -42,15 +43,18 @@ def test_R25_R26_netsuite_generated_codes_are_chunked_and_read_back(
     codes = _codes(store, "Big")
     assert len(codes) == 2500 and all(nid for _, nid, _ in codes)
     by_chunk = {k: [c for c, _, ck in codes if ck == k] for k in range(3)}
-    assert all(c.endswith(f"-{k + 1}") for k, cs in by_chunk.items() for c in cs)
+    # the first chunk keeps the bare pattern, the others end in their marker (R25)
+    assert all(len(c) == len("BIG-ABCDEF") for c in by_chunk[0])
+    assert all(c.endswith(f"-{chunk_marker(k)}") for k, cs in by_chunk.items() if k
+               for c in cs)
     state = end_state(store, emu)
     assert state["codes_equal"]
 
 
 def test_R26_local_codes_pushed_as_couponcode_upserts(
-        store: Store, emu: mock_netsuite, engine: EngineFactory) -> None:
+        store: Store, emu: mock_netsuite, engine: EngineFactory, mapping: Mapping) -> None:
     sample_promotions(store, generated=10, local=120)
-    engine().run()
+    engine(mapping_=dataclasses.replace(mapping, code_push="upsert")).run()
     stats = emu.stats()["requests"]
     assert stats["record.put"] >= 120 + 3
     local = _codes(store, "Local")
@@ -215,11 +219,12 @@ def test_R31_one_failing_promotion_does_not_stop_the_others(
 
 
 def test_R31_faults_end_state_equal(store: Store, emu: mock_netsuite, engine: EngineFactory,
-                                    store_url: str) -> None:
+                                    store_url: str, mapping: Mapping) -> None:
     sample_promotions(store, generated=2500, local=200)
     emu.faults.set(rate_429=0.07, rate_5xx=0.07, rate_drop=0.06)
     faulty = make_client(emu.url)
-    report = engine(client_=faulty).run()
+    report = engine(client_=faulty,
+                    mapping_=dataclasses.replace(mapping, code_push="upsert")).run()
     emu.faults.clear()
     assert report.exit_code == 0
     injected = emu.stats()["faults"]
