@@ -1,7 +1,9 @@
 """`promosync emulator serve`: run the NetSuite emulator as an HTTP server until Ctrl-C.
 
-Prints the URL to put in NETSUITE_BASE_URL and the account id / consumer key it accepts.
-Warns when bound to a non-loopback address: the emulator accepts published test credentials and
+Prints the `export` lines a shell needs to reach it (NETSUITE_BASE_URL, the account id and the
+published test keys it accepts: test values, not anyone's secrets) and starts with a sample
+account (customers 1001-1003, discount item 10, items 150 and 200) unless `--empty`. Warns when
+bound to a non-loopback address: the emulator accepts published test credentials and
 must not be reachable from other machines. `--profile FILE` plays the account an account
 profile describes (written by `promosync netsuite check --write-profile FILE`); `--variant NAME`
 plays one of the named plausible accounts (connector.emulator.profiles.VARIANTS); without
@@ -11,6 +13,7 @@ either, today's defaults.
 from __future__ import annotations
 
 import ipaddress
+import shlex
 from dataclasses import replace
 from typing import Any
 
@@ -50,9 +53,11 @@ def emulator_group() -> None:
                    "--write-profile).")
 @click.option("--variant", default=None, type=click.Choice(sorted(VARIANTS)),
               help="Play a named plausible account (evidence = as public evidence shows it).")
+@click.option("--empty", is_flag=True,
+              help="Start with no records (default: sample customers, items, discount item).")
 def serve(host: str, port: int, latency_ms: float, fault_rate: float,
           concurrency_limit: int | None, seed: int, profile: str | None,
-          variant: str | None) -> None:
+          variant: str | None, empty: bool) -> None:
     """Serve the emulator until Ctrl-C."""
     options = account_options(profile, variant)
     faults: dict[str, Any] = {"latency_ms": latency_ms, "rate_5xx": fault_rate, "seed": seed}
@@ -69,16 +74,35 @@ def serve(host: str, port: int, latency_ms: float, fault_rate: float,
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     try:
+        samples = None if empty else server.backend.seed_samples()
         click.echo(f"NetSuite emulator on {server.url}")
-        click.echo(f"  export NETSUITE_BASE_URL={server.url}")
-        click.echo(f"  accepts {options.credentials.hint()} (test token id "
-                   f"{options.credentials.token_id}); control API at {server.url}/__emulator__/")
-        click.echo("Press Ctrl-C to stop.")
+        if samples is not None:
+            click.echo("  sample account: customers " + _ids(samples["customer"])
+                       + ", discount item " + _ids(samples["discountItem"])
+                       + ", items " + _ids(samples["inventoryItem"]))
+        click.echo("Point promosync at it (published test values, not secrets):")
+        for line in export_lines(server.url, options):
+            click.echo("  " + line)
+        click.echo(f"Control API: {server.url}/__emulator__/ - press Ctrl-C to stop.")
         server.wait()
     except KeyboardInterrupt:
         click.echo("stopping")
     finally:
         server.stop()
+
+
+def _ids(ids: list[int]) -> str:
+    return ", ".join(str(i) for i in ids)
+
+
+def export_lines(url: str, options: EmulatorOptions) -> list[str]:
+    """The shell lines that point promosync at an emulator on `url` with its credentials."""
+    c = options.credentials
+    values = {"NETSUITE_BASE_URL": url, "NETSUITE_ACCOUNT_ID": c.account_id,
+              "NETSUITE_CONSUMER_KEY": c.consumer_key,
+              "NETSUITE_CONSUMER_SECRET": c.consumer_secret, "NETSUITE_TOKEN_ID": c.token_id,
+              "NETSUITE_TOKEN_SECRET": c.token_secret}
+    return [f"export {name}={shlex.quote(value)}" for name, value in values.items()]
 
 
 def account_options(profile: str | None, variant: str | None) -> EmulatorOptions:

@@ -1,18 +1,23 @@
 """In-process transport: `mock_netsuite` intercepts requests to the NetSuite host via `responses`.
 
-Every method on `base_url` goes to the emulator's router; any other host fails loudly
-(responses' "Connection refused by Responses" error naming the URL). A fault that drops the
-connection raises requests.exceptions.ConnectionError, as a real dropped socket would.
+Every method on `base_url` (by default the host of the account: `mock_netsuite(account_id=
+"TSTDRV42")` plays account TSTDRV42 at https://tstdrv42.suitetalk.api.netsuite.com) goes to the
+emulator's router. A request to any other host fails at once with `HostNotIntercepted`, naming
+the host and the one that is intercepted - not a connection error a client would retry. A fault
+that drops the connection raises requests.exceptions.ConnectionError, as a real dropped socket
+would.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import re
 from collections.abc import Callable
 from contextlib import ContextDecorator
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 import responses
@@ -33,13 +38,25 @@ _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class HostNotIntercepted(RuntimeError):
+    """A request went to a host `mock_netsuite` does not intercept (not retryable: a test
+    pointed its client at the wrong account or URL)."""
+
+
 class mock_netsuite(ContextDecorator):  # noqa: N801 - reads like responses' / moto's helpers
     """`with mock_netsuite() as emu:` or `@mock_netsuite()`; a decorated function that takes a
-    parameter named `netsuite` receives the emulator."""
+    parameter named `netsuite` receives the emulator.
+
+    `account_id` plays that account (its realm, its host); `base_url` overrides the host."""
 
     def __init__(self, options: EmulatorOptions | None = None,
-                 base_url: str = DEFAULT_BASE_URL) -> None:
-        self.base_url = base_url.rstrip("/")
+                 base_url: str | None = None, account_id: str | None = None) -> None:
+        if account_id is not None:
+            opts = options or EmulatorOptions()
+            creds = dataclasses.replace(opts.credentials, account_id=account_id)
+            options = dataclasses.replace(opts, credentials=creds)
+        account = options.credentials.account_id if options is not None else DEFAULT_ACCOUNT
+        self.base_url = (base_url or f"https://{host_for_account(account)}").rstrip("/")
         self._options = options
         self.emulator = Emulator(options)
         self._mock: responses.RequestsMock | None = None
@@ -86,11 +103,27 @@ class mock_netsuite(ContextDecorator):  # noqa: N801 - reads like responses' / m
                 request=prepared) from None
         return resp.status, resp.headers, resp.body
 
+    def _elsewhere(self, prepared: requests.PreparedRequest) -> tuple[int, dict[str, str], bytes]:
+        parts = urlsplit(str(prepared.url))
+        hint = ""
+        host = parts.hostname or ""
+        if host.endswith(".suitetalk.api.netsuite.com"):
+            account = host.split(".")[0].upper().replace("-", "_")
+            hint = f" (for account {account}: mock_netsuite(account_id={account!r}))"
+        raise HostNotIntercepted(
+            f"mock_netsuite intercepts {self.base_url}, not {parts.scheme}://{parts.netloc}: "
+            f"{prepared.method} {prepared.url} was not sent anywhere{hint}")
+
     def __enter__(self) -> mock_netsuite:
         mock = responses.RequestsMock(assert_all_requests_are_fired=False)
         pattern = re.compile(re.escape(self.base_url) + r"(/.*)?$")
         for method in _METHODS:
             mock.add_callback(method, pattern, callback=self._callback, content_type=None)
+        # Anything else fails at once, naming its host. The two patterns must not overlap:
+        # responses pops the first of several matching registrations.
+        elsewhere = re.compile(r"(?!" + re.escape(self.base_url) + r"(?:/|$)).*")
+        for method in _METHODS:
+            mock.add_callback(method, elsewhere, callback=self._elsewhere, content_type=None)
         mock.start()
         self._mock = mock
         return self

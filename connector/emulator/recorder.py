@@ -1,8 +1,11 @@
 """Record a session against a real account, secrets scrubbed, and replay it (R35).
 
 `Recorder` wraps a requests.Session: every exchange through it is kept (method, path, query,
-request body, status, headers, response body) and `save()` writes them as JSON under
-fixtures/netsuite/recordings/. Before writing, Authorization/Cookie headers are dropped,
+request body, status, headers, response body) and `save()` writes them as JSON where the user
+says: `save("out/session.json")` writes that file, `save("session", folder)` or
+`Recorder(directory=folder)` writes folder/session.json, and by default `save("session")` writes
+./netsuite-recordings/session.json in the current directory (never inside the installed
+package). Before writing, Authorization/Cookie headers are dropped,
 OAuth 2.0 access tokens and client assertions masked, every configured secret value replaced,
 and account ids (`1234567_SB1`, `1234567-sb1`, any case) replaced by ACCOUNT, in hosts too.
 `Replayer` serves a recording through `responses`, in order per (method, path), so the same
@@ -25,7 +28,7 @@ from requests.adapters import BaseAdapter
 
 MASK = "<scrubbed>"
 ACCOUNT = "ACCOUNT"
-RECORDINGS = Path(__file__).resolve().parents[2] / "fixtures" / "netsuite" / "recordings"
+RECORDINGS = Path("netsuite-recordings")  # relative: a folder in the current directory
 _DROP_HEADERS = {"authorization", "cookie", "set-cookie", "proxy-authorization"}
 _MASK_KEYS = {"access_token", "client_assertion", "refresh_token", "id_token"}
 
@@ -100,8 +103,9 @@ class Recorder:
     """Wraps `session` (a fresh one by default); `save(name)` writes the scrubbed exchanges."""
 
     def __init__(self, session: requests.Session | None = None, *, secrets: Iterable[str] = (),
-                 account_ids: Iterable[str] = ()) -> None:
+                 account_ids: Iterable[str] = (), directory: Path | str | None = None) -> None:
         self.session = session or requests.Session()
+        self.directory = Path(directory) if directory is not None else None
         self.secrets = set(secrets)
         self.account_ids = list(account_ids)
         self.exchanges: list[dict[str, Any]] = []
@@ -131,11 +135,21 @@ class Recorder:
         out: list[dict[str, Any]] = scrub(self.exchanges, self.secrets, self.account_ids)
         return out
 
-    def save(self, name: str, directory: Path | str | None = None) -> Path:
-        """Write fixtures/netsuite/recordings/{name}.json (or into `directory`)."""
-        folder = Path(directory) if directory else RECORDINGS
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{name}.json"
+    def save(self, name: str | Path, directory: Path | str | None = None) -> Path:
+        """Write the scrubbed exchanges; returns the file written.
+
+        `name` with a folder or a `.json` suffix is the file itself; otherwise the file is
+        {name}.json in `directory`, else in the recorder's directory, else in
+        ./netsuite-recordings (resolved against the current directory when saving)."""
+        given = Path(name)
+        if directory is None and (given.suffix == ".json" or len(given.parts) > 1):
+            path = given
+        else:
+            folder = Path(directory) if directory is not None else \
+                self.directory if self.directory is not None else RECORDINGS
+            path = folder / (given.name if given.suffix == ".json" else f"{given.name}.json")
+        path = path.resolve()
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps({"exchanges": self.scrubbed()}, indent=1), encoding="utf-8")
         return path
 

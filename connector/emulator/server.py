@@ -2,8 +2,10 @@
 
 HTTP/1.1 keep-alive with exact Content-Length, daemon threads, TCP_NODELAY, one write per
 response: the per-request path is kept short so four keep-alive clients get well over 1,000
-small GETs a second on two cores (benchmarks/bench_emulator.py). A drop fault closes the socket
-without a response.
+small GETs a second on two cores (benchmarks/bench_emulator.py). Request bodies come with a
+Content-Length or `Transfer-Encoding: chunked` (read to the last chunk, so the next request on
+the connection starts where it should); a body over 104 MB (Oracle's REST request limit) is
+answered 413 and the connection closed. A drop fault closes the socket without a response.
 """
 
 from __future__ import annotations
@@ -23,6 +25,11 @@ from connector.emulator.wire import CaseInsensitiveHeaders, Drop, Request
 
 log = logging.getLogger(__name__)
 _REASONS = {s.value: s.phrase for s in HTTPStatus}
+MAX_BODY = 104 * 1024 * 1024  # Oracle chapter_161251386312: REST requests are limited to 104 MB
+
+
+class _TooLarge(Exception):
+    """The request body is larger than MAX_BODY."""
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -59,9 +66,35 @@ class _Handler(BaseHTTPRequestHandler):
             log.debug("connection ended: %s", exc)
             self.close_connection = True
 
-    def _serve(self, headers: CaseInsensitiveHeaders) -> None:
+    def _body(self, headers: CaseInsensitiveHeaders) -> bytes:
+        """The request body: chunked (RFC 9112 section 7.1) or of Content-Length bytes."""
+        if "chunked" in str(headers.get("Transfer-Encoding", "")).lower():
+            parts: list[bytes] = []
+            total = 0
+            while True:
+                size = int(self.rfile.readline(1024).split(b";", 1)[0].strip() or b"x", 16)
+                if size == 0:
+                    while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+                        pass  # trailer fields, ignored
+                    return b"".join(parts)
+                total += size
+                if total > MAX_BODY:
+                    raise _TooLarge()
+                parts.append(self.rfile.read(size))
+                self.rfile.readline(1024)  # the CRLF after the chunk
         length = int(headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        if length > MAX_BODY:
+            raise _TooLarge()
+        return self.rfile.read(length) if length else b""
+
+    def _serve(self, headers: CaseInsensitiveHeaders) -> None:
+        try:
+            body = self._body(headers)
+        except _TooLarge:
+            self.close_connection = True
+            self.wfile.write(b"HTTP/1.1 413 Content Too Large\r\nContent-Length: 0\r\n"
+                             b"Connection: close\r\n\r\n")
+            return
         host = headers.get("Host") or self.server.authority
         req = Request(self.command, f"http://{host}{self.path}", headers, body)
         try:

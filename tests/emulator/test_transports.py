@@ -16,6 +16,7 @@ import pytest
 import requests
 
 from connector.emulator import EmulatorServer, NetSuiteBackend, mock_netsuite
+from connector.emulator.inprocess import HostNotIntercepted
 from connector.emulator.pytest_plugin import netsuite_emulator  # noqa: F401 - fixture
 
 from .conftest import call, oauth1
@@ -35,7 +36,7 @@ def test_R33_pytest_fixture_intercepts(netsuite_emulator: mock_netsuite) -> None
 
 
 def test_R33_unmatched_hosts_fail_loudly(emu: mock_netsuite) -> None:
-    with pytest.raises(requests.exceptions.ConnectionError, match="elsewhere.example"):
+    with pytest.raises(HostNotIntercepted, match="elsewhere.example"):
         requests.get("https://elsewhere.example/services/rest/record/v1/customer")
 
 
@@ -92,23 +93,24 @@ def test_R33_answers_use_the_fixture_shapes(emu: mock_netsuite) -> None:
     assert list(gov) == keys("governance_limits")
 
 
-def test_R33_serve_prints_url_and_no_secrets() -> None:
+def test_R33_serve_prints_url_and_only_the_published_test_values() -> None:
     code = ("from connector.cli.emulator import emulator_group; "
-            "emulator_group(['serve', '--host', '0.0.0.0', '--port', '0'])")
+            "emulator_group(['serve', '--host', '0.0.0.0', '--port', '0', '--empty'])")
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True,
                             cwd=Path(__file__).resolve().parents[2])
     try:
         assert proc.stdout is not None
-        lines = [proc.stdout.readline() for _ in range(4)]
+        lines = [proc.stdout.readline() for _ in range(9)]
         assert lines[0].startswith("NetSuite emulator on http://0.0.0.0:")
-        assert lines[3].startswith("Press Ctrl-C")
+        assert lines[8].startswith("Control API")
     finally:
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=10)
     text = "".join(lines) + out + err
-    assert "1234567_SB1" in text and "ck-test" in text and "WARNING" in err
-    assert "cs-test-secret" not in text and "ts-test-secret" not in text
+    assert "export NETSUITE_ACCOUNT_ID=1234567_SB1" in text and "WARNING" in err
+    # the only secrets printed are the published test values the emulator accepts
+    assert "export NETSUITE_CONSUMER_SECRET=cs-test-secret" in text
     assert proc.returncode == 0 and "Traceback" not in err
 
 
