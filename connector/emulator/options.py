@@ -27,7 +27,8 @@ def host_for_account(account_id: str) -> str:
 
 @dataclass(frozen=True)
 class Credentials:
-    """What the emulator accepts: TBA keys (§6.1) and an OAuth 2.0 M2M client (§6.2).
+    """What the emulator accepts: TBA keys and an OAuth 2.0 M2M client (Oracle
+    section_1534941295, section_162755359851).
 
     Secrets never appear in repr(); `hint()` is what may be printed.
     """
@@ -86,7 +87,7 @@ LEGACY: dict[str, Any] = {
     "strict_external_ids": False,
     "sales_order_requires_lines": False,
 }
-EVIDENCE_IS_DEFAULT = False  # True: EmulatorOptions() plays the evidence (the one-line flip)
+EVIDENCE_IS_DEFAULT = True  # EmulatorOptions() plays the account as public evidence shows it
 _D = EVIDENCE if EVIDENCE_IS_DEFAULT else LEGACY
 
 
