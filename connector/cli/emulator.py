@@ -7,7 +7,7 @@ bound to a non-loopback address: the emulator accepts published test credentials
 must not be reachable from other machines. `--profile FILE` plays the account an account
 profile describes (written by `promosync netsuite check --write-profile FILE`); `--variant NAME`
 plays one of the named plausible accounts (connector.emulator.profiles.VARIANTS); without
-either, today's defaults.
+either, the default options (EmulatorOptions(): the account as public evidence shows it).
 """
 
 from __future__ import annotations

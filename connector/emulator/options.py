@@ -2,10 +2,11 @@
 
 Every behaviour public evidence leaves UNCONFIRMED is a field of `EmulatorOptions`, so that a
 user with a sandbox can set the emulator to whatever their account really does. Two sets of
-defaults: `LEGACY` (what `EmulatorOptions()` plays today; the sync still relies on it) and
-`EVIDENCE` (the account as public evidence shows it, December 2026: `evidence_default()`).
-Flipping `EVIDENCE_IS_DEFAULT` makes the evidence the plain default. `profiles.py` names the
-other plausible accounts (`VARIANTS`) and reads account profile files (`from_profile`).
+defaults: `EVIDENCE` (the account as public evidence shows it, December 2026:
+`evidence_default()`) and `LEGACY` (the emulator's defaults before that evidence: every column
+queryable, UTC text dates, no body checks). `EVIDENCE_IS_DEFAULT` chooses which one
+`EmulatorOptions()` plays. `profiles.py` names the other plausible accounts (`VARIANTS`, among
+them "legacy") and reads account profile files (`from_profile`).
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ EVIDENCE: dict[str, Any] = {
     "strict_external_ids": True,
     "sales_order_requires_lines": True,
 }
-# What EmulatorOptions() plays until the sync is ready for the evidence (same keys).
+# The emulator's defaults before the evidence of December 2026 (same keys).
 LEGACY: dict[str, Any] = {
     "suiteql_hidden_columns": frozenset(),
     "couponcode_used_in_suiteql": True,
