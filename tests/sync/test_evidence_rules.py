@@ -13,6 +13,7 @@ import pytest
 from connector.chunks import chunk_external_id, code_external_id
 from connector.errors import ConfigError
 from connector.netsuite.profile import AccountProfile, loads, read_profile
+from connector.store import Store
 from connector.sync.account import label_meaning, render_date
 from connector.sync.capabilities import shapes
 from connector.sync.mapping import load_mapping
@@ -188,3 +189,38 @@ def test_R36_raw_dates_are_recognised_in_the_users_format() -> None:
     assert render_date(when, "M/D/YYYY") == "12/6/2026"
     assert render_date(when, "DD.MM.YYYY") == "06.12.2026"
     assert render_date(when, "YYYY-MM-DD") == "2026-12-06"
+
+
+def test_R26_a_generating_write_whose_answer_is_lost_is_counted_not_sent_again(
+        store: Store) -> None:
+    """The connection drops after NetSuite applied the write (and generated the codes): the
+    write is not resent, which would generate a second set; the codes are counted instead."""
+    from connector import catalog
+    from connector.emulator import mock_netsuite
+    from connector.sync.engine import SyncEngine
+    from connector.sync.state import request_netsuite_codes
+    from tests.sync.conftest import end_state, make_client
+
+    mapping = dataclasses.replace(M, chunk_size=1000, page_size=100, discount_types=DISCOUNT)
+    catalog.create_promotion(store, name="Big", kind="order", rate=10, pattern="BIG-[AN.6]",
+                             codes_from="netsuite")
+    request_netsuite_codes(store, "Big", 1500)
+    with mock_netsuite() as emu:
+        client = make_client(emu.url)
+        emu.faults.set(path="promotionCode", method="PUT", rate_drop=1.0, after=True)
+        report = SyncEngine(store, client, mapping).run()
+        emu.faults.clear()
+        assert report.exit_code == 0, report.as_dict()["promotions"]
+        state = end_state(store, emu)
+        big = sorted((p[1], p[5]) for p in state["promotions"] if p[1].startswith("Big"))
+        assert big == [("Big #1", 1000), ("Big #2", 500)]  # not 2,000 and 1,000
+        assert emu.stats()["requests"]["record.put"] == 2  # each chunk's write sent once
+        # more codes on a chunk that exists: the same, counted against what it held before
+        request_netsuite_codes(store, "Big", 300)
+        emu.faults.set(path="promotionCode", method="PUT", rate_drop=1.0, after=True)
+        SyncEngine(store, client, mapping).run()
+        emu.faults.clear()
+        big = sorted((p[1], p[5]) for p in end_state(store, emu)["promotions"]
+                     if p[1].startswith("Big"))
+        assert big == [("Big #1", 1000), ("Big #2", 800)]
+        client.close()
