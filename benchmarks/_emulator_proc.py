@@ -17,13 +17,12 @@ import json
 import sys
 
 from connector.emulator import EmulatorOptions, EmulatorServer
-from connector.emulator.db import now_text
 
 
 def bulk_redeem(server: EmulatorServer, n: int, cancel_every: int) -> int:
     """n orders in one transaction: a salesOrder + tranPromotion row per code, codes used."""
     db = server.backend.db
-    now = now_text()
+    now = server.backend.now()  # the account-local wall time the emulator stamps
     with db.tx() as conn:
         rows = conn.execute("SELECT id, promotion FROM couponcode WHERE used = 'F' ORDER BY id "
                             "LIMIT ?", [n]).fetchall()

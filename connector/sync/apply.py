@@ -43,15 +43,14 @@ from connector.sync.local import (
 from connector.sync.mapping import Mapping, body_hash
 from connector.sync.model import Action, Outcome
 from connector.sync.readback import ReadBack
-from connector.sync.remote import code_stats, unordered_map
+from connector.sync.remote import code_stats, reader_threads, unordered_map
 from connector.sync.state import save_record
 
 log = logging.getLogger("promosync.sync")
 Hook = Callable[[str], None]
 FLUSH_ROWS = 50_000
 GENERATION_GRACE = 60.0  # seconds to wait for codes of a write whose answer was lost
-PUSH_SLICE = 1_000
-PUSH_BATCHES = 50  # batch jobs per slice of local codes
+PUSH_SLICE = 1_000  # codes recorded as pushed per store transaction
 
 
 def _no_hook(step: str) -> None:
@@ -269,62 +268,55 @@ class Applier:
     # ---- local codes ------------------------------------------------------------------------
 
     def _push(self, action: Action, nid: str) -> int:
+        """Write the chunk's codes that NetSuite lacks: batch jobs of `batch_size` codes or one
+        upsert per code, `concurrency` on the wire at once and two threads more (a thread
+        parsing an answer holds no slot), streamed: whatever has been written is recorded
+        every PUSH_SLICE codes while the next requests are already out."""
         with self.store.read() as conn:
             todo = pending_codes(conn, action.promotion_id, action.chunk)
         if not todo:
             return 0
         batched = self.code_push == "async_batch"
-        # A slice is stored as pushed in one transaction; batch jobs of a slice run in parallel.
-        step = self.mapping.batch_size * PUSH_BATCHES if batched else PUSH_SLICE
+        size = self.mapping.batch_size if batched else 1
+        units = [todo[i:i + size] for i in range(0, len(todo), size)]
+        send = self._push_batch if batched else self._push_each
         pushed = failed = 0
         first_error: str | None = None
-        for i in range(0, len(todo), step):
-            self.check()
-            part = todo[i:i + step]
-            done, errors = (self._push_batches(part, nid) if batched
-                            else self._push_each(part, nid))
-            with self.store.begin() as conn:
-                mark_pushed(conn, self.store.dialect, done)
-            self.progress(len(done))
-            self.hook("pushed")
-            pushed += len(done)
+        written: list[tuple[str, int]] = []
+        for _unit, (done, errors) in unordered_map(lambda unit: send(unit, nid), units,
+                                                   reader_threads(self.client)):
+            written.extend(done)
             failed += len(errors)
             first_error = first_error or (errors[0] if errors else None)
+            if len(written) >= PUSH_SLICE:
+                pushed += self._mark_pushed(written)
+        pushed += self._mark_pushed(written)
         if failed:
             raise NetSuiteError(f"{failed:,} of {len(todo):,} codes were not written to "
                                 f"NetSuite (first: {first_error})")
         return pushed
 
-    def _push_batches(self, part: list[tuple[int, str, int | None]], nid: str
-                      ) -> tuple[list[tuple[str, int]], list[str]]:
-        size = self.mapping.batch_size
-        slices = [part[i:i + size] for i in range(0, len(part), size)]
-        done: list[tuple[str, int]] = []
-        errors: list[str] = []
-        for _s, (ok, bad) in unordered_map(lambda s: self._push_batch(s, nid), slices,
-                                           self.client.concurrency):
-            done.extend(ok)
-            errors.extend(bad)
-        return done, errors
+    def _mark_pushed(self, written: list[tuple[str, int]]) -> int:
+        """Record codes NetSuite now holds (one store transaction); empties `written`."""
+        self.check()
+        count = len(written)
+        if count:
+            with self.store.begin() as conn:
+                mark_pushed(conn, self.store.dialect, written)
+            self.progress(count)
+            self.hook("pushed")
+        written.clear()
+        return count
 
-    def _push_each(self, part: list[tuple[int, str, int | None]], nid: str
+    def _push_each(self, unit: list[tuple[int, str, int | None]], nid: str
                    ) -> tuple[list[tuple[str, int]], list[str]]:
-        def one(item: tuple[int, str, int | None]) -> tuple[int, str | None, str | None]:
-            code_id, code, _customer = item
-            try:
-                got = self.client.upsert("couponCode", code_external_id(code),
-                                         {"code": code, "promotion": {"id": nid}})
-            except NetSuiteError as exc:
-                return code_id, None, f"{code}: {exc}"
-            return code_id, got or "", None
-
-        done, errors = [], []
-        for _item, (code_id, got, error) in unordered_map(one, part, self.client.concurrency):
-            if error:
-                errors.append(error)
-            else:
-                done.append((str(got), code_id))
-        return done, errors
+        code_id, code, _customer = unit[0]
+        try:
+            got = self.client.upsert("couponCode", code_external_id(code),
+                                     {"code": code, "promotion": {"id": nid}})
+        except NetSuiteError as exc:
+            return [], [f"{code}: {exc}"]
+        return [(str(got or ""), code_id)], []
 
     def _push_batch(self, part: list[tuple[int, str, int | None]], nid: str
                     ) -> tuple[list[tuple[str, int]], list[str]]:
