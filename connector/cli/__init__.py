@@ -38,6 +38,7 @@ AREAS: dict[str, str] = {
     "netsuite": "connector.cli.netsuite",
     "emulator": "connector.cli.emulator",
     "demo": "connector.cli.demo",
+    "samples": "connector.cli.samples",
 }
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ipaddress
 import shlex
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import click
@@ -55,9 +56,11 @@ def emulator_group() -> None:
               help="Play a named plausible account (evidence = as public evidence shows it).")
 @click.option("--empty", is_flag=True,
               help="Start with no records (default: sample customers, items, discount item).")
+@click.option("--exports", "exports_file", default=None, type=click.Path(dir_okay=False),
+              help="Also write the export lines to this file once listening (for `. FILE`).")
 def serve(host: str, port: int, latency_ms: float, fault_rate: float,
           concurrency_limit: int | None, seed: int, profile: str | None,
-          variant: str | None, empty: bool) -> None:
+          variant: str | None, empty: bool, exports_file: str | None) -> None:
     """Serve the emulator until Ctrl-C."""
     options = account_options(profile, variant)
     faults: dict[str, Any] = {"latency_ms": latency_ms, "rate_5xx": fault_rate, "seed": seed}
@@ -81,14 +84,28 @@ def serve(host: str, port: int, latency_ms: float, fault_rate: float,
                        + ", discount item " + _ids(samples["discountItem"])
                        + ", items " + _ids(samples["inventoryItem"]))
         click.echo("Point promosync at it (published test values, not secrets):")
-        for line in export_lines(server.url, options):
+        lines = export_lines(server.url, options)
+        for line in lines:
             click.echo("  " + line)
+        if exports_file:
+            _write_exports(exports_file, lines)
         click.echo(f"Control API: {server.url}/__emulator__/ - press Ctrl-C to stop.")
         server.wait()
     except KeyboardInterrupt:
         click.echo("stopping")
     finally:
         server.stop()
+
+
+def _write_exports(path: str, lines: list[str]) -> None:
+    """The export lines in a file, written whole (a shell sourcing it never sees half)."""
+    target = Path(path)
+    partial = target.with_name(target.name + ".partial")
+    try:
+        partial.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        partial.replace(target)
+    except OSError as exc:
+        raise ConfigError(f"cannot write the export lines to {path}: {exc.strerror}") from None
 
 
 def _ids(ids: list[int]) -> str:
