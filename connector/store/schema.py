@@ -38,7 +38,7 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.types import TypeDecorator
 
 APP_NAME = "promosync"
-LATEST_VERSION = 3
+LATEST_VERSION = 4
 
 metadata = MetaData()
 
@@ -428,7 +428,56 @@ def _profiles_table(conn: Connection) -> None:
     netsuite_profiles.create(conn, checkfirst=True)
 
 
+# ---- serve (section owned by connector/serve) ---------------------------------------------
+
+# API keys of `promosync serve` (R41): only the SHA-256 of a key is kept; `prefix`, its first
+# characters, tells keys apart. `scopes`: space-separated (register webstore lists admin).
+# A name is unique among keys not revoked, so a revoked key's name can be given again.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False),
+    Column("prefix", String(16), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("scopes", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False, default=utcnow),
+    Column("revoked_at", UTCDateTime),
+)
+Index("uq_api_keys_live_name", api_keys.c.name, unique=True,
+      sqlite_where=api_keys.c.revoked_at.is_(None),
+      postgresql_where=api_keys.c.revoked_at.is_(None))
+
+# Idempotency-Key of each write (R41): the first answer, kept 24 hours. `status` is NULL while
+# the first request runs; `fingerprint` is the SHA-256 of its method, path and body.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("api_key_id", ForeignKey("api_keys.id"), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status", Integer),
+    Column("response", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+Index("ix_idempotency_keys_created", idempotency_keys.c.created_at)
+
+# Secrets the server makes for itself (the session cookie's HMAC key when settings give none).
+serve_secrets = Table(
+    "serve_secrets",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+
+def _serve_tables(conn: Connection) -> None:
+    """Version 4: API keys, idempotency keys and the server's secrets (connector/serve)."""
+    for table in (api_keys, idempotency_keys, serve_secrets):
+        table.create(conn, checkfirst=True)
+
+
 # MIGRATIONS[v] upgrades a store at version v-1 to version v. Version 1 is the first schema.
-MIGRATIONS: dict[int, Migration] = {2: _redeem_functions, 3: _profiles_table}
+MIGRATIONS: dict[int, Migration] = {2: _redeem_functions, 3: _profiles_table, 4: _serve_tables}
 # What metadata.create_all does not make: run for a new store too.
 NOT_TABLES: tuple[Migration, ...] = (_redeem_functions,)
