@@ -18,7 +18,6 @@ import time
 from sqlalchemy import func, select
 
 from connector.distribute import TAKE, Distributor
-from connector.redeem._db import write
 from connector.store import open_store
 from connector.store import schema as s
 
@@ -43,7 +42,7 @@ def main() -> int:
             )
         t0 = time.perf_counter()
         for seen in range(n):
-            with write(store) as conn:
+            with store.writer.transaction() as conn:
                 TAKE.run(conn, {"list_id": base_id, "seen": seen})
         base_rate = n / (time.perf_counter() - t0)
         t0 = time.perf_counter()

@@ -45,8 +45,7 @@ from typing import Any
 from sqlalchemy import create_engine, func, select, text
 
 from connector import catalog, generate
-from connector.redeem import Register, _line
-from connector.redeem._db import write
+from connector.redeem import Register
 from connector.redeem.commit import TAKE_CODE
 from connector.store import Store, open_store
 from connector.store import schema as s
@@ -81,7 +80,7 @@ def _work(store: Store, kind: str) -> Callable[[Any], None]:
         today = date.today()
 
         def bare(code_id: Any) -> None:
-            with write(store) as conn:
+            with store.writer.transaction() as conn:
                 conn.execute(TAKE_CODE, {"code_id": code_id, "today": today})
 
         return bare
@@ -129,8 +128,8 @@ def _process(url: str, kind: str, share: list[Any], start: Any, out: Any) -> Non
     work = _work(store, kind)
     with store.read():
         pass  # connect before the clock starts
-    if kind == "redeem":
-        _line.connection(store)  # the register's own connection (connector/redeem/_line.py)
+    if kind == "redeem" and store.thread_connections is not None:
+        store.thread_connections.connection()  # the register's own connection
     start.wait()
     out.put(_timed(work, share))
     store.close()

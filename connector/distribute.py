@@ -28,8 +28,6 @@ from sqlalchemy.engine import Connection
 from connector.codes import normalize
 from connector.errors import DistributionError, InputError
 from connector.redeem import history
-from connector.redeem._db import insert_or_skip, online, write
-from connector.redeem._fast import Fast
 from connector.redeem.checks import ANY_CODE
 from connector.redeem.listdata import (
     EXPORT_COLUMNS,
@@ -43,7 +41,9 @@ from connector.redeem.listdata import (
 )
 from connector.store import Store
 from connector.store import schema as s
-from connector.store.engine import ids_by_key
+from connector.store.engine import ids_by_key, insert_or_skip
+from connector.store.statements import Statement
+from connector.store.transactions import online
 from connector.text import one_line, shown
 
 __all__ = [
@@ -63,8 +63,8 @@ log = logging.getLogger(__name__)
 REPEAT_WINDOW = timedelta(hours=24)
 _L, _A, _LC = s.coupon_lists.c, s.list_assignments.c, s.list_codes.c
 
-LIST = Fast(select(s.coupon_lists).where(_L.name == bindparam("name")).with_for_update())
-RECENT = Fast(
+LIST = Statement(select(s.coupon_lists).where(_L.name == bindparam("name")).with_for_update())
+RECENT = Statement(
     select(_A.code, _A.given_at, _A.position)
     .where(
         _A.list_id == bindparam("list_id"),
@@ -75,22 +75,22 @@ RECENT = Fast(
     .order_by(_A.given_at.desc())
     .limit(1)
 )
-TAKE = Fast(
+TAKE = Statement(
     s.coupon_lists.update()
     .where(_L.id == bindparam("list_id"), _L.given == bindparam("seen"), _L.given < _L.total)
     .values(given=_L.given + 1)
 )
-CODE_AT = Fast(
+CODE_AT = Statement(
     select(_LC.code, _LC.code_id).where(
         _LC.list_id == bindparam("list_id"), _LC.position == bindparam("pos")
     )
 )
-ASSIGN = Fast(
+ASSIGN = Statement(
     s.list_assignments.insert().values(
         {c: bindparam("v_" + c.name) for c in s.list_assignments.c if c.name != "id"}
     )
 )
-WARN = Fast(
+WARN = Statement(
     s.coupon_lists.update()
     .where(_L.id == bindparam("list_id"), _L.warned_at.is_(None))
     .values(warned_at=bindparam("at"), warned_remaining=bindparam("left"))
@@ -148,7 +148,7 @@ class Distributor:
                 raise InputError("a fixed-code list needs --times of at least 1")
         elif not unique or len(set(unique)) != len(unique):
             raise InputError("a unique-code list needs codes, each once")
-        with online(), write(self.store) as conn:
+        with online(), self.store.writer.transaction() as conn:
             if conn.scalar(select(_L.id).where(_L.name == name)) is not None:
                 raise InputError(f"a coupon list named {shown(name)} exists already")
             known = ids_by_key(conn, s.codes.c.code, [fixed] if fixed else unique)
@@ -191,7 +191,7 @@ class Distributor:
             one_line(external_id, "an external id")
         if not user or not campaign:
             raise InputError("an assignment needs a user and a campaign")
-        with online(), write(self.store) as conn:
+        with online(), self.store.writer.transaction() as conn:
             outcome, recorded = self._assign(conn, name, user, campaign, external_id)
         self._campaigns.add(recorded)  # known from now on: its row is committed
         if isinstance(outcome, DistributionError):

@@ -36,9 +36,9 @@ from connector.errors import (
     WrongCustomer,
 )
 from connector.generate import SETTING_AUTO_APPLY, SETTING_SINGLE_USE
-from connector.redeem._fast import Fast
 from connector.redeem.discount import Terms
 from connector.store import schema as s
+from connector.store.statements import Statement
 
 SETTING_FORMAT = "single_use_format"  # R6: "any" (default), "su", or a regular expression
 ANY_CODE = re.compile(r"[A-Z0-9._\-]{1,64}")  # anything a generator or an import can store
@@ -116,9 +116,9 @@ CUSTOMER_FACTS = select(
     .label("p_allows"),
 ).where(s.codes.c.id == bindparam("code_id"))
 
-FAST_BY_CODE = Fast(BY_CODE)
-FAST_CUSTOMER_FACTS = Fast(CUSTOMER_FACTS)
-FAST_BY_CUSTOMER = Fast(BY_CUSTOMER)
+FAST_BY_CODE = Statement(BY_CODE)
+FAST_CUSTOMER_FACTS = Statement(CUSTOMER_FACTS)
+FAST_BY_CUSTOMER = Statement(BY_CUSTOMER)
 
 
 # The details of refusals that share one R13 message; server.py maps the PostgreSQL functions'

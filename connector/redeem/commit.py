@@ -28,10 +28,10 @@ from sqlalchemy.engine import Connection, Row
 
 from connector.catalog import group_row
 from connector.errors import InputError
-from connector.redeem._db import online, write
-from connector.redeem._fast import Fast, Step, batch
 from connector.store import Store
 from connector.store import schema as s
+from connector.store.statements import Statement, Step, batch
+from connector.store.transactions import online
 
 _c = s.codes.c
 TAKE_CODE = (
@@ -56,7 +56,7 @@ _g = s.group_limits.c
 _gu = s.group_customer_uses.c
 
 
-def _count_up(table: Table, keys: tuple[str, str]) -> dict[str, Fast]:
+def _count_up(table: Table, keys: tuple[str, str]) -> dict[str, Statement]:
     """Count one use in a per-customer counter row: the first use inserts it (uses = 1), later
     ones add one while under the limit. One statement, so its row count decides (0: refused).
     """
@@ -66,12 +66,12 @@ def _count_up(table: Table, keys: tuple[str, str]) -> dict[str, Fast]:
     pg = postgresql.insert(table).values(values)
     lite = sqlite.insert(table).values(values)
     return {
-        "postgresql": Fast(
+        "postgresql": Statement(
             pg.on_conflict_do_update(
                 index_elements=list(keys), set_={"uses": table.c.uses + 1}, where=under
             )
         ),
-        "sqlite": Fast(
+        "sqlite": Statement(
             lite.on_conflict_do_update(
                 index_elements=list(keys), set_={"uses": table.c.uses + 1}, where=under
             )
@@ -89,8 +89,8 @@ TAKE_GROUP = (
 )
 TAKE_GROUP_CUSTOMER = _count_up(s.group_customer_uses, ("group_id", "customer_id"))
 
-FAST_TAKE_CODE = Fast(TAKE_CODE)
-FAST_TAKE_GROUP = Fast(TAKE_GROUP)
+FAST_TAKE_CODE = Statement(TAKE_CODE)
+FAST_TAKE_GROUP = Statement(TAKE_GROUP)
 
 # Counters are taken in this order of tables (and by key within one), whatever the order of
 # the codes on the transaction: two payments never wait for each other's rows crosswise.
@@ -181,7 +181,7 @@ def set_group_limits(
     ):
         if value is not None and value < 1:
             raise InputError(f"{what} must be at least 1")
-    with online(), write(store) as conn:
+    with online(), store.writer.transaction() as conn:
         gid = group_row(conn, group).id
         used = conn.scalar(
             select(func.coalesce(func.sum(_c.use_count), 0)).where(_c.group_id == gid)

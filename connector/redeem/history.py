@@ -15,9 +15,9 @@ from datetime import datetime
 from sqlalchemy import bindparam
 from sqlalchemy.engine import Connection
 
-from connector.redeem._db import later
-from connector.redeem._fast import Fast
 from connector.store import schema as s
+from connector.store.statements import Statement
+from connector.store.transactions import later
 
 RESERVED = "reserved"
 RELEASED = "released"
@@ -25,7 +25,7 @@ REDEEMED = "redeemed"
 REFUSED = "refused"
 CANCELLED = "cancelled"
 
-_INSERT = Fast(
+_INSERT = Statement(
     s.code_events.insert().values(
         code_id=bindparam("code_id"),
         kind=bindparam("kind"),

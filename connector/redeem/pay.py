@@ -18,10 +18,10 @@ from sqlalchemy.engine import Connection, Row
 
 from connector.errors import NoLongerValid, RedemptionError
 from connector.redeem import checks, history, sales
-from connector.redeem._db import later, online, write
 from connector.redeem.commit import take_all
 from connector.redeem.discount import ZERO, money
 from connector.redeem.results import CodeOutcome, Payment
+from connector.store.transactions import later, online
 
 if TYPE_CHECKING:
     from connector.redeem.register import Register
@@ -45,10 +45,10 @@ def pay(reg: Register, sale_id: str) -> Payment:
             done = server.pay(reg, sale_id)
             if done is not None:
                 return done
-        with online(), write(reg.store) as conn:
+        with online(), reg.store.writer.transaction() as conn:
             return _pay(reg, conn, sale_id)
     except Lost as lost:
-        with online(), write(reg.store) as conn:
+        with online(), reg.store.writer.transaction() as conn:
             history.record(
                 conn,
                 lost.code_id,

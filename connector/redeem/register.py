@@ -31,13 +31,13 @@ from sqlalchemy.engine import Connection, Row
 from connector.codes import normalize
 from connector.errors import AlreadyScanned, InputError, RedemptionError, UnknownCode
 from connector.redeem import checks, history, sales
-from connector.redeem._db import later, online, write
-from connector.redeem._fast import Step
 from connector.redeem.discount import Line, parse_amount
 from connector.redeem.results import MODES, CustomerChange, HeldCode, Payment, Sale
 from connector.settings import Settings
 from connector.store import Store
 from connector.store import schema as s
+from connector.store.statements import Step
+from connector.store.transactions import later, online
 from connector.text import shown
 
 LineInput = Line | str | Sequence[Any]
@@ -108,7 +108,7 @@ class Register:
             raise InputError(f"unknown mode {shown(mode)}; use one of {', '.join(MODES)}")
         cart = [as_line(v).to_json() for v in lines]
         ship = str(parse_amount(shipping, "shipping amount"))
-        with online(), write(self.store) as conn:
+        with online(), self.store.writer.transaction() as conn:
             now = self.clock()
             cid = sales.customer_id_of(conn, customer) if customer is not None else None
             row = {
@@ -140,7 +140,7 @@ class Register:
 
             outcome = server.scan(self, sale_id, text)
         if outcome is None:
-            with online(), write(self.store) as conn:
+            with online(), self.store.writer.transaction() as conn:
                 outcome = self._scan(conn, sale_id, text)
         if isinstance(outcome, RedemptionError):
             raise outcome
@@ -235,7 +235,7 @@ class Register:
     def remove(self, sale_id: str, code: str) -> Sale:
         """Take a code off an open transaction (e.g. after "no longer valid")."""
         text = normalize(code)
-        with online(), write(self.store) as conn:
+        with online(), self.store.writer.transaction() as conn:
             now = self.clock()
             sale = sales.load_sale(conn, sale_id)
             sales.require_open(sale)
@@ -252,7 +252,7 @@ class Register:
     def add_lines(self, sale_id: str, lines: Iterable[LineInput], shipping: object = None) -> Sale:
         """Add cart lines (and set shipping) on an open transaction."""
         more = [as_line(v).to_json() for v in lines]
-        with online(), write(self.store) as conn:
+        with online(), self.store.writer.transaction() as conn:
             now = self.clock()
             sale = sales.load_sale(conn, sale_id)
             sales.require_open(sale)
@@ -272,7 +272,7 @@ class Register:
         """Attach, change (`customer`) or remove (None) the customer. A change removes every
         single-use code from the transaction (R15); auto-apply then adds the new customer's
         (R17)."""
-        with online(), write(self.store) as conn:
+        with online(), self.store.writer.transaction() as conn:
             now = self.clock()
             sale = sales.load_sale(conn, sale_id)
             sales.require_open(sale)
@@ -300,7 +300,7 @@ class Register:
 
     def cancel(self, sale_id: str) -> Sale:
         """R18: an open transaction lets its codes go; a paid one's codes stay used."""
-        with online(), write(self.store) as conn:
+        with online(), self.store.writer.transaction() as conn:
             now = self.clock()
             sale = sales.load_sale(conn, sale_id)
             if sale.state == "cancelled":
@@ -337,7 +337,7 @@ class Register:
 
     def release_expired(self) -> int:
         """Release every hold whose time ran out, on every open transaction; how many."""
-        with online(), write(self.store) as conn:
+        with online(), self.store.writer.transaction() as conn:
             now = self.clock()
             sale_ids = conn.scalars(
                 select(s.sale_codes.c.sale_id)

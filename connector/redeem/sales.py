@@ -18,11 +18,11 @@ from sqlalchemy.engine import Connection, Row
 from connector.catalog import customer_code
 from connector.errors import InputError
 from connector.redeem import history
-from connector.redeem._fast import Fast, Step, batch
 from connector.redeem.checks import _JOINED, CODE_COLUMNS, SWITCH_COLUMNS, terms_of
 from connector.redeem.discount import ZERO, Line, money, stacked
 from connector.redeem.results import HeldCode, Sale
 from connector.store import schema as s
+from connector.store.statements import Statement, Step, batch
 from connector.text import shown
 
 ON_SALE = ("held", "expired", "committed", "unused")
@@ -49,21 +49,21 @@ SALE = (
     .select_from(s.sales.outerjoin(s.customers, s.customers.c.id == s.sales.c.customer_id))
     .where(s.sales.c.id == bindparam("sale_id"))
 )
-SALE_FOR_UPDATE = Fast(SALE.with_for_update(of=s.sales))
-FAST_HOLDS = Fast(HOLDS)
-FAST_SALE = Fast(SALE)
-INSERT_SALE = Fast(s.sales.insert().values({c: bindparam("v_" + c.name) for c in s.sales.c}))
-INSERT_HOLD = Fast(
+SALE_FOR_UPDATE = Statement(SALE.with_for_update(of=s.sales))
+FAST_HOLDS = Statement(HOLDS)
+FAST_SALE = Statement(SALE)
+INSERT_SALE = Statement(s.sales.insert().values({c: bindparam("v_" + c.name) for c in s.sales.c}))
+INSERT_HOLD = Statement(
     s.sale_codes.insert().values(
         {c: bindparam("v_" + c.name) for c in s.sale_codes.c if c.name not in ("id", "discount")}
     )
 )
-SET_HOLD = Fast(
+SET_HOLD = Statement(
     s.sale_codes.update()
     .where(_h.id == bindparam("hold_id"))
     .values(state=bindparam("new_state"), discount=bindparam("new_discount"))
 )
-PAY_SALE = Fast(
+PAY_SALE = Statement(
     s.sales.update()
     .where(s.sales.c.id == bindparam("sale_id"))
     .values(state="paid", paid_at=bindparam("at"), discount=bindparam("total"))

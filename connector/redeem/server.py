@@ -5,7 +5,7 @@ with 16 registers sharing two cores those per-statement and per-round-trip costs
 statements' own work, held it near 600 a second. Here a scan is one call (the R13 checks, the
 hold, its history line and the discount so far) and a payment one call (the checks again, the
 stacked discounts, the conditional counters and the outcome), each its own transaction, on
-the calling thread's own connection (_line.py).
+the calling thread's own connection (store/thread_connections.py).
 
 The functions repeat checks.py's R13 checks, discount.py's arithmetic and commit.py's counter
 order, and return refusals as keys: the messages stay in Python (errors.py, checks.DETAILS).
@@ -28,22 +28,23 @@ import psycopg
 
 from connector import errors
 from connector.errors import NoLongerValid, RedemptionError, StoreError
-from connector.redeem import _line, history, sales
-from connector.redeem._db import online, write
+from connector.redeem import history, sales
 from connector.redeem.checks import DETAILS
 from connector.redeem.commit import WHY
 from connector.redeem.discount import ZERO
 from connector.redeem.pay import ZERO_REASON, Lost
 from connector.redeem.results import CodeOutcome, HeldCode, Payment
+from connector.store.thread_connections import OwnConnection, PreparedCall, ThreadConnections
+from connector.store.transactions import online
 
 if TYPE_CHECKING:
     from connector.redeem.register import Register
 
-SCAN = _line.Statement.of(
+SCAN = PreparedCall.of(
     "scan",
     "SELECT promosync_scan($1::text, $2::text, $3::timestamp, $4::date, $5::timestamp, $6::text)",
 )
-PAY = _line.Statement.of(
+PAY = PreparedCall.of(
     "pay", "SELECT promosync_pay($1::text, $2::timestamp, $3::date, $4::text, $5::text)"
 )
 NOT_TAKEN = "PSL01"  # SQLSTATE of promosync_pay when a counter refuses
@@ -74,18 +75,24 @@ class _NotTaken(Exception):
         self.lost = lost
 
 
-def call(conn: Any, statement: _line.Statement, values: Sequence[Any]) -> Any:
-    """One function call on this thread's connection (_line.py), its own transaction: the
+def call(line: OwnConnection, statement: PreparedCall, values: Sequence[Any]) -> Any:
+    """One function call on this thread's own connection, its own transaction: the
     function's JSON reply as Python values."""
     try:
-        return _line.call(conn, statement, values)
+        return line.call(statement, values)
     except (psycopg.OperationalError, psycopg.InterfaceError):
-        raise  # _line.using: the connection is lost
+        raise  # ThreadConnections.using: the connection is lost
     except psycopg.Error as exc:
         if exc.sqlstate == NOT_TAKEN:
             raise _NotTaken(json.loads(str(exc.diag.message_detail))) from None
         first = str(exc).strip().splitlines()
         raise StoreError(f"the store refused: {first[0] if first else exc.sqlstate}") from None
+
+
+def _lines(reg: Register) -> ThreadConnections:
+    lines = reg.store.thread_connections
+    assert lines is not None, "server functions need a PostgreSQL store"
+    return lines
 
 
 def _utc(moment: datetime) -> datetime:
@@ -117,14 +124,14 @@ def scan(reg: Register, sale_id: str, text: str) -> HeldCode | RedemptionError |
     now = reg.clock()
     until = now + reg.hold
     values = (sale_id.strip(), text, _utc(now), reg.today(now), _utc(until), reg.source)
-    with _line.using(reg.store) as conn:
-        reply = call(conn, SCAN, values)
+    with _lines(reg).using() as line:
+        reply = call(line, SCAN, values)
     if "slow" in reply:
         return None
     if "e" in reply:
         error = refusal(reply, text)
         if "code_id" in reply:  # a check after the code was found: it goes in its history
-            with online(), write(reg.store) as conn:
+            with online(), reg.store.writer.transaction() as conn:
                 history.record(
                     conn,
                     reply["code_id"],
@@ -147,8 +154,8 @@ def pay(reg: Register, sale_id: str) -> Payment | None:
     now = reg.clock()
     values = (sale_id.strip(), _utc(now), reg.today(now), reg.source, ZERO_REASON)
     try:
-        with _line.using(reg.store) as conn:
-            reply = call(conn, PAY, values)
+        with _lines(reg).using() as line:
+            reply = call(line, PAY, values)
     except _NotTaken as refused:
         lost = refused.lost
         sale: Any = SimpleNamespace(id=sale_id.strip(), customer_id=lost["customer_id"])

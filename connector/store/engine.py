@@ -14,25 +14,41 @@ import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Column, create_engine, event, inspect, select, text
+from sqlalchemy import Column, Table, create_engine, event, inspect, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, CursorResult, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, DisconnectionError, OperationalError
 
 from connector.errors import ConfigError, NotAStoreError, StoreError, StoreVersionError
 from connector.store import schema
 from connector.store.schema import APP_NAME, LATEST_VERSION, MIGRATIONS, metadata
+from connector.store.transactions import Writer
 from connector.text import shown
+
+if TYPE_CHECKING:
+    from connector.store.thread_connections import ThreadConnections
 
 
 class Store:
-    """An open store. `begin()` is a write transaction, `read()` a read-only one."""
+    """An open store. `begin()` is a write transaction, `read()` a read-only one.
+
+    The hot paths (redemption, coupon lists) use two more parts of it: `writer`, their short
+    write transactions (transactions.Writer), and on PostgreSQL `thread_connections`, each
+    thread's own connection for the server functions (thread_connections.ThreadConnections).
+    """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.dialect: str = engine.dialect.name
         self._closers: list[Callable[[], None]] = []
+        self.writer = Writer(engine)
+        self.thread_connections: ThreadConnections | None = None
+        if self.dialect == "postgresql":
+            from connector.store.thread_connections import ThreadConnections
+
+            self.thread_connections = ThreadConnections(engine)
 
     @property
     def url(self) -> str:
@@ -78,6 +94,9 @@ class Store:
         closers, self._closers = self._closers, []
         for closer in closers:
             closer()
+        if self.thread_connections is not None:
+            self.thread_connections.close()
+        self.writer.close()
         self.engine.dispose()
 
 
@@ -142,7 +161,7 @@ def _postgres_engine(url: URL, **kwargs: Any) -> Engine:
     kwargs.setdefault("max_overflow", 20)
     kwargs.setdefault("execution_options", {"preserve_rowcount": True})  # INSERT rowcounts too
     # psycopg prepares repeated statements itself and answers a ROLLBACK with DEALLOCATE ALL,
-    # which would drop the hot path's own prepared statements (connector/redeem/_pg.py).
+    # which would drop the hot path's own prepared statements (pg_batch.py).
     kwargs["connect_args"] = {"prepare_threshold": None, **kwargs.get("connect_args", {})}
     engine = create_engine(url.set(drivername="postgresql+psycopg"), **kwargs)
     if not kwargs.get("pool_pre_ping"):
@@ -259,6 +278,16 @@ def ids_by_key(
         for value, row_id in conn.execute(select(key, table.c.id).where(key.in_(part))):
             found[value] = int(row_id)
     return found
+
+
+def insert_or_skip(conn: Connection, table: Table, values: dict[str, Any], keys: list[str]) -> None:
+    """INSERT a row unless one with the same `keys` exists (ON CONFLICT DO NOTHING)."""
+    if conn.dialect.name == "postgresql":
+        pg = postgresql.insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
+        conn.execute(pg)
+    else:
+        lite = sqlite.insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
+        conn.execute(lite)
 
 
 def ping(store: Store) -> None:

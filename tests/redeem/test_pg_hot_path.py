@@ -1,4 +1,4 @@
-"""R13/R14 on PostgreSQL's Python path (connector/redeem/_pg.py; a PostgreSQL store takes it
+"""R13/R14 on PostgreSQL's Python path (connector/store/pg_batch.py; a PostgreSQL store takes it
 when the server functions leave a case to Python): prepared statements sent as EXECUTEs,
 BEGIN and COMMIT riding with them, and pooled connections checked without a ping. The server
 path's own connections are tested in test_server_path.py.
@@ -16,7 +16,6 @@ from sqlalchemy import text
 
 from connector.errors import NoLongerValid
 from connector.redeem import Register
-from connector.redeem._db import write
 from connector.store import Store, open_store
 from tests.conftest import PG_ENV
 from tests.redeem.conftest import Clock, events, make_codes, use_count, wait_gone
@@ -96,12 +95,12 @@ def test_R14_statements_outside_the_hot_path_run_inside_the_transaction(pg_store
     later in the block rolls it back too."""
     with pg_store.begin() as conn:
         conn.exec_driver_sql("CREATE TABLE probe (n int)")
-    with pytest.raises(RuntimeError), write(pg_store) as conn:
+    with pytest.raises(RuntimeError), pg_store.writer.transaction() as conn:
         conn.exec_driver_sql("INSERT INTO probe VALUES (1)")
         raise RuntimeError("fail after the insert")
     with pg_store.read() as conn:
         assert conn.scalar(text("SELECT count(*) FROM probe")) == 0
-    with write(pg_store) as conn:
+    with pg_store.writer.transaction() as conn:
         conn.exec_driver_sql("INSERT INTO probe VALUES (2)")
     with pg_store.read() as conn:
         assert conn.scalar(text("SELECT count(*) FROM probe")) == 1

@@ -23,10 +23,11 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from connector.errors import AlreadyScanned, InputError, StoreOffline
-from connector.redeem import Register, _line
+from connector.redeem import Register
 from connector.redeem.discount import Line, Terms, stacked
 from connector.store import Store, open_store
 from connector.store import schema as s
+from connector.store import thread_connections as threads
 from tests.redeem.conftest import Clock, events, make_codes, use_count, wait_gone
 
 ITEMS = ["SHIRT", "shirt", "Hat", "GIFT", "SOCKS"]
@@ -71,6 +72,12 @@ def _server_stacked(conn: Any, all_terms: list[Terms], cart: list[Line], ship: D
         ],
     ).fetchone()
     return row[0]
+
+
+def _own(store: Store) -> Any:
+    """This thread's own connection to `store` (the one the server functions are called on)."""
+    assert store.thread_connections is not None
+    return store.thread_connections.connection()
 
 
 @pytest.fixture
@@ -144,7 +151,7 @@ def test_R14_server_path_is_what_a_postgresql_register_uses(pg_store: Store, clo
     sale = reg.open(lines=["A:30"])
     reg.scan(sale.id, code)
     reg.pay(sale.id)
-    conn = _line.connection(pg_store)
+    conn = _own(pg_store)
     prepared = {row[0] for row in conn.execute("SELECT statement FROM pg_prepared_statements")}
     assert any("promosync_scan" in p for p in prepared)
     assert any("promosync_pay" in p for p in prepared)
@@ -168,14 +175,14 @@ def test_R13_a_line_connection_the_server_killed_is_replaced(
     sale = reg.open(lines=["A:30"])
     reg.scan(sale.id, first)
     reg.pay(sale.id)
-    dead = _line.connection(pg_store).info.backend_pid
+    dead = _own(pg_store).info.backend_pid
     with pg_store.begin() as conn:
         assert conn.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": dead}) is True
     wait_gone(pg_store, dead)
     sale = reg.open(lines=["A:30"])
     assert reg.scan(sale.id, second).state == "held"
     assert reg.pay(sale.id).outcomes[0].outcome == "redeemed"
-    assert _line.connection(pg_store).info.backend_pid != dead
+    assert _own(pg_store).info.backend_pid != dead
 
 
 def test_R13_a_connection_lost_during_a_call_is_offline_then_replaced(
@@ -186,12 +193,12 @@ def test_R13_a_connection_lost_during_a_call_is_offline_then_replaced(
     code = make_codes(pg_store, count=1)[0]
     reg = Register(pg_store, clock=clock)
     sale = reg.open(lines=["A:30"])
-    dead = _line.connection(pg_store).info.backend_pid
+    dead = _own(pg_store).info.backend_pid
     with pg_store.begin() as conn:
         conn.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": dead})
     wait_gone(pg_store, dead)
     with monkeypatch.context() as patch:
-        patch.setattr(_line, "_usable", lambda conn: True)
+        patch.setattr(threads, "_usable", lambda conn: True)
         with pytest.raises(StoreOffline) as lost:
             reg.scan(sale.id, code)
     assert lost.value.message == "Single-use coupons require an online connection"
@@ -206,7 +213,7 @@ def test_R14_a_reset_session_prepares_again(pg_store: Store, clock: Clock) -> No
     sale = reg.open(lines=["A:30"])
     reg.scan(sale.id, first)
     reg.pay(sale.id)
-    _line.connection(pg_store).execute("DISCARD ALL")
+    _own(pg_store).execute("DISCARD ALL")
     sale = reg.open(lines=["A:30"])
     assert reg.scan(sale.id, second).state == "held"
     assert reg.pay(sale.id).discount == Decimal("10.00")
@@ -227,7 +234,7 @@ def test_R14_each_thread_has_its_own_connection_and_none_outlives_the_store(
         sale = reg.open(lines=["A:30"])
         reg.scan(sale.id, code)
         reg.pay(sale.id)
-        pids.append(_line.connection(other).info.backend_pid)
+        pids.append(_own(other).info.backend_pid)
 
     threads = [threading.Thread(target=redeem, args=(c,)) for c in codes[:3]]
     for t in threads:
@@ -266,7 +273,7 @@ def _redeem_in_child(store: Store, code: str, out: Any) -> None:
     sale = reg.open(lines=["A:30"])
     reg.scan(sale.id, code)
     reg.pay(sale.id)
-    out.put(_line.connection(store).info.backend_pid)
+    out.put(_own(store).info.backend_pid)
 
 
 def test_R14_a_forked_process_redeems_on_its_own_connection(pg_store: Store, clock: Clock) -> None:
@@ -278,7 +285,7 @@ def test_R14_a_forked_process_redeems_on_its_own_connection(pg_store: Store, clo
     sale = reg.open(lines=["A:30"])
     reg.scan(sale.id, first)
     reg.pay(sale.id)
-    mine = _line.connection(pg_store).info.backend_pid
+    mine = _own(pg_store).info.backend_pid
     fork = multiprocessing.get_context("fork")
     out = fork.Queue()
     child = fork.Process(target=_redeem_in_child, args=(pg_store, second, out))
@@ -290,7 +297,7 @@ def test_R14_a_forked_process_redeems_on_its_own_connection(pg_store: Store, clo
     sale = reg.open(lines=["A:30"])
     reg.scan(sale.id, third)
     assert reg.pay(sale.id).outcomes[0].outcome == "redeemed"
-    assert _line.connection(pg_store).info.backend_pid == mine
+    assert _own(pg_store).info.backend_pid == mine
     assert [use_count(pg_store, c) for c in (first, second, third)] == [1, 1, 1]
 
 

@@ -10,7 +10,7 @@ writers go on (it copies almost all of the log), then a second one between two w
 the process's writer queue, which copies the few pages written meanwhile. The log is then
 fully copied, so the next writer starts it again from the beginning: it stays small. Other
 connections (the CLI, other processes) keep SQLite's automatic checkpoint. The thread ends
-within a second once its store is gone.
+within a second once its store is closed or gone.
 """
 
 from __future__ import annotations
@@ -28,13 +28,14 @@ log = logging.getLogger(__name__)
 EVERY = 200  # writer commits between two checkpoints: a few hundred pages each time
 
 
-class Checkpointer:
+class WalCheckpointer:
     """Background PASSIVE checkpoints of the SQLite database file at `path`."""
 
     def __init__(self, owner: Any, path: str, queue: AbstractContextManager[Any]) -> None:
         self.path = path
         self._queue = queue
         self._wake = threading.Event()
+        self._closed = threading.Event()
         self._commits = 0
         alive = weakref.ref(owner)
         thread = threading.Thread(
@@ -49,10 +50,14 @@ class Checkpointer:
             self._commits = 0
             self._wake.set()
 
+    def close(self) -> None:
+        """End the thread (within a second)."""
+        self._closed.set()
+
     def _loop(self, alive: weakref.ref[Any]) -> None:
         conn: sqlite3.Connection | None = None
         try:
-            while alive() is not None:
+            while alive() is not None and not self._closed.is_set():
                 if not self._wake.wait(timeout=1.0):
                     continue
                 self._wake.clear()

@@ -1,25 +1,29 @@
-"""PostgreSQL hot path: a batch of prepared statements in one round trip and one call.
+"""PostgreSQL batches: prepared statements sent in one round trip and one call.
 
 psycopg sends each statement with the extended protocol, driven by Python generators; its
 pipeline mode puts several statements in one round trip but still costs about 100 us of Python
 per statement. With 16 workers and the server on the same 2 cores, that client time was half
-the CPU of a redemption (measured: 2.4 ms of client CPU for scan + pay). Here every `Fast`
-statement is PREPAREd once per server session (named promosync_N) and a batch is ONE
-simple-protocol query, `EXECUTE promosync_3('ABC', 7); EXECUTE promosync_9(...)`, whose values
-psycopg quotes on the client with the server's rules (ClientCursor.mogrify: a value never
-becomes SQL; the prepared text itself holds no values). The server keeps the plans: the same
-scan query unprepared costs about four times the server CPU (measured 530 us against 120 us).
+the CPU of a redemption (measured: 2.4 ms of client CPU for scan + pay). Here every
+`statements.Statement` is PREPAREd once per server session (named promosync_N) and a batch is
+ONE simple-protocol query, `EXECUTE promosync_3('ABC', 7); EXECUTE promosync_9(...)`, whose
+values psycopg quotes on the client with the server's rules (ClientCursor.mogrify: a value
+never becomes SQL; the prepared text itself holds no values). The server keeps the plans: the
+same scan query unprepared costs about four times the server CPU (measured 530 us against
+120 us).
 
-A write transaction (`transaction`, used by _db.write) puts its connection in autocommit and
-owes the server its BEGIN until the first batch, which carries it; the last writes carry the
-COMMIT. Any other statement run in the block pays the BEGIN first (a before_cursor_execute
-hook), so nothing runs outside the transaction.
+What this process knows of a server session (the names it prepared, a BEGIN it still owes)
+lives in the pooled connection's `info`, which lives exactly as long as that connection.
+
+A write transaction (`transaction`, used by transactions.Writer) puts its connection in
+autocommit and owes the server its BEGIN until the first batch, which carries it; the last
+writes carry the COMMIT. Any other statement run in the block pays the BEGIN first (the
+engine's before_cursor_execute hook, `pay_owed_begin`), so nothing runs outside the
+transaction.
 """
 
 from __future__ import annotations
 
 import itertools
-import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,9 +31,8 @@ from typing import Any
 
 import psycopg
 from psycopg.pq import TransactionStatus
-from sqlalchemy import event
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ClauseElement
 
 # $1, $2 ... with the parameter's type cast, as PREPARE wants them.
@@ -61,13 +64,15 @@ class _Session:
     last_carried_begin: bool = False  # the last batch carried the transaction's BEGIN
 
 
-_SESSIONS: weakref.WeakKeyDictionary[Any, _Session] = weakref.WeakKeyDictionary()
+_SESSION = "promosync_session"  # the key of a connection's _Session in its pool entry's info
 
 
-def _session(dbapi: Any) -> _Session:
-    found = _SESSIONS.get(dbapi)
+def _session(conn: Connection) -> _Session:
+    """What this process knows of `conn`'s server session (kept with the pooled connection)."""
+    info = conn.connection.info
+    found: _Session | None = info.get(_SESSION)
     if found is None:
-        found = _SESSIONS[dbapi] = _Session()
+        found = info[_SESSION] = _Session()
     return found
 
 
@@ -83,7 +88,7 @@ def run(conn: Connection, items: Sequence[Item], *, commit: bool = False) -> lis
     with `commit`, the transaction's COMMIT goes in the same query. Each item's reader is
     called with the cursor positioned on that statement's result."""
     dbapi: Any = conn.connection.dbapi_connection
-    session = _session(dbapi)
+    session = _session(conn)
     try:
         return _run(dbapi, session, items, commit)
     except psycopg.errors.InvalidSqlStatementName:
@@ -125,12 +130,10 @@ def _run(dbapi: Any, session: _Session, items: Sequence[Item], commit: bool) -> 
         cursor.close()
 
 
-_HOOKED: weakref.WeakSet[Engine] = weakref.WeakSet()
-
-
-def _pay_begin(conn: Connection, cursor: Any, *_: Any) -> None:
-    """Before any other statement of a write transaction: the BEGIN it owes, first."""
-    session = _SESSIONS.get(conn.connection.dbapi_connection)
+def pay_owed_begin(conn: Connection, cursor: Any, *_: Any) -> None:
+    """Before any other statement of a write transaction: the BEGIN it owes, first. A
+    before_cursor_execute hook of the engine (transactions.Writer sets it)."""
+    session: _Session | None = conn.connection.info.get(_SESSION)
     if session is not None and session.owes_begin:
         session.owes_begin = False
         cursor.connection.execute("BEGIN")
@@ -140,12 +143,8 @@ def _pay_begin(conn: Connection, cursor: Any, *_: Any) -> None:
 def transaction(conn: Connection) -> Iterator[list[Item]]:
     """A write transaction on `conn`; statements appended to the yielded list are sent with
     its COMMIT. On an error the transaction is rolled back (or the connection invalidated)."""
-    engine = conn.engine
-    if engine not in _HOOKED:
-        event.listen(engine, "before_cursor_execute", _pay_begin)
-        _HOOKED.add(engine)
     dbapi: Any = conn.connection.dbapi_connection
-    session = _session(dbapi)
+    session = _session(conn)
     dbapi.autocommit = True
     session.owes_begin = True
     pending: list[Item] = []

@@ -1,9 +1,9 @@
-"""Hot-path statements: SQLAlchemy Core compiled once per dialect, run on the DBAPI cursor.
+"""Statements of the hot paths: SQLAlchemy Core compiled once per dialect, run on the DBAPI cursor.
 
 Redemption and list assignment run a dozen small statements per code. Through
 `Connection.execute` each costs about 40 us of Python on top of what the database does
 (cache-key lookup, parameter and result set-up, events); measured, that overhead was half of a
-scan + pay. `Fast` keeps the statement in Core (so the SQL is written once for SQLite and
+scan + pay. `Statement` keeps the statement in Core (so the SQL is written once for SQLite and
 PostgreSQL), compiles it once per dialect, converts parameters and result values with the
 column types' own bind and result processors, and executes on the cursor of the caller's
 Connection, i.e. inside the caller's transaction. The SQL text of a statement never changes,
@@ -11,10 +11,10 @@ so psycopg prepares it on the server after a few executions on a connection.
 
 `batch` runs several statements in order. On PostgreSQL every statement is a server-side
 prepared statement and a batch goes out as one query of EXECUTEs, one round trip and one call
-(see _pg.py): a round trip costs more than the statement itself, on the client and on the
-server. DBAPI errors are wrapped as SQLAlchemy's (`online()` turns a lost connection into
-StoreOffline), and a dropped connection is invalidated so that the pool does not hand it out
-again.
+(see pg_batch.py): a round trip costs more than the statement itself, on the client and on the
+server. DBAPI errors are wrapped as SQLAlchemy's (`transactions.online()` turns a lost
+connection into StoreOffline), and a dropped connection is invalidated so that the pool does
+not hand it out again.
 """
 
 from __future__ import annotations
@@ -40,10 +40,10 @@ class _Compiled:
     binders: tuple[tuple[str, Callable[[Any], Any]], ...]  # parameters that need converting
     row: Any  # a namedtuple class, or None for statements that return nothing
     readers: tuple[tuple[int, Callable[[Any], Any]], ...]  # columns that need converting
-    prepared: Any = None  # PostgreSQL: the _pg.Prepared statement
+    prepared: Any = None  # PostgreSQL: the pg_batch.Prepared statement
 
 
-class Fast:
+class Statement:
     """One Core statement, executable with `run`, `first` and `all` on a Connection."""
 
     def __init__(self, statement: ClauseElement) -> None:
@@ -56,7 +56,7 @@ class Fast:
             return done
         postgres = dialect.name == "postgresql"
         compiled: Any = (
-            _pg().compile_statement(self.statement)
+            _pg_batch().compile_statement(self.statement)
             if postgres
             else self.statement.compile(dialect=dialect)
         )
@@ -73,7 +73,8 @@ class Fast:
         readers = tuple((i, proc) for i, proc in enumerate(reading) if proc is not None)
         order = compiled.positiontup
         positional = tuple(order) if compiled.positional and order else None
-        prepared = _pg().Prepared.of(compiled.string, len(positional or ())) if postgres else None
+        count = len(positional or ())
+        prepared = _pg_batch().Prepared.of(compiled.string, count) if postgres else None
         done = _Compiled(compiled.string, positional, constants, binders, row, readers, prepared)
         self._compiled[dialect.name] = done
         return done
@@ -97,11 +98,11 @@ class Fast:
         return cursor, c
 
     def item(self, conn: Connection, params: Mapping[str, Any] | None, kind: Kind) -> Any:
-        """PostgreSQL: this statement with `params` as a _pg.Item."""
+        """PostgreSQL: this statement with `params` as a pg_batch.Item."""
         c = self._compile(conn.dialect)
         values = self._values(c, params or {})
         ordered = tuple(values[n] for n in c.positional or ())
-        return c.prepared, ordered, lambda cursor: Fast._read(cursor, c, kind)
+        return c.prepared, ordered, lambda cursor: Statement._read(cursor, c, kind)
 
     def _one(self, conn: Connection, params: Mapping[str, Any] | None, kind: Kind) -> Any:
         if conn.dialect.name == "postgresql":
@@ -125,7 +126,7 @@ class Fast:
     @staticmethod
     def _collect(cursor: Any, c: _Compiled, kind: Kind) -> Any:
         try:
-            return Fast._read(cursor, c, kind)
+            return Statement._read(cursor, c, kind)
         finally:
             cursor.close()
 
@@ -135,8 +136,8 @@ class Fast:
             return int(cursor.rowcount)
         if kind == "first":
             raw = cursor.fetchone()
-            return None if raw is None else Fast._row(c, raw)
-        return [Fast._row(c, r) for r in cursor.fetchall()]
+            return None if raw is None else Statement._row(c, raw)
+        return [Statement._row(c, r) for r in cursor.fetchall()]
 
     @staticmethod
     def _row(c: _Compiled, raw: Any) -> Any:
@@ -147,7 +148,7 @@ class Fast:
         return c.row._make(values)
 
 
-Step = tuple[Fast, Mapping[str, Any] | None, Kind]
+Step = tuple[Statement, Mapping[str, Any] | None, Kind]
 
 
 def batch(conn: Connection, steps: Sequence[Step]) -> list[Any]:
@@ -157,23 +158,25 @@ def batch(conn: Connection, steps: Sequence[Step]) -> list[Any]:
     """
     try:
         if conn.dialect.name == "postgresql":
-            results: list[Any] = _pg().run(conn, [f.item(conn, p, kind) for f, p, kind in steps])
+            items = [f.item(conn, p, kind) for f, p, kind in steps]
+            results: list[Any] = _pg_batch().run(conn, items)
             return results
         sent = [f._send(conn, p or {}) for f, p, _ in steps]
         kinds = [kind for _, _, kind in steps]
-        return [Fast._collect(cur, c, kind) for (cur, c), kind in zip(sent, kinds, strict=True)]
+        collect = Statement._collect
+        return [collect(cur, c, kind) for (cur, c), kind in zip(sent, kinds, strict=True)]
     except conn.dialect.loaded_dbapi.Error as exc:
         raise wrap(conn, exc, [f for f, _, _ in steps]) from exc
 
 
-def _pg() -> Any:
+def _pg_batch() -> Any:
     """The PostgreSQL module, imported when first needed (it imports psycopg)."""
-    from connector.redeem import _pg as module
+    from connector.store import pg_batch as module
 
     return module
 
 
-def wrap(conn: Connection, exc: Exception, statements: Sequence[Fast]) -> BaseException:
+def wrap(conn: Connection, exc: Exception, statements: Sequence[Statement]) -> BaseException:
     """A DBAPI error as SQLAlchemy's; a dropped connection is invalidated."""
     dialect = conn.dialect
     gone = dialect.is_disconnect(exc, conn.connection.dbapi_connection, None)  # type: ignore[arg-type]
