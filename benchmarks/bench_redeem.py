@@ -17,7 +17,7 @@ How the workers run is how each store is deployed:
   by URL with its own connection pool. `--threads` runs them as threads of one process instead.
 
 On PostgreSQL a register scans and pays through the server functions (connector/redeem/
-server.py); the same number of redemptions through the Python path (what SQLite runs, and
+server_functions.py); the same number of redemptions through the Python path (what SQLite runs, and
 what PostgreSQL ran before) is measured in the same run, for comparison.
 
 Targets: SQLite file store, 8 workers: >= 500 redemptions/s, p99 < 20 ms.

@@ -25,9 +25,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
+from connector import history
 from connector.codes import normalize
 from connector.errors import DistributionError, InputError
-from connector.redeem import history
+from connector.models import EventKind
 from connector.redeem.checks import ANY_CODE
 from connector.redeem.listdata import (
     EXPORT_COLUMNS,
@@ -264,7 +265,7 @@ class Distributor:
             history.record(
                 conn,
                 code_id,
-                "assigned",
+                EventKind.ASSIGNED,
                 at=now,
                 sale_id=None,
                 customer_id=None,

@@ -1,19 +1,71 @@
-"""A code's record and history (R3): who issued it, and every event after (R14, R18, R29).
+"""A code's history (R3): who issued it, and every event after (R14, R18, R29); writing one
+event (`record`) and reading them all (`code_history`).
 
 Issuance is the code's batch (one row per batch, see store/schema.py); later events are rows of
-code_events. Together they answer "who used this, when, where".
+code_events, of the kinds `models.EventKind` lists: `reserved` (scanned and held), `released`
+(removed, customer changed, hold expired, zero discount, transaction cancelled before payment),
+`redeemed` (committed at payment; `detail` holds the discount), `refused` (a scan or payment
+refused it: the reason), `cancelled` (the paid transaction was cancelled; the code stays used,
+R18), `assigned` (handed out by a coupon list). Sync pushes local `redeemed` events (source
+"local", pushed_at NULL) and mirrors NetSuite's in (source "netsuite"). Together they answer
+"who used this, when, where".
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Connection
 
 from connector.codes import normalize
 from connector.errors import InputError
 from connector.models import Code, CodeEvent, EventKind
 from connector.store import Store
 from connector.store import schema as s
+from connector.store.statements import Statement
+from connector.store.transactions import later
 from connector.text import shown
+
+_INSERT = Statement(
+    s.code_events.insert().values(
+        code_id=bindparam("code_id"),
+        kind=bindparam("kind"),
+        at=bindparam("at"),
+        source=bindparam("source"),
+        transaction_ref=bindparam("transaction_ref"),
+        customer_id=bindparam("customer_id"),
+        detail=bindparam("detail"),
+    )
+)
+
+
+def record(
+    conn: Connection,
+    code_id: int,
+    kind: EventKind,
+    *,
+    at: datetime,
+    sale_id: str | None,
+    customer_id: int | None,
+    source: str,
+    detail: str | None = None,
+    defer: bool = False,
+) -> None:
+    """Write one event; with `defer`, on PostgreSQL together with the transaction's COMMIT."""
+    params = {
+        "code_id": code_id,
+        "kind": kind.value,
+        "at": at,
+        "source": source,
+        "transaction_ref": sale_id,
+        "customer_id": customer_id,
+        "detail": detail,
+    }
+    if defer:
+        later(conn, _INSERT, params)
+    else:
+        _INSERT.run(conn, params)
 
 
 def code_history(store: Store, code: str) -> tuple[Code, list[CodeEvent]]:

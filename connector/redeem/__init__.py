@@ -6,8 +6,11 @@
     reg.scan(sale.id, "SU-A8B2C4D6E1F3G5H7")
     reg.pay(sale.id)
 
-Modules: checks (the ordered R13 checks), discount (R16), commit (the conditional UPDATEs),
-sales (transactions in the store), register (the API), pay (R14), history (R3 events).
+Modules: register (the API, and the path chosen once: Python or the PostgreSQL server
+functions), station (what a path needs of its register), checks (the ordered R13 checks),
+holds (scan and auto-apply in Python), pay (R14 in Python), server_functions (scan and pay as
+PostgreSQL functions), commit (the conditional counters), sales (transactions in the store),
+discount (R16), results (what the API returns).
 """
 
 from connector.redeem.checks import SETTING_FORMAT

@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection, Row
 
 from connector.catalog import group_row
 from connector.errors import InputError
+from connector.models import EventKind
 from connector.store import Store
 from connector.store import schema as s
 from connector.store.statements import Statement, Step, batch
@@ -201,7 +202,7 @@ def set_group_limits(
             .join(s.codes, s.codes.c.id == s.code_events.c.code_id)
             .where(
                 _c.group_id == gid,
-                s.code_events.c.kind == "redeemed",
+                s.code_events.c.kind == EventKind.REDEEMED.value,
                 s.code_events.c.customer_id.is_not(None),
             )
             .group_by(s.code_events.c.customer_id)

@@ -1,30 +1,31 @@
-"""Payment (R14, R16, R18): check every code again and commit them all in one store transaction.
+"""Payment in Python (R14, R16, R18): check every code again and commit them all in one store
+transaction.
 
 In one write transaction: the transaction row (locked), its codes with their promotions and
 groups, the R13 checks again, each code's discount on the cart, then for each code that gives
 something the conditional UPDATEs of commit.py. If any code fails or loses, nothing of the
-payment is kept (the transaction stays open with its codes) and NoLongerValid names the code;
-a `refused` line is then written to that code's history. A code whose discount is zero is not
-used up (R16): it is left unredeemed and its outcome says why.
+payment is kept (the transaction stays open with its codes) and `Lost` carries the
+NoLongerValid that names the code; `record_lost` then writes a `refused` line to that code's
+history. A code whose discount is zero is not used up (R16): it is left unredeemed and its
+outcome says why.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.engine import Connection, Row
 
 from connector.errors import NoLongerValid, RedemptionError
-from connector.redeem import checks, history, sales
+from connector.models import EventKind
+from connector.redeem import checks, sales
 from connector.redeem.commit import take_all
 from connector.redeem.discount import ZERO, money
 from connector.redeem.results import CodeOutcome, Payment
+from connector.redeem.station import Station
 from connector.store.transactions import later, online
-
-if TYPE_CHECKING:
-    from connector.redeem.register import Register
 
 ZERO_REASON = "discount is zero: nothing in the cart qualifies; the code stays unused"
 
@@ -32,51 +33,42 @@ ZERO_REASON = "discount is zero: nothing in the cart qualifies; the code stays u
 class Lost(Exception):
     """One code of the payment lost: roll back, then say so (carries what to record)."""
 
-    def __init__(self, error: NoLongerValid, code_id: int, sale: Row[Any]) -> None:
+    def __init__(self, error: NoLongerValid, code_id: int, sale: Any) -> None:
         super().__init__(error.message)
         self.error, self.code_id, self.sale = error, code_id, sale
 
 
-def pay(reg: Register, sale_id: str) -> Payment:
-    try:
-        if reg.server_side:
-            from connector.redeem import server
-
-            done = server.pay(reg, sale_id)
-            if done is not None:
-                return done
-        with online(), reg.store.writer.transaction() as conn:
-            return _pay(reg, conn, sale_id)
-    except Lost as lost:
-        with online(), reg.store.writer.transaction() as conn:
-            history.record(
-                conn,
-                lost.code_id,
-                history.REFUSED,
-                at=reg.clock(),
-                sale_id=lost.sale.id,
-                customer_id=lost.sale.customer_id,
-                source=reg.source,
-                detail=f"payment: {lost.error.detail or lost.error.message}",
-            )
-        raise lost.error from None
+def pay(station: Station, sale_id: str) -> Payment:
+    """R14: every code checked again and committed in one store transaction, or `Lost`."""
+    with online(), station.store.writer.transaction() as conn:
+        return _pay(conn, station, sale_id)
 
 
-def _pay(reg: Register, conn: Connection, sale_id: str) -> Payment:
-    now = reg.clock()
+def record_lost(station: Station, lost: Lost) -> None:
+    """After the payment was rolled back: the losing code's `refused` history line."""
+    with online(), station.store.writer.transaction() as conn:
+        detail = f"payment: {lost.error.detail or lost.error.message}"
+        sales.note(conn, lost.sale, lost.code_id, EventKind.REFUSED, at=station.clock(),
+                   source=station.source, detail=detail)
+
+
+def _pay(conn: Connection, station: Station, sale_id: str) -> Payment:
+    now = station.clock()
     sale, rows = sales.read_sale(conn, sale_id)
     holds = [h for h in rows if h.hold_state in sales.PENDING]
     if holds:
         switches = checks.switches_from(sale)
-        scene = checks.Scene(sale.mode, sale.customer_id, reg.today(now))
+        scene = checks.Scene(sale.mode, sale.customer_id, station.today(now))
         for hold in holds:
             _recheck(conn, sale, hold, scene, switches, now)
     given = sales.discounts(sale, holds)
     taken = [h for h, g in zip(holds, given, strict=True) if g > 0]
-    lost = take_all(conn, taken, sale.customer_id, reg.today(now)) if taken else None
+    lost = take_all(conn, taken, sale.customer_id, station.today(now)) if taken else None
     if lost is not None:
         raise Lost(NoLongerValid(lost[0].code, detail=lost[1]), lost[0].id, sale)
-    outcomes = [_record(reg, conn, sale, h, g, now) for h, g in zip(holds, given, strict=True)]
+    outcomes = [
+        _record(conn, station, sale, h, g, now) for h, g in zip(holds, given, strict=True)
+    ]
     total = money(sum((o.discount for o in outcomes), ZERO))
     later(conn, sales.PAY_SALE, {"sale_id": sale.id, "at": now, "total": str(total)})
     return Payment(sale.id, sale.customer_code, total, tuple(outcomes), now)
@@ -103,23 +95,21 @@ def _recheck(
 
 
 def _record(
-    reg: Register, conn: Connection, sale: Row[Any], hold: Row[Any], given: Decimal, now: datetime
+    conn: Connection,
+    station: Station,
+    sale: Row[Any],
+    hold: Row[Any],
+    given: Decimal,
+    now: datetime,
 ) -> CodeOutcome:
     """The hold's new state and the code's history line, for a code taken (or left unused)."""
     used = given > 0
     state = {"hold_id": hold.hold_id, "new_state": "committed" if used else "unused"}
     later(conn, sales.SET_HOLD, state | {"new_discount": str(given) if used else "0"})
-    history.record(
-        conn,
-        hold.id,
-        history.REDEEMED if used else history.RELEASED,
-        at=now,
-        sale_id=sale.id,
-        customer_id=sale.customer_id,
-        source=reg.source,
-        detail=f"discount {given}" if used else ZERO_REASON,
-        defer=True,
-    )
+    kind = EventKind.REDEEMED if used else EventKind.RELEASED
+    detail = f"discount {given}" if used else ZERO_REASON
+    sales.note(conn, sale, hold.id, kind, at=now, source=station.source, detail=detail,
+               defer=True)
     if used:
         return CodeOutcome(hold.code, "redeemed", given)
     return CodeOutcome(hold.code, "not used", ZERO, ZERO_REASON)

@@ -9,6 +9,12 @@ Every call is one short store transaction and never touches the network; a store
 be reached raises StoreOffline. "Now" comes from `clock` (injectable for tests) and "today" is
 its date in the store's time zone, so expiry is end of day there (R4).
 
+Scan and pay take one of two paths, chosen once when the register is made: in Python
+(holds.py, pay.py; every SQLite store), or on a PostgreSQL store through its server functions
+(server_functions.py), which hand the cases they leave to Python back to the Python path.
+`server_side=False` keeps a PostgreSQL register in Python (to compare the two, or to rule the
+functions out).
+
 Holds are not exclusive. Two registers may hold the same code; payment decides, with one
 conditional UPDATE (see commit.py). An exclusive hold would let an abandoned cart lock a code
 away from its owner at another till for the whole hold time, and R14's "no longer valid"
@@ -26,25 +32,23 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.engine import Connection, Row
 
 from connector.codes import normalize
-from connector.errors import AlreadyScanned, InputError, RedemptionError, UnknownCode
-from connector.redeem import checks, history, sales
+from connector.errors import InputError, RedemptionError
+from connector.models import EventKind
+from connector.redeem import checks, holds, pay, sales
 from connector.redeem.discount import Line, parse_amount
 from connector.redeem.results import MODES, CustomerChange, HeldCode, Payment, Sale
+from connector.redeem.server_functions import ServerFunctions
+from connector.redeem.station import Station
 from connector.settings import Settings
 from connector.store import Store
 from connector.store import schema as s
-from connector.store.statements import Step
-from connector.store.transactions import later, online
+from connector.store.transactions import online
 from connector.text import shown
 
 LineInput = Line | str | Sequence[Any]
-
-# PostgreSQL stores scan and pay through server functions (server.py) unless this is False;
-# the redemption tests run on PostgreSQL both ways.
-SERVER_SIDE = True
+CANCELLED_AFTER_PAYMENT = "transaction cancelled after payment; the code stays used"
 
 
 def as_line(value: LineInput) -> Line:
@@ -71,26 +75,31 @@ class Register:
     ) -> None:
         if hold_minutes < 1:
             raise InputError("hold_minutes must be at least 1")
-        # PostgreSQL: scan and pay as server functions (server.py); False keeps them in Python
-        # (SQLite's path), to compare the two or to rule the functions out.
         if server_side and store.dialect != "postgresql":
             raise InputError("server-side redemption needs a PostgreSQL store")
-        if server_side is None:
-            server_side = store.dialect == "postgresql" and SERVER_SIDE
-        self.server_side = server_side
+        # What scanning and paying use, fixed here: the station the chosen path is given.
         self.store = store
         self.zone = ZoneInfo(timezone) if isinstance(timezone, str) else timezone
         self.hold = timedelta(minutes=hold_minutes)
         self.clock = clock or s.utcnow
         self.source = source
         self.name = name
+        self.station = Station(store, self.clock, self.zone, self.hold, source)
+        # The path, chosen here once: the server functions by default on PostgreSQL.
+        use_server = store.dialect == "postgresql" if server_side is None else server_side
+        self._server = ServerFunctions(self.station) if use_server else None
+
+    @property
+    def server_side(self) -> bool:
+        """Whether scan and pay go through the PostgreSQL server functions."""
+        return self._server is not None
 
     @classmethod
     def from_settings(cls, settings: Settings, store: Store, **kwargs: Any) -> Register:
         return cls(store, timezone=settings.zone, hold_minutes=settings.hold_minutes, **kwargs)
 
     def today(self, now: datetime | None = None) -> date:
-        return (now or self.clock()).astimezone(self.zone).date()
+        return self.station.today(now)
 
     # ---- a transaction's life ----------------------------------------------------------
 
@@ -128,109 +137,18 @@ class Register:
             if cid is None:
                 return sales.fresh_view(row)
             sale = sales.load_sale(conn, str(row["id"]))
-            self._auto_apply(conn, sale, now)
+            holds.auto_apply(conn, self.station, sale, now)
             return sales.view(conn, sale, now=now)
 
     def scan(self, sale_id: str, code: str) -> HeldCode:
         """R13: check `code` in order and hold it on the transaction; its discount so far."""
         text = normalize(code)
-        outcome = None
-        if self.server_side:
-            from connector.redeem import server
-
-            outcome = server.scan(self, sale_id, text)
+        outcome = self._server.scan(sale_id, text) if self._server is not None else None
         if outcome is None:
-            with online(), self.store.writer.transaction() as conn:
-                outcome = self._scan(conn, sale_id, text)
+            outcome = holds.scan(self.station, sale_id, text)
         if isinstance(outcome, RedemptionError):
             raise outcome
         return outcome
-
-    def _scan(self, conn: Connection, sale_id: str, text: str) -> HeldCode | RedemptionError:
-        now = self.clock()
-        code: Step = (checks.FAST_BY_CODE, {"code": text}, "first")
-        sale, holds, info = sales.read_sale(conn, sale_id, code)
-        holds = sales.expire_holds(conn, sale, holds, now=now, source=self.source)
-        switches = checks.switches_from(sale)
-        scene = checks.Scene(sale.mode, sale.customer_id, self.today(now))
-        checks.check_mode(scene)
-        checks.check_format(text, switches)
-        if info is None:
-            raise UnknownCode(text)
-        try:
-            checks.check_promotion(info, switches)
-            if any(h.id == info.id and h.hold_state in sales.PENDING for h in holds):
-                raise AlreadyScanned(text)
-            checks.check_usable(conn, info, scene)
-        except RedemptionError as exc:
-            history.record(
-                conn,
-                info.id,
-                history.REFUSED,
-                at=now,
-                sale_id=sale.id,
-                customer_id=sale.customer_id,
-                source=self.source,
-                detail=f"scan: {exc.message}",
-                defer=True,
-            )
-            return exc
-        until = self._hold(conn, sale, info, now, auto=False)
-        pending = [h for h in holds if h.hold_state in sales.PENDING]
-        given = sales.discounts(sale, [*pending, info])[-1]
-        return sales.held_code(info, state="held", discount=given, auto=False, until=until)
-
-    def _hold(
-        self, conn: Connection, sale: Row[Any], info: Row[Any], now: datetime, *, auto: bool
-    ) -> datetime:
-        until = now + self.hold
-        row = {
-            "sale_id": sale.id,
-            "code_id": info.id,
-            "state": "held",
-            "auto": auto,
-            "held_at": now,
-            "expires_at": until,
-        }
-        params = {"v_" + k: v for k, v in row.items()}
-        # A scan's hold is its last write: it goes with the COMMIT (PostgreSQL). Auto-applied
-        # holds are read back (the view of the transaction), so they are written at once.
-        if auto:
-            sales.INSERT_HOLD.run(conn, params)
-        else:
-            later(conn, sales.INSERT_HOLD, params)
-        history.record(
-            conn,
-            info.id,
-            history.RESERVED,
-            at=now,
-            sale_id=sale.id,
-            customer_id=sale.customer_id,
-            source=self.source,
-            detail="auto-applied" if auto else None,
-            defer=not auto,
-        )
-        return until
-
-    def _auto_apply(self, conn: Connection, sale: Row[Any], now: datetime) -> list[str]:
-        """R17: the customer's valid, unredeemed bound codes join the transaction."""
-        switches = checks.switches_from(sale)
-        if not switches.auto_apply or sale.customer_id is None or sale.mode != "normal":
-            return []
-        scene = checks.Scene(sale.mode, sale.customer_id, self.today(now))
-        present = {h.id for h in sales.holds_of(conn, sale.id) if h.hold_state in sales.PENDING}
-        added = []
-        for info in checks.FAST_BY_CUSTOMER.all(conn, {"customer": sale.customer_id}):
-            if info.id in present:
-                continue
-            try:
-                checks.check_promotion(info, switches)
-                checks.check_usable(conn, info, scene)
-            except RedemptionError:
-                continue  # not valid now: auto-apply offers only codes that would scan
-            self._hold(conn, sale, info, now, auto=True)
-            added.append(info.code)
-        return added
 
     def remove(self, sale_id: str, code: str) -> Sale:
         """Take a code off an open transaction (e.g. after "no longer valid")."""
@@ -289,14 +207,17 @@ class Register:
             )
             conn.execute(s.sales.update().where(s.sales.c.id == sale.id).values(customer_id=cid))
             sale = sales.load_sale(conn, sale.id)
-            applied = self._auto_apply(conn, sale, now) if cid is not None else []
+            applied = holds.auto_apply(conn, self.station, sale, now) if cid is not None else []
             return CustomerChange(sale.id, sale.customer_code, tuple(removed), tuple(applied))
 
     def pay(self, sale_id: str) -> Payment:
         """R14: every code checked again and committed in one store transaction, or none is."""
-        from connector.redeem.pay import pay
-
-        return pay(self, sale_id)
+        try:
+            done = self._server.pay(sale_id) if self._server is not None else None
+            return done if done is not None else pay.pay(self.station, sale_id)
+        except pay.Lost as lost:
+            pay.record_lost(self.station, lost)
+            raise lost.error from None
 
     def cancel(self, sale_id: str) -> Sale:
         """R18: an open transaction lets its codes go; a paid one's codes stay used."""
@@ -314,16 +235,8 @@ class Register:
             )
             for h in holds:
                 if h.hold_state == "committed":
-                    history.record(
-                        conn,
-                        h.id,
-                        history.CANCELLED,
-                        at=now,
-                        sale_id=sale.id,
-                        customer_id=sale.customer_id,
-                        source=self.source,
-                        detail="transaction cancelled after payment; the code stays used",
-                    )
+                    sales.note(conn, sale, h.id, EventKind.CANCELLED, at=now,
+                               source=self.source, detail=CANCELLED_AFTER_PAYMENT)
             conn.execute(
                 s.sales.update()
                 .where(s.sales.c.id == sale.id)

@@ -15,9 +15,10 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection, Row
 
+from connector import history
 from connector.catalog import customer_code
 from connector.errors import InputError
-from connector.redeem import history
+from connector.models import EventKind
 from connector.redeem.checks import _JOINED, CODE_COLUMNS, SWITCH_COLUMNS, terms_of
 from connector.redeem.discount import ZERO, Line, money, stacked
 from connector.redeem.results import HeldCode, Sale
@@ -128,17 +129,33 @@ def release(
         s.sale_codes.update().where(_h.id.in_([h.hold_id for h in holds])).values(state=state)
     )
     for hold in holds:
-        history.record(
-            conn,
-            hold.id,
-            history.RELEASED,
-            at=at,
-            sale_id=sale.id,
-            customer_id=sale.customer_id,
-            source=source,
-            detail=why,
-        )
+        note(conn, sale, hold.id, EventKind.RELEASED, at=at, source=source, detail=why)
     return [h.code for h in holds]
+
+
+def note(
+    conn: Connection,
+    sale: Any,
+    code_id: int,
+    kind: EventKind,
+    *,
+    at: datetime,
+    source: str,
+    detail: str | None = None,
+    defer: bool = False,
+) -> None:
+    """A history line of a code on the transaction `sale` (for its id and customer)."""
+    history.record(
+        conn,
+        code_id,
+        kind,
+        at=at,
+        sale_id=sale.id,
+        customer_id=sale.customer_id,
+        source=source,
+        detail=detail,
+        defer=defer,
+    )
 
 
 def expire_holds(

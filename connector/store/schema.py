@@ -416,7 +416,7 @@ Migration = Callable[[Connection], None]
 
 def _redeem_functions(conn: Connection) -> None:
     """Version 2: scan and payment as PostgreSQL functions (redeem_functions.sql, called by
-    connector/redeem/server.py). A SQLite store has none: its path is Python's."""
+    connector/redeem/server_functions.py). A SQLite store has none: its path is Python's."""
     if conn.dialect.name == "postgresql":
         sql = Path(__file__).with_name("redeem_functions.sql").read_text(encoding="utf-8")
         dbapi: Any = conn.connection.dbapi_connection

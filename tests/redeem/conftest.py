@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,7 +14,6 @@ from sqlalchemy import select, text
 from connector import catalog, generate
 from connector.generate import CodeOptions
 from connector.redeem import Register
-from connector.redeem import register as register_module
 from connector.store import Store, open_store
 from connector.store import schema as s
 from tests.conftest import empty_postgres_url
@@ -95,19 +94,51 @@ def events(store: Store, code: str, kind: str | None = None) -> list[tuple[str, 
     return [r for r in rows if kind is None or r[0] == kind]
 
 
-@pytest.fixture(params=["sqlite", "postgresql", "postgresql-python"])
-def store_url(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> str:
-    """tests/conftest.py's stores, and PostgreSQL once more with scan and pay in Python (the
-    path a PostgreSQL store falls back to, see connector/redeem/server.py): every redemption
-    test holds both paths to the same results."""
-    if request.param == "sqlite":
+PATHS = ["sqlite", "postgresql", "postgresql-python"]
+
+
+@pytest.fixture(params=PATHS)
+def path(request: pytest.FixtureRequest) -> str:
+    """Where the redemption tests run: SQLite, PostgreSQL through its server functions (a
+    PostgreSQL register's default), and PostgreSQL with scan and pay in Python (the path the
+    server functions fall back to, see connector/redeem/server_functions.py): every redemption
+    test holds the three to the same results."""
+    return str(request.param)
+
+
+def server_side(path: str) -> bool | None:
+    """The `server_side` a register on `path` is made with."""
+    return False if path == "postgresql-python" else None
+
+
+@pytest.fixture
+def store_url(path: str, tmp_path: Path) -> str:
+    """tests/conftest.py's stores: a SQLite file, or the emptied PostgreSQL test database."""
+    if path == "sqlite":
         return f"sqlite:///{tmp_path / 'promosync.db'}"
-    url = empty_postgres_url()
-    if request.param == "postgresql-python":
-        monkeypatch.setattr(register_module, "SERVER_SIDE", False)
-    return url
+    return empty_postgres_url()
+
+
+@pytest.fixture
+def cli_env(
+    store_url: str, path: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, str]:
+    """tests/conftest.py's cli_env. The command line's registers take their store's own path,
+    so on PostgreSQL a command-line test runs once, through the server functions."""
+    if path == "postgresql-python":
+        pytest.skip("the command line takes the store's own path: run as 'postgresql'")
+    monkeypatch.chdir(tmp_path)
+    return {"PROMOSYNC_DATABASE_URL": store_url}
+
+
+@pytest.fixture
+def make_register(store: Store, path: str) -> Callable[..., Register]:
+    """Registers on the test's store, taking the test's path; keyword arguments as Register's."""
+
+    def make(**options: object) -> Register:
+        return Register(store, server_side=server_side(path), **options)  # type: ignore[arg-type]
+
+    return make
 
 
 @pytest.fixture
@@ -116,8 +147,8 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def register(store: Store, clock: Clock) -> Register:
-    return Register(store, clock=clock)
+def register(make_register: Callable[..., Register], clock: Clock) -> Register:
+    return make_register(clock=clock)
 
 
 @pytest.fixture

@@ -9,11 +9,13 @@ from connector.redeem import Register
 from connector.store import open_store
 
 
-def redeem_in_process(url: str, codes: list[str], barrier: Any, results: Any, worker: int) -> None:
+def redeem_in_process(
+    url: str, server_side: bool | None, codes: list[str], barrier: Any, results: Any, worker: int
+) -> None:
     """Open a transaction holding `codes`, wait for every racer, pay; report the outcome."""
     store = open_store(url)
     try:
-        register = Register(store, name=f"process-{worker}")
+        register = Register(store, name=f"process-{worker}", server_side=server_side)
         sale = register.open(lines=["ITEM:100"])
         for code in codes:
             register.scan(sale.id, code)

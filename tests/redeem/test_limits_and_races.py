@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import threading
 from collections import Counter
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import func, select
@@ -14,7 +15,7 @@ from connector.errors import AlreadyRedeemed, NoLongerValid, RedemptionError, Wr
 from connector.redeem import Register, set_group_limits
 from connector.store import Store, open_store
 from connector.store import schema as s
-from tests.redeem.conftest import Clock, events, make_codes, use_count
+from tests.redeem.conftest import Clock, events, make_codes, server_side, use_count
 from tests.redeem.race_worker import redeem_in_process
 
 NO_LONGER = "Coupon is no longer valid. Remove it and try again."
@@ -60,12 +61,12 @@ def test_R2_group_usage_limits(store: Store, register: Register, customers: list
 
 
 def test_R2_group_limit_decided_at_payment(
-    store: Store, clock: Clock, customers: list[str]
+    store: Store, clock: Clock, customers: list[str], make_register: Callable[..., Register]
 ) -> None:
     catalog.create_group(store, name="One")
     first, second = make_codes(store, count=2, group="One")
     set_group_limits(store, "One", max_uses=1)
-    a, b = Register(store, clock=clock), Register(store, clock=clock)
+    a, b = make_register(clock=clock), make_register(clock=clock)
     sale_a, sale_b = a.open(lines=["A:10"]), b.open(lines=["A:10"])
     a.scan(sale_a.id, first)
     b.scan(sale_b.id, second)
@@ -75,14 +76,14 @@ def test_R2_group_limit_decided_at_payment(
 
 
 def _race_threads(
-    store: Store, code: str, racers: int, customer: str | None = None
+    make_register: Callable[..., Register], code: str, racers: int, customer: str | None = None
 ) -> list[tuple[str, str]]:
     barrier = threading.Barrier(racers)
     outcomes: list[tuple[str, str]] = []
     lock = threading.Lock()
 
     def racer(n: int) -> None:
-        register = Register(store, name=f"till-{n}")
+        register = make_register(name=f"till-{n}")
         sale = register.open(customer=customer, lines=["A:40"])
         register.scan(sale.id, code)
         barrier.wait(timeout=60)
@@ -103,9 +104,11 @@ def _race_threads(
 
 
 @pytest.mark.parametrize("limit", [1, 5])
-def test_R14_32_threads_race_for_one_code(store: Store, limit: int) -> None:
+def test_R14_32_threads_race_for_one_code(
+    store: Store, limit: int, make_register: Callable[..., Register]
+) -> None:
     code = make_codes(store, count=1, use="multi" if limit > 1 else "single", max_uses=limit)[0]
-    outcomes = _race_threads(store, code, 32)
+    outcomes = _race_threads(make_register, code, 32)
     tally = Counter(r for _, r in outcomes)
     assert tally == {"won": limit, NO_LONGER: 32 - limit}
     winners = sorted(sale for sale, r in outcomes if r == "won")
@@ -113,18 +116,25 @@ def test_R14_32_threads_race_for_one_code(store: Store, limit: int) -> None:
     assert use_count(store, code) == limit
 
 
-def test_R3_per_customer_limit_holds_under_threads(store: Store, customers: list[str]) -> None:
+def test_R3_per_customer_limit_holds_under_threads(
+    store: Store, customers: list[str], make_register: Callable[..., Register]
+) -> None:
     code = make_codes(store, count=1, use="multi", max_uses=100, max_uses_per_customer=2)[0]
-    tally = Counter(r for _, r in _race_threads(store, code, 32, customer="ALICE"))
+    tally = Counter(r for _, r in _race_threads(make_register, code, 32, customer="ALICE"))
     assert tally == {"won": 2, NO_LONGER: 30}
 
 
-def test_R14_8_processes_race_for_the_same_codes(store_url: str, store: Store) -> None:
+def test_R14_8_processes_race_for_the_same_codes(
+    store_url: str, store: Store, path: str
+) -> None:
     codes = make_codes(store, count=2)  # every process holds both codes: one payment can win
     ctx = multiprocessing.get_context("spawn")
     barrier, results = ctx.Barrier(8), ctx.Queue()
     procs = [
-        ctx.Process(target=redeem_in_process, args=(store_url, codes, barrier, results, n))
+        ctx.Process(
+            target=redeem_in_process,
+            args=(store_url, server_side(path), codes, barrier, results, n),
+        )
         for n in range(8)
     ]
     for p in procs:

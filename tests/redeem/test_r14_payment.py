@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -21,9 +22,11 @@ from connector.store import Store, engine_for
 from tests.redeem.conftest import Clock, events, make_codes, use_count
 
 
-def test_R14_two_registers_scan_one_pays_other_no_longer_valid(store: Store, clock: Clock) -> None:
+def test_R14_two_registers_scan_one_pays_other_no_longer_valid(
+    store: Store, clock: Clock, make_register: Callable[..., Register]
+) -> None:
     code = make_codes(store)[0]
-    a, b = Register(store, clock=clock, name="till-1"), Register(store, clock=clock, name="till-2")
+    a, b = make_register(clock=clock, name="till-1"), make_register(clock=clock, name="till-2")
     sale_a, sale_b = a.open(lines=["A:30"]), b.open(lines=["A:30"])
     a.scan(sale_a.id, code)
     b.scan(sale_b.id, code)  # holds are not exclusive: payment decides
@@ -51,9 +54,11 @@ def test_R14_expiry_between_scan_and_pay(store: Store, register: Register, clock
     assert use_count(store, code) == 0
 
 
-def test_R14_one_loser_rolls_back_the_whole_payment(store: Store, clock: Clock) -> None:
+def test_R14_one_loser_rolls_back_the_whole_payment(
+    store: Store, clock: Clock, make_register: Callable[..., Register]
+) -> None:
     first, second = make_codes(store, count=2)
-    a, b = Register(store, clock=clock), Register(store, clock=clock)
+    a, b = make_register(clock=clock), make_register(clock=clock)
     sale = a.open(lines=["A:100"])
     a.scan(sale.id, first)
     a.scan(sale.id, second)
@@ -66,9 +71,11 @@ def test_R14_one_loser_rolls_back_the_whole_payment(store: Store, clock: Clock) 
     assert use_count(store, first) == 0  # the winner of the pair was rolled back too
 
 
-def test_R14_hold_expires_and_is_released(store: Store, clock: Clock) -> None:
+def test_R14_hold_expires_and_is_released(
+    store: Store, clock: Clock, make_register: Callable[..., Register]
+) -> None:
     code = make_codes(store)[0]
-    register = Register(store, clock=clock, hold_minutes=5)
+    register = make_register(clock=clock, hold_minutes=5)
     sale = register.open(lines=["A:30"])
     register.scan(sale.id, code)
     clock.advance(minutes=6)
@@ -189,10 +196,12 @@ def test_R19_single_use_off_refuses(store: Store, register: Register) -> None:
         register.scan(register.open().id, code)
 
 
-def test_R4_expiry_end_of_day_in_store_zone(store: Store) -> None:
+def test_R4_expiry_end_of_day_in_store_zone(
+    store: Store, make_register: Callable[..., Register]
+) -> None:
     code = make_codes(store, expires=date(2026, 3, 15))[0]
     clock = Clock(datetime(2026, 3, 15, 22, 30, tzinfo=UTC))  # 16 March 09:30 in Sydney
-    sydney = Register(store, clock=clock, timezone="Australia/Sydney")
+    sydney = make_register(clock=clock, timezone="Australia/Sydney")
     with pytest.raises(Exception, match="expired"):
         sydney.scan(sydney.open().id, code)
     clock.now = datetime(2026, 3, 15, 12, 59, tzinfo=UTC)  # 15 March 23:59 in Sydney
@@ -201,7 +210,7 @@ def test_R4_expiry_end_of_day_in_store_zone(store: Store) -> None:
     assert sydney.pay(sale.id).outcomes[0].outcome == "redeemed"
     late = make_codes(store, expires=date(2026, 3, 15))[0]
     clock.now = datetime(2026, 3, 16, 3, 0, tzinfo=UTC)  # still 15 March 20:00 in Los Angeles
-    la = Register(store, clock=clock, timezone="America/Los_Angeles")
+    la = make_register(clock=clock, timezone="America/Los_Angeles")
     assert la.scan(la.open().id, late).code == late
 
 

@@ -1,4 +1,4 @@
-"""R13-R16 through PostgreSQL's server functions (connector/redeem/server.py and
+"""R13-R16 through PostgreSQL's server functions (connector/redeem/server_functions.py and
 connector/store/redeem_functions.sql): the discounts they work out equal Python's, the cases
 they leave to Python get Python's answer, and each thread's own connection survives what a
 pooled one survives.

@@ -1,0 +1,179 @@
+"""Scan and payment on a PostgreSQL store, through the functions of store/redeem_functions.sql.
+
+On PostgreSQL the Python path costs five round trips and eleven statements a redemption, and
+with 16 registers sharing two cores those per-statement and per-round-trip costs, not the
+statements' own work, held it near 600 a second. Here a scan is one call (the R13 checks, the
+hold, its history line and the discount so far) and a payment one call (the checks again, the
+stacked discounts, the conditional counters and the outcome), each its own transaction, on
+the calling thread's own connection (store/thread_connections.py).
+
+The functions repeat checks.py's R13 checks (in rules.R13's order: tests/redeem/
+test_rule_order.py reads the SQL to hold them to it), discount.py's arithmetic and commit.py's
+counter order, and return refusals as the keys of rules.py's table: the messages and details
+stay in Python. Cases they leave to Python (an unknown or closed transaction, holds whose time
+ran out, a custom code format, item names that are not ASCII, a NUL character) come back as
+"slow" with nothing written, and `scan` and `pay` return None: the caller runs the Python path.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from types import SimpleNamespace
+from typing import Any
+
+import psycopg
+
+from connector import errors
+from connector.errors import NoLongerValid, RedemptionError, StoreError
+from connector.models import EventKind
+from connector.redeem import sales
+from connector.redeem.checks import DETAILS
+from connector.redeem.commit import WHY
+from connector.redeem.discount import ZERO
+from connector.redeem.pay import ZERO_REASON, Lost
+from connector.redeem.results import CodeOutcome, HeldCode, Payment
+from connector.redeem.station import Station
+from connector.store.thread_connections import OwnConnection, PreparedCall, ThreadConnections
+from connector.store.transactions import online
+
+SCAN = PreparedCall.of(
+    "scan",
+    "SELECT promosync_scan($1::text, $2::text, $3::timestamp, $4::date, $5::timestamp, $6::text)",
+)
+PAY = PreparedCall.of(
+    "pay", "SELECT promosync_pay($1::text, $2::timestamp, $3::date, $4::text, $5::text)"
+)
+NOT_TAKEN = "PSL01"  # SQLSTATE of promosync_pay when a counter refuses
+_DATES = ("expires_on", "g_end")
+_ERRORS: dict[str, type[RedemptionError]] = {
+    cls.__name__: cls
+    for cls in (
+        errors.NotNormalMode,
+        errors.InvalidFormat,
+        errors.UnknownCode,
+        errors.SingleUseDisabled,
+        errors.PromotionUnavailable,
+        errors.AlreadyScanned,
+        errors.CodeExpired,
+        errors.CodeNotYetValid,
+        errors.AlreadyRedeemed,
+        errors.WrongCustomer,
+    )
+}
+
+
+class ServerFunctions:
+    """Scan and pay at one station through the server functions of its PostgreSQL store."""
+
+    def __init__(self, station: Station) -> None:
+        lines = station.store.thread_connections
+        if lines is None:
+            raise ValueError("server functions need a PostgreSQL store")
+        self.station = station
+        self._lines: ThreadConnections = lines
+
+    def scan(self, sale_id: str, text: str) -> HeldCode | RedemptionError | None:
+        """Register.scan on the server: the held code, the refusal, or None (use Python)."""
+        if "\x00" in text or "\x00" in sale_id:
+            return None  # no PostgreSQL text holds it: the Python path says what is wrong
+        station = self.station
+        now = station.clock()
+        until = now + station.hold
+        values = (sale_id.strip(), text, _utc(now), station.today(now), _utc(until), station.source)
+        with self._lines.using() as line:
+            reply = _call(line, SCAN, values)
+        if "slow" in reply:
+            return None
+        if "e" in reply:
+            error = refusal(reply, text)
+            if "code_id" in reply:  # a check after the code was found: it goes in its history
+                self._refused(reply["code_id"], sale_id.strip(), reply["customer"], now, error)
+            return error
+        held, given = _row(reply["held"]), Decimal(reply["discount"])
+        return sales.held_code(held, state="held", discount=given, auto=False, until=until)
+
+    def _refused(
+        self, code_id: int, sale_id: str, customer_id: int | None, now: datetime, error: Any
+    ) -> None:
+        sale = SimpleNamespace(id=sale_id, customer_id=customer_id)
+        with online(), self.station.store.writer.transaction() as conn:
+            sales.note(conn, sale, code_id, EventKind.REFUSED, at=now,
+                       source=self.station.source, detail=f"scan: {error.message}")
+
+    def pay(self, sale_id: str) -> Payment | None:
+        """pay.pay on the server, in one call; None: use the Python path (nothing was written).
+        A code that lost raises pay.Lost, as on the Python path."""
+        if "\x00" in sale_id:
+            return None
+        station = self.station
+        now = station.clock()
+        values = (sale_id.strip(), _utc(now), station.today(now), station.source, ZERO_REASON)
+        try:
+            with self._lines.using() as line:
+                reply = _call(line, PAY, values)
+        except _NotTaken as refused:
+            lost = refused.lost
+            sale: Any = SimpleNamespace(id=sale_id.strip(), customer_id=lost["customer_id"])
+            error = NoLongerValid(lost["code"], detail=WHY[lost["kind"]])
+            raise Lost(error, lost["id"], sale) from None
+        if "slow" in reply:
+            return None
+        if "lost" in reply:
+            lost = reply["lost"]
+            why = DETAILS[lost["why"]] if lost.get("why") else _ERRORS[lost["e"]].message
+            raise Lost(NoLongerValid(lost["code"], detail=why), lost["id"], _row(reply["sale"]))
+        outcomes = tuple(
+            CodeOutcome(code, "redeemed", Decimal(given))
+            if Decimal(given) > 0
+            else CodeOutcome(code, "not used", ZERO, ZERO_REASON)
+            for code, given in zip(reply["codes"], reply["given"], strict=True)
+        )
+        sale = reply["sale"]
+        return Payment(sale["id"], sale["customer_code"], Decimal(reply["total"]), outcomes, now)
+
+
+class _NotTaken(Exception):
+    """promosync_pay could not take a counter: the first such code, as the function says."""
+
+    def __init__(self, lost: dict[str, Any]) -> None:
+        super().__init__(f"code {lost['id']}")
+        self.lost = lost
+
+
+def _call(line: OwnConnection, statement: PreparedCall, values: Sequence[Any]) -> Any:
+    """One function call on this thread's own connection, its own transaction: the
+    function's JSON reply as Python values."""
+    try:
+        return line.call(statement, values)
+    except (psycopg.OperationalError, psycopg.InterfaceError):
+        raise  # ThreadConnections.using: the connection is lost
+    except psycopg.Error as exc:
+        if exc.sqlstate == NOT_TAKEN:
+            raise _NotTaken(json.loads(str(exc.diag.message_detail))) from None
+        first = str(exc).strip().splitlines()
+        raise StoreError(f"the store refused: {first[0] if first else exc.sqlstate}") from None
+
+
+def _utc(moment: datetime) -> datetime:
+    """As the store keeps timestamps: UTC without a zone (schema.UTCDateTime)."""
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def _row(data: dict[str, Any]) -> Any:
+    """A reply's object with attribute access, as the Python path's rows have."""
+    for key in _DATES:
+        if isinstance(data.get(key), str):
+            data[key] = date.fromisoformat(data[key])
+    return SimpleNamespace(**data)
+
+
+def refusal(reply: dict[str, Any], text: str | None) -> RedemptionError:
+    """The R13 error a function's refusal stands for, with the Python path's detail."""
+    cls = _ERRORS[reply["e"]]
+    if cls is errors.NotNormalMode:
+        return cls()
+    detail = DETAILS[reply["why"]] if reply.get("why") else reply.get("state")
+    return cls(text, detail=detail)
