@@ -39,6 +39,8 @@ AREAS: dict[str, str] = {
     "emulator": "connector.cli.emulator",
     "demo": "connector.cli.demo",
     "samples": "connector.cli.samples",
+    "serve": "connector.cli.serve",
+    "keys": "connector.cli.serve",
 }
 
 

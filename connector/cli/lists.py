@@ -7,13 +7,17 @@ import sys
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from connector.cli._common import EXPIRY, TEXT, App, emit, pass_app
 from connector.distribute import Distributor, ListStatus, ListWarning, read_code_file
-from connector.errors import InputError
+from connector.errors import DistributionError, InputError
 from connector.text import plural
+
+if TYPE_CHECKING:
+    from connector.serve.messages import Message
 
 
 def _distributor(app: App) -> Distributor:
@@ -79,13 +83,48 @@ def create_cmd(
 
 @lists.command("assign")
 @click.argument("name")
-@click.option("--user", required=True, type=TEXT, help="The user's id.")
+@click.option("--user", type=TEXT, help="The user's id.")
+@click.option("--users", "users_file", type=click.Path(dir_okay=False),
+              help="A file of users, one a line (USER or USER,EXTERNAL_ID): a code and a "
+                   "message each (with --template).")
 @click.option("--campaign", required=True, type=TEXT, help="The campaign's id.")
 @click.option("--external-id", type=TEXT,
               help="The user's id in another system (in the usage export).")
+@click.option("--template", help="The message, with {couponcode} {expirydate} {givendate} "
+                                 "{user} {campaign} {list}.")
+@click.option("--date-format", help="How the template writes dates, e.g. %d.%m.%Y "
+                                    "(default %Y-%m-%d, in the store's time zone).")
+@click.option("--sms", is_flag=True,
+              help="Refuse a message longer than one SMS (160 GSM-7 or 70 UCS-2 characters).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
+              help="CSV file of the rendered messages (default: stdout).")
 @pass_app
-def assign_cmd(app: App, name: str, user: str, campaign: str, external_id: str | None) -> None:
-    """Give USER a code of list NAME for CAMPAIGN (the same one again within 24 hours)."""
+def assign_cmd(app: App, name: str, user: str | None, users_file: str | None, campaign: str,
+               external_id: str | None, template: str | None, date_format: str | None,
+               sms: bool, output: str | None) -> None:
+    """Give USER (or each of --users) a code of list NAME for CAMPAIGN (the same one again
+    within 24 hours); with --template, the message that carries it."""
+    if (user is None) == (users_file is None):
+        raise InputError("give either --user USER or --users FILE")
+    if template is None:
+        if users_file or date_format or sms or output:
+            raise InputError("--users, --date-format, --sms and --output go with --template")
+        assert user is not None
+        _assign_one(app, name, user, campaign, external_id)
+        return
+    from connector.serve.handout import hand_out, read_users
+    from connector.serve.messages import Template
+
+    tpl = Template.parse(template, date_format=date_format, sms=sms)
+    users = read_users(users_file) if users_file else [(str(user), external_id)]
+    done = hand_out(_distributor(app), name, users, campaign, tpl, app.settings.zone)
+    if done.messages:  # codes handed out: their messages are written, whatever came after
+        _write_messages(app, done.messages, output, batch=users_file is not None)
+    if done.stopped is not None:
+        raise DistributionError(done.stopped)
+
+
+def _assign_one(app: App, name: str, user: str, campaign: str, external_id: str | None) -> None:
     given = _distributor(app).assign(name, user=user, campaign=campaign, external_id=external_id)
     if app.as_json:
         emit(app, given.to_dict())
@@ -95,6 +134,25 @@ def assign_cmd(app: App, name: str, user: str, campaign: str, external_id: str |
         app.info(
             f"(given to {given.user} for {given.campaign} at {given.given_at:%Y-%m-%d %H:%M} UTC)"
         )
+
+
+def _write_messages(app: App, messages: list[Message], output: str | None, batch: bool) -> None:
+    """One user: the message itself; a batch, or --output: the CSV export for the sender."""
+    from connector.serve.messages import write_messages
+
+    if app.as_json:
+        emit(app, [m.to_dict() for m in messages])
+        return
+    if not batch and output is None:
+        click.echo(messages[0].text)
+        return
+    buffer = io.StringIO()
+    count = write_messages(buffer, messages)
+    if output is None:
+        sys.stdout.write(buffer.getvalue())
+        return
+    Path(output).write_text(buffer.getvalue(), encoding="utf-8", newline="")
+    app.info(f"wrote {plural(count, 'message')} to {output}")
 
 
 @lists.command("show")

@@ -1,0 +1,161 @@
+"""The HTTP API's endpoints (R41): what each does, through `Register` and `Distributor`.
+
+Every endpoint is a row of ENDPOINTS: method, path, scopes, body model and work. The work runs
+on the server's thread pool (gateway.py) and returns (status, payload) or raises: refusals of
+R13/R14 become 4xx answers with the rule id and the exact message (refusals.py).
+
+`POST /v1/validate` answers "would this code apply to this cart, and what would it give" with
+the rules of `Register` themselves: a transaction is opened with the cart, the code scanned, and
+the transaction cancelled, so that nothing is held or used (the code's history shows the check:
+reserved, then released, "transaction cancelled"; or refused, with the message).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from connector import Line, code_history
+from connector.errors import RedemptionError
+from connector.serve import dashboard
+from connector.serve.bodies import (
+    AssignBody,
+    CustomerBody,
+    EmptyBody,
+    MessagesBody,
+    OpenBody,
+    ScanBody,
+    ValidateBody,
+)
+from connector.serve.context import Context
+from connector.serve.gateway import Call, Endpoint
+from connector.serve.handout import hand_out
+from connector.serve.messages import Probe, Template, longest_code
+from connector.serve.refusals import ApiError
+from connector.store.schema import utcnow
+
+REDEEM = frozenset({"register", "webstore"})
+LISTS = frozenset({"lists"})
+ADMIN = frozenset({"admin"})
+
+
+def _lines(body: OpenBody) -> list[Line]:
+    return [Line.make(x.item, x.amount, x.quantity) for x in body.lines]
+
+
+def validate(ctx: Context, call: Call) -> tuple[int, Any]:
+    body: ValidateBody = call.body
+    register = ctx.register_for(call.key)
+    sale = register.open(customer=body.customer, mode=body.mode, lines=_lines(body),
+                         shipping=body.shipping)
+    try:
+        held = register.scan(sale.id, body.code)
+    except RedemptionError:
+        register.cancel(sale.id)
+        raise
+    register.cancel(sale.id)
+    return 200, {"valid": True, "code": held.code, "promotion": held.promotion,
+                 "discount": held.discount, "override": held.override,
+                 "expires_on": held.expires_on}
+
+
+def open_sale(ctx: Context, call: Call) -> tuple[int, Any]:
+    body: OpenBody = call.body
+    sale = ctx.register_for(call.key).open(customer=body.customer, mode=body.mode,
+                                           lines=_lines(body), shipping=body.shipping)
+    return 201, sale
+
+
+def show_sale(ctx: Context, call: Call) -> tuple[int, Any]:
+    return 200, ctx.register_for(call.key).show(call.params["sale"])
+
+
+def scan(ctx: Context, call: Call) -> tuple[int, Any]:
+    body: ScanBody = call.body
+    return 201, ctx.register_for(call.key).scan(call.params["sale"], body.code)
+
+
+def remove(ctx: Context, call: Call) -> tuple[int, Any]:
+    return 200, ctx.register_for(call.key).remove(call.params["sale"], call.params["code"])
+
+
+def customer(ctx: Context, call: Call) -> tuple[int, Any]:
+    body: CustomerBody = call.body
+    return 200, ctx.register_for(call.key).set_customer(call.params["sale"], body.customer)
+
+
+def pay(ctx: Context, call: Call) -> tuple[int, Any]:
+    return 200, ctx.register_for(call.key).pay(call.params["sale"])
+
+
+def cancel(ctx: Context, call: Call) -> tuple[int, Any]:
+    return 200, ctx.register_for(call.key).cancel(call.params["sale"])
+
+
+def assign(ctx: Context, call: Call) -> tuple[int, Any]:
+    """R21: one code per user and campaign in 24 hours; with a template, its message (R42)."""
+    body: AssignBody = call.body
+    name = call.params["name"]
+    template = None
+    if body.template is not None:
+        template = Template.parse(body.template, date_format=body.date_format, sms=body.sms)
+        status = ctx.distributor.status(name)
+        stand_in = "X" * longest_code(ctx.store, status.name)
+        template.precheck(Probe(status.name, body.user, body.campaign, stand_in,
+                                utcnow(), status.expires_on), ctx.zone)
+    elif body.date_format is not None or body.sms:
+        raise ApiError(400, "invalid_field", "date_format and sms go with a template")
+    given = ctx.distributor.assign(name, user=body.user, campaign=body.campaign,
+                                   external_id=body.external_id)
+    answer = {k: v for k, v in asdict(given).items() if k != "warning"}
+    if template is not None:
+        message = template.message(given, ctx.zone, body.external_id)
+        answer.update(message=message.text, encoding=message.encoding, length=message.length)
+    return 200, answer
+
+
+def messages(ctx: Context, call: Call) -> tuple[int, Any]:
+    """R42: a code and a rendered message for each user (CSV with Accept: text/csv)."""
+    body: MessagesBody = call.body
+    template = Template.parse(body.template, date_format=body.date_format, sms=body.sms)
+    users = [(u.user, u.external_id) for u in body.users]
+    done = hand_out(ctx.distributor, call.params["name"], users, body.campaign, template,
+                    ctx.zone)
+    return 200, {"messages": [m.to_dict() for m in done.messages], "stopped": done.stopped}
+
+
+def list_lists(ctx: Context, call: Call) -> tuple[int, Any]:
+    return 200, {"lists": [s.to_dict() for s in ctx.distributor.lists()]}
+
+
+def lookup_code(ctx: Context, call: Call) -> tuple[int, Any]:
+    code, events = code_history(ctx.store, call.params["code"])
+    return 200, {"code": code, "history": events}
+
+
+def promotions(ctx: Context, call: Call) -> tuple[int, Any]:
+    return 200, {"promotions": dashboard.overview(ctx.store, ctx.zone)}
+
+
+def _endpoint(scopes: frozenset[str], work: Any, body: Any = None, *, write: bool = True,
+              guarded: bool = False) -> Endpoint:
+    return Endpoint(scopes, work, body, write, guarded)
+
+
+TXN = "/v1/transactions/{sale}"
+# (method, path, endpoint): the route table, and what openapi.py describes
+ENDPOINTS: list[tuple[str, str, Endpoint]] = [
+    ("POST", "/v1/validate", _endpoint(REDEEM, validate, ValidateBody, guarded=True)),
+    ("POST", "/v1/transactions", _endpoint(REDEEM, open_sale, OpenBody)),
+    ("GET", TXN, _endpoint(REDEEM, show_sale, write=False)),
+    ("POST", TXN + "/codes", _endpoint(REDEEM, scan, ScanBody, guarded=True)),
+    ("DELETE", TXN + "/codes/{code}", _endpoint(REDEEM, remove)),
+    ("POST", TXN + "/customer", _endpoint(REDEEM, customer, CustomerBody)),
+    ("POST", TXN + "/pay", _endpoint(REDEEM, pay, EmptyBody)),
+    ("POST", TXN + "/cancel", _endpoint(REDEEM, cancel, EmptyBody)),
+    ("GET", "/v1/lists", _endpoint(LISTS, list_lists, write=False)),
+    ("POST", "/v1/lists/{name}/assign", _endpoint(LISTS, assign, AssignBody)),
+    ("POST", "/v1/lists/{name}/messages", _endpoint(LISTS, messages, MessagesBody)),
+    ("GET", "/v1/codes/{code}", _endpoint(ADMIN, lookup_code, write=False)),
+    ("GET", "/v1/promotions", _endpoint(ADMIN, promotions, write=False)),
+]

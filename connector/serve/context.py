@@ -1,0 +1,99 @@
+"""What one running server shares between requests: the store, its settings, the thread pool,
+a `Register` per API key, the `Distributor`, the guard and the idempotency keys."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import secrets
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from connector import Distributor, Register
+from connector.serve import keys
+from connector.serve.guard import GuessGuard
+from connector.serve.idempotency import Idempotency
+from connector.serve.plan import PlanRunner
+from connector.serve.settings import ServeSettings
+from connector.store import Store
+from connector.store import schema as s
+from connector.store.schema import utcnow
+
+log = logging.getLogger("connector.serve")
+SESSION_SECRET = "session"  # noqa: S105 - the name of the row, not a secret
+
+
+@dataclass
+class Context:
+    store: Store
+    settings: ServeSettings
+    pool: ThreadPoolExecutor
+    guard: GuessGuard
+    idempotency: Idempotency
+    distributor: Distributor
+    session_secret: bytes
+    plan: PlanRunner
+    started: str = field(default_factory=lambda: utcnow().isoformat(timespec="seconds"))
+    _registers: dict[str, Register] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def build(cls, store: Store, settings: ServeSettings, plan_flags: list[str]) -> Context:
+        """`plan_flags`: the global flags `sync plan` runs with (the server's store)."""
+        zone = settings.zone
+        guard = GuessGuard(settings.guard_refusals, settings.guard_window, settings.guard_block)
+
+        return cls(
+            store=store,
+            settings=settings,
+            pool=ThreadPoolExecutor(settings.serve_threads, thread_name_prefix="promosync-serve"),
+            guard=guard,
+            idempotency=Idempotency(store),
+            distributor=Distributor(store, timezone=zone),  # R22 warnings go to the log
+            session_secret=_session_secret(store, settings),
+            plan=PlanRunner(plan_flags),
+        )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return self.settings.zone
+
+    def register_for(self, key: keys.ApiKey) -> Register:
+        """One `Register` per API key: its name is what the store records as the register."""
+        with self._lock:
+            found = self._registers.get(key.name)
+            if found is None:
+                found = self._registers[key.name] = Register(
+                    self.store, timezone=self.zone, hold_minutes=self.settings.hold_minutes,
+                    name=f"api {key.name}"[:64])
+            return found
+
+    def authenticate(self, presented: str) -> keys.ApiKey | None:
+        return keys.authenticate(self.store, presented)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _session_secret(store: Store, settings: ServeSettings) -> bytes:
+    """The HMAC key of session cookies: from the settings, else made once and kept in the store
+    (so that sessions survive a restart and every server of one store accepts them)."""
+    if settings.session_secret is not None:
+        return settings.session_secret.get_secret_value().encode("utf-8")
+    table = s.serve_secrets
+    with store.read() as conn:
+        value = conn.scalar(select(table.c.value).where(table.c.name == SESSION_SECRET))
+    if value is None:
+        made = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode("ascii")
+        insert = (postgresql.insert(table) if store.dialect == "postgresql"
+                  else sqlite.insert(table))
+        with store.begin() as conn:  # two servers starting together: the first one's stays
+            conn.execute(insert.values(name=SESSION_SECRET, value=made)
+                         .on_conflict_do_nothing(index_elements=["name"]))
+            value = conn.scalar(select(table.c.value).where(table.c.name == SESSION_SECRET))
+    return str(value).encode("ascii")

@@ -1,0 +1,93 @@
+"""Running the application under uvicorn: on a socket bound before it starts (so a port in use
+is one clear error), loopback unless told otherwise, in the foreground or on a thread (tests).
+
+uvicorn is the ASGI server; with httptools installed (a dependency) it parses HTTP in C. The
+client address the guard counts is the socket's peer: forwarded-for headers are not trusted.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import threading
+import time
+from types import TracebackType
+
+import uvicorn
+from starlette.applications import Starlette
+
+from connector.errors import ConfigError
+
+try:
+    import httptools  # noqa: F401 - its presence is what lets uvicorn parse HTTP in C
+
+    HTTP = "httptools"
+except ImportError:  # pragma: no cover - httptools is a dependency; h11 is uvicorn's own
+    HTTP = "h11"
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A socket bound to host:port (0: a free port); ConfigError when it cannot be."""
+    address = "127.0.0.1" if host == "localhost" else host
+    try:
+        family = socket.AF_INET6 if ipaddress.ip_address(address).version == 6 else socket.AF_INET
+    except ValueError:
+        family = socket.AF_INET  # a host name: resolved by bind
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((address, port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    return sock
+
+
+def url_of(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def config(app: Starlette, log_level: str = "warning") -> uvicorn.Config:
+    return uvicorn.Config(app, http=HTTP, lifespan="on", log_config=None, log_level=log_level,
+                          access_log=False, proxy_headers=False, server_header=False,
+                          timeout_keep_alive=30, timeout_graceful_shutdown=10)
+
+
+def run(app: Starlette, sock: socket.socket, log_level: str = "warning") -> None:
+    """Serve until Ctrl-C or SIGTERM (uvicorn finishes the requests in flight)."""
+    uvicorn.Server(config(app, log_level)).run(sockets=[sock])
+
+
+class ServerThread:
+    """The server on a thread of this process: `with ServerThread(app, sock) as url: ...`."""
+
+    def __init__(self, app: Starlette, sock: socket.socket) -> None:
+        self.sock = sock
+        self.server = uvicorn.Server(config(app))
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]},
+                                       name="promosync-serve", daemon=True)
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the server did not start")
+            time.sleep(0.01)
+        return url_of(self.sock)
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+        self.sock.close()

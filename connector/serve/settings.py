@@ -1,0 +1,53 @@
+"""Settings of `promosync serve`: the store's settings plus the admin sign-in, the session
+secret, the server's threads and the guard against guessing.
+
+Read like every other setting (flags, then environment, then `promosync.toml`); the names:
+
+    PROMOSYNC_ADMIN_PASSWORD_HASH   scrypt hash of the admin password (`promosync keys
+                                    admin-password` makes it); never the password itself
+    PROMOSYNC_SESSION_SECRET        HMAC key of the session cookie (else made once and kept
+                                    in the store)
+    PROMOSYNC_SERVE_THREADS         threads that run store work (16)
+    PROMOSYNC_GUARD_REFUSALS        refused codes ... (10)
+    PROMOSYNC_GUARD_WINDOW          ... within this many seconds (60) ...
+    PROMOSYNC_GUARD_BLOCK           ... refuse further scans for this many seconds (300)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
+
+from connector.errors import ConfigError
+from connector.settings import DEFAULT_CONFIG_FILE, Settings
+
+
+def _field(env: str, name: str, default: Any, **limits: Any) -> Any:
+    return Field(default, validation_alias=AliasChoices(env, name), **limits)
+
+
+class ServeSettings(Settings):
+    """`Settings` and what the server adds. Build with `load_serve_settings()`."""
+
+    admin_password_hash: SecretStr | None = _field(
+        "PROMOSYNC_ADMIN_PASSWORD_HASH", "admin_password_hash", None)
+    session_secret: SecretStr | None = _field("PROMOSYNC_SESSION_SECRET", "session_secret", None)
+    serve_threads: int = _field("PROMOSYNC_SERVE_THREADS", "serve_threads", 16, ge=1, le=256)
+    guard_refusals: int = _field("PROMOSYNC_GUARD_REFUSALS", "guard_refusals", 10, ge=1)
+    guard_window: float = _field("PROMOSYNC_GUARD_WINDOW", "guard_window", 60.0, gt=0)
+    guard_block: float = _field("PROMOSYNC_GUARD_BLOCK", "guard_block", 300.0, gt=0)
+
+
+def load_serve_settings(**overrides: Any) -> ServeSettings:
+    """Like `connector.settings.load_settings`: any problem is one ConfigError line."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return ServeSettings(**given)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
+        message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+        raise ConfigError(f"setting {where}: {message[:1].lower() + message[1:]}") from None
+    except (OSError, ValueError) as exc:  # an unreadable or malformed promosync.toml
+        raise ConfigError(f"cannot read {DEFAULT_CONFIG_FILE}: {exc}") from None
