@@ -58,8 +58,12 @@ class AsyncJobs:
                                    "submitted.", title="Conflict",
                                    headers={"Location": job_href(base, row[0])})
             start = now_text()
-            results = [self._run_one(method, spec.name, item, i, base, validation)
-                       for i, item in enumerate(items)]
+            db.code_counts = {}  # the lock is held: no other write comes between the items
+            try:
+                results = [self._run_one(method, spec.name, item, i, base, validation)
+                           for i, item in enumerate(items)]
+            finally:
+                db.code_counts = None
             cur = db.conn.execute(
                 'INSERT INTO _asyncjob (idem_key, method, record_type, start, "end", result) '
                 "VALUES (?, ?, ?, ?, ?, ?)",

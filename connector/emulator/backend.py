@@ -254,7 +254,7 @@ class NetSuiteBackend(AccountActions):
         if spec.key == "promotioncode":
             coupons.check_promotion(self.options, conv, None)
         elif spec.key == "couponcode":
-            coupons.check_coupon(conn, self.options, cols, None)
+            coupons.check_coupon(conn, self.options, cols, None, self.db.code_counts)
         missing = [f.name for f in spec.fields if f.required and cols.get(f.column or "") is None]
         if missing:
             raise ApiError(400, "USER_ERROR",
@@ -288,7 +288,8 @@ class NetSuiteBackend(AccountActions):
         if spec.key == "promotioncode":
             coupons.check_promotion(self.options, conv, current)
         elif spec.key == "couponcode":
-            coupons.check_coupon(conn, self.options, {**current, **cols}, rid)
+            coupons.check_coupon(conn, self.options, {**current, **cols}, rid,
+                                 self.db.code_counts)
         for fs in spec.fields:
             if fs.required and fs.column in cols and cols[fs.column] is None:
                 raise ApiError(400, "USER_ERROR", f"Please enter value(s) for: {fs.name}", fs.name)

@@ -199,8 +199,9 @@ def next_pending_due(conn: sqlite3.Connection) -> float | None:
 
 
 def check_coupon(conn: sqlite3.Connection, options: EmulatorOptions, cols: dict[str, Any],
-                 rid: int | None) -> None:
-    """A couponCode belongs to a single-use promotion, is unique in it, and fits the cap."""
+                 rid: int | None, counts: dict[int, int] | None = None) -> None:
+    """A couponCode belongs to a single-use promotion, is unique in it, and fits the cap.
+    `counts` (codes per promotion, kept while a batch job runs) spares a count per item."""
     promotion, code = cols.get("promotion"), cols.get("code")
     if promotion is None or code is None:
         return  # the required-field check answers
@@ -219,7 +220,12 @@ def check_coupon(conn: sqlite3.Connection, options: EmulatorOptions, cols: dict[
     moving = rid is None or conn.execute(
         "SELECT promotion FROM couponcode WHERE id = ?", [rid]).fetchone()[0] != promotion
     if moving:
-        _check_cap(options, codes_in_promotion(conn, int(promotion)), 1)
+        pid = int(promotion)
+        known = counts.get(pid) if counts is not None else None
+        existing = known if known is not None else codes_in_promotion(conn, pid)
+        _check_cap(options, existing, 1)
+        if counts is not None:
+            counts[pid] = existing + 1
 
 
 def check_promotion_deletable(conn: sqlite3.Connection, options: EmulatorOptions,

@@ -110,6 +110,9 @@ class Database:
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
+        # Codes per promotion while one batch job runs (its items would otherwise each count
+        # the promotion's codes, quadratic in its size); None outside a batch.
+        self.code_counts: dict[int, int] | None = None
         self.conn = self._open()
         self.next_due: float | None = None  # when pending generated codes are due (time.time())
 
@@ -132,6 +135,8 @@ class Database:
                 yield self.conn
             except BaseException:
                 self.conn.execute("ROLLBACK")
+                if self.code_counts is not None:
+                    self.code_counts.clear()  # counted inserts were rolled back
                 raise
             self.conn.execute("COMMIT")
 
