@@ -17,7 +17,8 @@ import time
 
 from sqlalchemy import func, select
 
-from connector.distribute import TAKE, Distributor
+from connector.lists import Distributor
+from connector.lists.distributor import TAKE
 from connector.store import open_store
 from connector.store import schema as s
 

@@ -27,7 +27,6 @@ if TYPE_CHECKING:
         update_promotion,
     )
     from connector.codes import check_count, generic_format, parse_pattern, su_format
-    from connector.distribute import Distributor
     from connector.emulator import EmulatorOptions, EmulatorServer, mock_netsuite
     from connector.errors import (
         ConfigError,
@@ -40,6 +39,7 @@ if TYPE_CHECKING:
     )
     from connector.generate import CodeOptions, generate_codes, generate_for_customers
     from connector.history import code_history
+    from connector.lists import Distributor
     from connector.netsuite import NetSuiteClient, OAuth2ClientCredentials, RetryPolicy, TokenAuth
     from connector.redeem import Line, Register
     from connector.settings import Settings, load_settings
@@ -51,7 +51,7 @@ _EXPORTS: dict[str, str] = {
     "CodeOptions": "connector.generate",
     "ConfigError": "connector.errors",
     "ConnectorError": "connector.errors",
-    "Distributor": "connector.distribute",
+    "Distributor": "connector.lists",
     "EmulatorOptions": "connector.emulator",
     "EmulatorServer": "connector.emulator",
     "InputError": "connector.errors",

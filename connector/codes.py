@@ -46,6 +46,10 @@ NAMED_CHARSETS = {
 _LITERAL_OK = re.compile(r"[A-Z0-9._\-]+")
 _TOKEN = re.compile(r"\[([A-Za-z]+)\.(\d+)\]")
 MAX_CODE_LENGTH = 64
+# Any code a generator or an import can store, and the point-of-sale format (R6), matched whole.
+ANY_CODE = re.compile(rf"[A-Z0-9._\-]{{1,{MAX_CODE_LENGTH}}}")
+SU_CODE = re.compile(rf"{SU_PREFIX}[A-Z0-9]{{{SU_LENGTH}}}")
+CODE_CHARACTERS = f"A-Z, 0-9, . _ -, up to {MAX_CODE_LENGTH}"  # ANY_CODE in words
 
 # Guessability (R8). The chance that one random guess hits a live code is codes / capacity.
 # Above 1 in 10,000 we warn; above 1 in 100 a brute-force guesser wins within minutes of an

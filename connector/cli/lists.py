@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 import click
 
 from connector.cli._common import EXPIRY, TEXT, App, emit, pass_app
-from connector.distribute import Distributor, ListStatus, ListWarning, read_code_file
 from connector.errors import DistributionError, InputError
+from connector.lists import Distributor, ListStatus, ListWarning, read_code_file
 from connector.text import plural
 
 if TYPE_CHECKING:

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import Integer, bindparam, exists, select
 from sqlalchemy.engine import Connection, Row
 
+from connector.codes import ANY_CODE, SU_CODE
 from connector.errors import (
     AlreadyRedeemed,
     CodeExpired,
@@ -41,8 +42,6 @@ from connector.store import schema as s
 from connector.store.statements import Statement
 
 SETTING_FORMAT = "single_use_format"  # R6: "any" (default), "su", or a regular expression
-ANY_CODE = re.compile(r"[A-Z0-9._\-]{1,64}")  # anything a generator or an import can store
-SU_CODE = re.compile(r"SU-[A-Z0-9]{16}")
 
 CODE_COLUMNS = (
     s.codes.c.id,

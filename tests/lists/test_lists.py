@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from connector.distribute import EXPORT_COLUMNS, Distributor, ListWarning, read_code_file, safe_cell
 from connector.errors import DistributionError, FileInputError, InputError
+from connector.lists import EXPORT_COLUMNS, Distributor, ListWarning, read_code_file, safe_cell
 from connector.store import Store
 
 
@@ -88,7 +88,7 @@ def test_R22_warning_raised_once(
     seen: list[ListWarning] = []
     dist = Distributor(store, clock=clock, on_warning=seen.append)
     dist.create("Low", codes=[f"L{i}" for i in range(5)], warning_limit=2)
-    with caplog.at_level(logging.WARNING, logger="connector.distribute"):
+    with caplog.at_level(logging.WARNING, logger="connector.lists"):
         for i in range(5):
             dist.assign("Low", user=f"u{i}", campaign="c")
     assert [(w.list, w.remaining, w.limit) for w in seen] == [("Low", 2, 2)]

@@ -15,7 +15,6 @@ a WARNING and calls the hooks registered on the Distributor (e.g. to send an e-m
 
 from __future__ import annotations
 
-import csv
 import logging
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta, tzinfo
@@ -26,38 +25,17 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from connector import history
-from connector.codes import normalize
+from connector.codes import ANY_CODE, CODE_CHARACTERS, normalize
 from connector.errors import DistributionError, InputError
+from connector.lists.files import write_usage
+from connector.lists.values import Assignment, Campaign, ListStatus, ListWarning, UserCode
 from connector.models import EventKind
-from connector.redeem.checks import ANY_CODE
-from connector.redeem.listdata import (
-    EXPORT_COLUMNS,
-    Assignment,
-    Campaign,
-    ListStatus,
-    ListWarning,
-    UserCode,
-    read_code_file,
-    safe_cell,
-)
 from connector.store import Store
 from connector.store import schema as s
 from connector.store.engine import ids_by_key, insert_or_skip
 from connector.store.statements import Statement
 from connector.store.transactions import online
 from connector.text import one_line, shown
-
-__all__ = [
-    "EXPORT_COLUMNS",
-    "Assignment",
-    "Campaign",
-    "Distributor",
-    "ListStatus",
-    "ListWarning",
-    "UserCode",
-    "read_code_file",
-    "safe_cell",
-]
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +122,7 @@ class Distributor:
         if fixed is not None:
             fixed = normalize(fixed)
             if not ANY_CODE.fullmatch(fixed):
-                raise InputError(f"{shown(fixed)} is not a code (A-Z, 0-9, . _ -, up to 64)")
+                raise InputError(f"{shown(fixed)} is not a code ({CODE_CHARACTERS})")
             if times is None or times < 1:
                 raise InputError("a fixed-code list needs --times of at least 1")
         elif not unique or len(set(unique)) != len(unique):
@@ -385,16 +363,4 @@ class Distributor:
                 .where(_A.list_id == list_id)
                 .order_by(_A.id)
             ).all()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(EXPORT_COLUMNS)
-        for r in rows:
-            expiry = r.expires_on.isoformat() if r.expires_on else ""
-            cells = (
-                r.code,
-                r.external_id or "",
-                r.user_id,
-                r.given_at.isoformat(timespec="seconds"),
-                expiry,
-            )
-            writer.writerow([safe_cell(c) for c in cells])
-        return len(rows)
+        return write_usage(out, rows)
