@@ -171,7 +171,7 @@ def progress(app: App, total: int, label: str) -> Iterator[Callable[[int], None]
                 transient=True,
             )
             bar.start()
-            task = bar.add_task(label, total=total, completed=done)
+            task = bar.add_task(label, total=total or None, completed=done)  # 0: unknown
         elif bar is not None and task is not None:
             bar.update(task, completed=done)
 

@@ -1,4 +1,4 @@
-"""`promosync sync plan | run | mirror`: the NetSuite sync commands (R24-R32).
+"""`promosync sync plan | run | mirror`: the NetSuite sync commands.
 
 Exit codes (PRODUCT.md section 7): 0 in step, 1 some promotions refused or failed, 2 settings,
 credentials or an unreachable NetSuite, 3 another run holds the lock. `--report FILE` writes
@@ -24,6 +24,7 @@ from connector.errors import ConfigError
 from connector.netsuite import NetSuiteClient, NetSuiteConnectFailed
 from connector.sync.engine import SyncEngine, SyncReport
 from connector.sync.mapping import load_mapping
+from connector.text import plural
 
 PLAN_COLUMNS = ["promotion", "chunk", "action", "generate", "push", "read_back", "reason"]
 
@@ -92,7 +93,7 @@ def _moving(app: App) -> Iterator[Callable[[int], None]]:
 
 @click.group("sync")
 def sync_group() -> None:
-    """Keep NetSuite promotionCode records in step with the store (R24-R32)."""
+    """Keep NetSuite's promotions and coupon codes in step with the store."""
 
 
 @sync_group.command("plan")
@@ -100,7 +101,7 @@ def sync_group() -> None:
 @_recheck_flag
 @pass_app
 def plan_cmd(app: App, as_json: bool, recheck: bool) -> None:
-    """Show what `sync run` would do, per promotion and chunk, writing nothing (R32)."""
+    """Show what `sync run` would do, per promotion and chunk, writing nothing."""
     app.as_json = app.as_json or as_json
     with _engine(app, recheck) as engine:
         plan = engine.plan()
@@ -132,7 +133,7 @@ def run_cmd(ctx: click.Context, as_json: bool, report_file: str | None, recheck:
 @_report_flag
 @click.pass_context
 def mirror_cmd(ctx: click.Context, as_json: bool, report_file: str | None) -> None:
-    """Mark codes used in NetSuite redeemed here; push local redemptions if allowed (R29)."""
+    """Mark codes used in NetSuite redeemed here; push local redemptions if allowed."""
     app: App = ctx.obj
     app.as_json = app.as_json or as_json
     with _engine(app) as engine:
@@ -164,26 +165,31 @@ def _promotion_line(app: App, p: dict[str, Any]) -> None:
         return
     kinds = sorted({a["action"] for a in p["actions"]} - {"nothing"})
     extra = f": {p['error']}" if p.get("error") else ""
-    app.info(f"{p['promotion']}: {p['status']} ({', '.join(kinds)}; generated "
+    app.info(f"promotion {p['promotion']}: {p['status']} ({', '.join(kinds)}; generated "
              f"{p['generated']:,}, read back {p['read_back']:,}, pushed {p['pushed']:,}){extra}")
 
 
 def summary_lines(data: dict[str, Any], promotions: bool = True) -> list[str]:
-    """Plain lines: the mirror and the totals (and, if asked, one per promotion)."""
+    """Plain lines, each fact once and labelled: the mirrors and the totals (and, if asked, one
+    line per promotion)."""
     lines: list[str] = []
     if promotions:
         for p in data["promotions"]:
             if p["status"] != "nothing":
-                lines.append(f"{p['promotion']}: {p['status']}"
+                lines.append(f"promotion {p['promotion']}: {p['status']}"
                              + (f": {p['error']}" if p.get("error") else ""))
-    for m in data["mirror"]:
+    labels = (["mirror before the run", "mirror after the run"] if data["command"] == "run"
+              else ["mirror"])
+    for label, m in zip(labels, data["mirror"], strict=False):
         if m["rows_read"] or m["pushed"] or m["not_pushed"]:
-            lines.append(f"mirror ({m['source']}): {m['redeemed']:,} codes newly redeemed from "
-                         f"{m['rows_read']:,} rows; local redemptions pushed {m['pushed']:,}, "
-                         f"not in NetSuite {m['not_pushed']:,}")
+            lines.append(f"{label} ({m['source']}): {plural(m['redeemed'], 'code')} newly "
+                         f"redeemed from {plural(m['rows_read'], 'row')}; local redemptions "
+                         f"pushed {m['pushed']:,}, not in NetSuite {m['not_pushed']:,}")
+        for why in m.get("push_errors", [])[:3]:
+            lines.append(f"{label}: {why}")
     in_step = not data["failed"] and not data["refused"]
     lines.append(f"sync {data['command']}: {'in step' if in_step else 'NOT in step'}; "
-                 f"{data['requests']} requests in {data['seconds']:.1f}s"
+                 f"{plural(int(data['requests'] or 0), 'request')} in {data['seconds']:.1f} s"
                  + (f"; failed: {', '.join(data['failed'])}" if data["failed"] else "")
                  + (f"; refused: {', '.join(data['refused'])}" if data["refused"] else ""))
     return lines

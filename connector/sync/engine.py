@@ -7,8 +7,8 @@
     mirror: lock -> mirror
 
 Reports are plain dicts ready for JSON; they hold names, counts, reasons and timings, never a
-credential. `exit_code` follows PRODUCT.md section 7: 0 in step, 1 some promotions refused or
-failed (3 and 2 come from SyncLocked and ConfigError / NetSuiteAuthError, raised).
+credential. `exit_code`: 0 in step, 1 some promotions refused or failed (3 and 2 come from
+SyncLocked and ConfigError / NetSuiteAuthError, raised).
 """
 
 from __future__ import annotations
@@ -204,7 +204,8 @@ class SyncEngine:
                 outcome = Outcome(actions[0].promotion, status="refused", error=str(exc),
                                   actions=[a.row() for a in actions])
             except ConnectorError as exc:
-                log.warning("promotion %s failed: %s", actions[0].promotion, exc)
+                # said once: the outcome (the CLI prints it; the report holds it)
+                log.info("promotion %s failed: %s", actions[0].promotion, exc)
                 outcome = Outcome(actions[0].promotion, status="failed", error=str(exc),
                                   actions=[a.row() for a in actions])
             report.outcomes.append(outcome)

@@ -110,7 +110,8 @@ def test_R24_cli_form_rejected_by_netsuite_exit_1_nothing_half_written(
     acct.write_text("[forms]\nitem = -77777\n")
     result = run_cli(["sync", "run"], {**env, "PROMOSYNC_MAPPING": str(acct)})
     assert result.exit_code == 1
-    failed = [line for line in result.stdout.splitlines() if line.startswith("Local: failed")]
+    failed = [line for line in result.stdout.splitlines()
+              if line.startswith("promotion Local: failed")]
     assert len(failed) == 1 and "customForm" in failed[0]
     names = {p["name"] for p in emu.backend.dump()["promotions"]}
     assert names == {"Big", "Multi"}
