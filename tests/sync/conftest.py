@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -43,6 +44,17 @@ def emu() -> Iterator[mock_netsuite]:
     options = EmulatorOptions(retry_after_seconds=0, send_retry_after=False)
     with mock_netsuite(options) as e:
         yield e
+
+
+@pytest.fixture
+def env(store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Environment for `promosync` commands against the in-process emulator, in a fresh folder."""
+    monkeypatch.chdir(tmp_path)
+    c = TEST_CREDENTIALS
+    return {"PROMOSYNC_DATABASE_URL": store_url, "NETSUITE_ACCOUNT_ID": c.account_id,
+            "NETSUITE_CONSUMER_KEY": c.consumer_key, "NETSUITE_CONSUMER_SECRET": c.consumer_secret,
+            "NETSUITE_TOKEN_ID": c.token_id, "NETSUITE_TOKEN_SECRET": c.token_secret,
+            "NETSUITE_RETRY_MAX_SECONDS": "2", "NETSUITE_TIMEZONE": "America/Los_Angeles"}
 
 
 @pytest.fixture

@@ -26,16 +26,6 @@ from tests.conftest import run_cli
 from tests.sync.conftest import make_client, sample_promotions, writes
 
 
-@pytest.fixture
-def env(store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    monkeypatch.chdir(tmp_path)
-    c = TEST_CREDENTIALS
-    return {"PROMOSYNC_DATABASE_URL": store_url, "NETSUITE_ACCOUNT_ID": c.account_id,
-            "NETSUITE_CONSUMER_KEY": c.consumer_key, "NETSUITE_CONSUMER_SECRET": c.consumer_secret,
-            "NETSUITE_TOKEN_ID": c.token_id, "NETSUITE_TOKEN_SECRET": c.token_secret,
-            "NETSUITE_RETRY_MAX_SECONDS": "2", "NETSUITE_TIMEZONE": "America/Los_Angeles"}
-
-
 def _promotion_with_items(store: Store) -> None:
     catalog.create_promotion(store, name="Spring", kind="item", rate=10, items=["150", "200"],
                              discount_item="10", pattern="SPR-[AN.6]", codes_from="netsuite")

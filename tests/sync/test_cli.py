@@ -15,16 +15,6 @@ from tests.conftest import run_cli
 from tests.sync.conftest import sample_promotions, writes
 
 
-@pytest.fixture
-def env(store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    monkeypatch.chdir(tmp_path)
-    c = TEST_CREDENTIALS
-    return {"PROMOSYNC_DATABASE_URL": store_url, "NETSUITE_ACCOUNT_ID": c.account_id,
-            "NETSUITE_CONSUMER_KEY": c.consumer_key, "NETSUITE_CONSUMER_SECRET": c.consumer_secret,
-            "NETSUITE_TOKEN_ID": c.token_id, "NETSUITE_TOKEN_SECRET": c.token_secret,
-            "NETSUITE_RETRY_MAX_SECONDS": "2"}
-
-
 def test_R32_cli_plan_shows_actions_and_writes_nothing(
         store: Store, emu: mock_netsuite, env: dict[str, str]) -> None:
     sample_promotions(store, generated=20)
