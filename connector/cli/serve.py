@@ -48,7 +48,10 @@ def serve_cmd(app: App, host: str, port: int) -> None:
         app.warn("no admin password is set (PROMOSYNC_ADMIN_PASSWORD_HASH): sign in to the "
                  "admin pages with a key made by `promosync keys create NAME --scope admin`")
     level = "info" if logging.getLogger().getEffectiveLevel() <= logging.INFO else "warning"
-    server.run(build_app(ctx), sock, log_level=level)
+    try:
+        server.run(build_app(ctx), sock, log_level=level)
+    except KeyboardInterrupt:  # uvicorn finished the requests in flight, then passed Ctrl-C on
+        click.echo("stopped")
 
 
 @click.group("keys")

@@ -43,8 +43,8 @@ class GuessGuard:
         """Seconds until every one of `clients` may scan again (0: now)."""
         now = self.clock()
         with self._lock:
-            return max((t.blocked_until - now for c in clients
-                        if (t := self._tracks.get(c)) is not None), default=0.0) if clients else 0.0
+            until = [t.blocked_until for c in clients if (t := self._tracks.get(c)) is not None]
+        return max([0.0, *(u - now for u in until)])
 
     def refused(self, *clients: str) -> None:
         """Count one refused code against each of `clients`; block those over the limit."""
