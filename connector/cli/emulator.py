@@ -20,9 +20,9 @@ from typing import Any
 
 import click
 
+from connector.emulator.http_server import EmulatorServer
 from connector.emulator.options import EmulatorOptions
 from connector.emulator.profiles import VARIANTS, load_profile, options_for
-from connector.emulator.server import EmulatorServer
 from connector.errors import ConfigError
 
 

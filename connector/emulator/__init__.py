@@ -15,10 +15,10 @@ handlers (HTTP shapes from fixtures/netsuite), routes (dispatch, faults, limits)
 from connector.emulator.backend import NetSuiteBackend
 from connector.emulator.core import Emulator
 from connector.emulator.faults import FaultRule, Faults
+from connector.emulator.http_server import EmulatorServer
 from connector.emulator.inprocess import DEFAULT_BASE_URL, HostNotIntercepted, mock_netsuite
 from connector.emulator.options import TEST_CREDENTIALS, Credentials, EmulatorOptions
 from connector.emulator.recorder import Recorder, Replayer, scrub
-from connector.emulator.server import EmulatorServer
 
 __all__ = [
     "DEFAULT_BASE_URL",

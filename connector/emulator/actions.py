@@ -13,7 +13,7 @@ import time
 from datetime import datetime
 from typing import Any
 
-from connector.emulator import coupons, orders, suiteql
+from connector.emulator import coupons, orders, suiteql_engine
 from connector.emulator.apierror import ApiError
 from connector.emulator.dates import now_text, stored_text
 from connector.emulator.db import Database
@@ -108,13 +108,13 @@ class AccountActions:
                 ) -> tuple[list[dict[str, Any]], int]:
         """POST /query/v1/suiteql: one page of string-valued items and the total."""
         self.settle()
-        return suiteql.run(self.db, self.options, query, limit, offset)
+        return suiteql_engine.run(self.db, self.options, query, limit, offset)
 
     def suiteql_json(self, query: object, limit: int = 1000, offset: int = 0
                      ) -> tuple[str, int, int]:
         """The same page as its items' JSON array text, the item count and the total."""
         self.settle()
-        return suiteql.run_json(self.db, self.options, query, limit, offset)
+        return suiteql_engine.run_json(self.db, self.options, query, limit, offset)
 
     # ---- seeding and dumps ----------------------------------------------------------------
     def seed(self, customers: int = 0, items: int = 0, discount_items: int = 0

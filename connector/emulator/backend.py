@@ -7,7 +7,7 @@ useType/customForm immutable and customForm from a known set (section_7611291377
 codes from codePattern + numberToGenerate up to a per-promotion cap; a salesOrder needs entity
 and item lines (section_159795372138, option); a promotion used in a transaction cannot be
 deleted (UNCONFIRMED, option). Coupon rules live in `coupons.py`, orders in `orders.py`, what
-happens outside promosync's requests in `actions.py`, SuiteQL in `suiteql.py`.
+happens outside promosync's requests in `actions.py`, SuiteQL in `suiteql_engine.py`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Emulator: one backend plus its templates, authenticator, handlers, faults and router.
 
-Both transports (`inprocess.mock_netsuite`, `server.EmulatorServer`) wrap one `Emulator` and
+Both transports (`inprocess.mock_netsuite`, `http_server.EmulatorServer`) wrap one `Emulator` and
 call `dispatch`; everything they share is here.
 """
 

@@ -21,7 +21,7 @@ from connector.emulator.auth import Authenticator, OAuthError
 from connector.emulator.backend import NetSuiteBackend, record_spec
 from connector.emulator.records import RECORD_TYPES
 from connector.emulator.render import record_href, render_record, sublist_collection
-from connector.emulator.suiteql import MAX_LIMIT, MAX_RESULTS
+from connector.emulator.suiteql_engine import MAX_LIMIT, MAX_RESULTS
 from connector.emulator.templates import Templates
 from connector.emulator.wire import Request, Response
 

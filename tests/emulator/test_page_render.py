@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from connector.emulator import NetSuiteBackend, coupons, mock_netsuite, suiteql
+from connector.emulator import NetSuiteBackend, coupons, mock_netsuite, suiteql_engine
 from connector.emulator.profiles import options_for
 
 from .conftest import call
@@ -43,7 +43,7 @@ def backend() -> NetSuiteBackend:
 def _python_page(backend: NetSuiteBackend, query: str, limit: int, offset: int,
                  monkeypatch: pytest.MonkeyPatch) -> tuple[str, int, int]:
     with monkeypatch.context() as m:
-        m.setattr(suiteql, "_page_sql", lambda *args: None)
+        m.setattr(suiteql_engine, "_page_sql", lambda *args: None)
         return backend.suiteql_json(query, limit, offset)
 
 

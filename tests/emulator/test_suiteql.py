@@ -7,7 +7,7 @@ import pytest
 
 from connector.emulator import EmulatorOptions, NetSuiteBackend
 from connector.emulator.apierror import ApiError
-from connector.emulator.suiteql import translate
+from connector.emulator.suiteql_text import translate
 
 
 @pytest.fixture

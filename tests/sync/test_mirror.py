@@ -142,12 +142,12 @@ def test_R29_mirror_past_the_100k_row_cap(store: Store, emu: mock_netsuite,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """NetSuite's cap scaled down (100 rows per query by offset, pages of 10): a mirror of
     1,500 rows must read them all, each once, without ever paging by offset past the cap."""
-    from connector.emulator import suiteql
+    from connector.emulator import suiteql_engine
 
     sample_promotions(store, generated=1500, local=5)
     engine().run()
     refused = emu.stats()["statuses"].get("400", 0)  # the account check's probes
-    monkeypatch.setattr(suiteql, "MAX_RESULTS", 100)
+    monkeypatch.setattr(suiteql_engine, "MAX_RESULTS", 100)
     m = dataclasses.replace(mapping, page_size=10)
     codes = _pushed_codes(store)
     for code in codes[:1500]:
