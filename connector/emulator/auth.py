@@ -114,7 +114,7 @@ class Authenticator:
 
     def _signature(self, method: str, uri: str, oauth: dict[str, str], body: bytes,
                    content_type: str) -> str:
-        # RFC 5849 §3.4.1.3: oauth_* header params (not realm, not the signature), query
+        # RFC 5849 section 3.4.1.3: oauth_* header params (not realm, not the signature), query
         # params and form-encoded body params; the same set oauthlib's collect_parameters makes.
         params = [(k, v) for k, v in oauth.items() if k not in ("realm", "oauth_signature")]
         params.extend(parse_qsl(urlsplit(uri).query, keep_blank_values=True))
@@ -126,7 +126,7 @@ class Authenticator:
         base = sig.signature_base_string(method.upper(), sig.base_string_uri(uri),
                                          sig.normalize_parameters(params))
         creds = self.options.credentials
-        # RFC 5849 §3.4.2 with SHA-256: key = escaped consumer secret & escaped token secret.
+        # RFC 5849 section 3.4.2 with SHA-256: key = escaped consumer secret & escaped token secret.
         key = f"{utils.escape(creds.consumer_secret)}&{utils.escape(creds.token_secret)}"
         digest = hmac.new(key.encode("utf-8"), base.encode("utf-8"), hashlib.sha256).digest()
         return base64.b64encode(digest).decode("ascii")

@@ -59,7 +59,7 @@ TEST_CREDENTIALS = Credentials()
 
 
 # The account as public evidence shows it (December 2026). Each key names the behaviour; the
-# comments on the EmulatorOptions fields say which evidence row each one plays.
+# comments on the EmulatorOptions fields say which public evidence each one plays.
 EVIDENCE: dict[str, Any] = {
     "suiteql_hidden_columns": frozenset({"promotioncode.customform",
                                          "couponcode.lastmodifieddate"}),
@@ -102,38 +102,39 @@ class EmulatorOptions:
     """Behaviour switches. Fields marked UNCONFIRMED choose among plausible NetSuite behaviours."""
 
     credentials: Credentials = TEST_CREDENTIALS
-    # Evidence row "500,000 codes per promotion" (Oracle's guidance via a third-party summary).
+    # Public evidence, "500,000 codes per promotion" (Oracle's guidance via a third-party summary).
     max_codes_per_promotion: int = 500_000
     # Create answers 204 + Location (Oracle section_1545141395); 200 with the record body is
     # UNCONFIRMED (the 2026.1 metadata lists 200 and 202 too).
     create_status: int = 204
-    # Evidence row "Code generation through REST": codePattern + numberToGenerate generate codes
+    # Public evidence, "Code generation through REST": codePattern + numberToGenerate generate codes
     # on create (Oracle's REST sample); on update / upsert UNCONFIRMED.
     generate_on_create: bool = True
-    # Evidence row "Which transactions used a code": tranPromotion through REST SuiteQL is
+    # Public evidence, "Which transactions used a code": tranPromotion through REST SuiteQL is
     # UNCONFIRMED. False answers "Search error occurred: Record 'tranpromotion' was not found."
     tranpromotion_queryable: bool = _D["tranpromotion_queryable"]
-    # Evidence row "couponcode columns": couponcode.used / usecount in SuiteQL UNCONFIRMED.
+    # Public evidence, "couponcode columns": couponcode.used / usecount in SuiteQL UNCONFIRMED.
     couponcode_used_in_suiteql: bool = _D["couponcode_used_in_suiteql"]
-    # Evidence rows "promotioncode.customform in SuiteQL" and "couponcode columns": "table.column"
-    # names SuiteQL does not know (a query naming one gets "Field 'x' was not found.").
+    # Public evidence, "promotioncode.customform in SuiteQL" and "couponcode columns":
+    # "table.column" names SuiteQL does not know (a query naming one gets "Field 'x' was not
+    # found.").
     suiteql_hidden_columns: frozenset[str] = _D["suiteql_hidden_columns"]
     # Tables SuiteQL does not know at all (an account profile can say so).
     suiteql_hidden_tables: frozenset[str] = frozenset()
-    # Evidence row "Dates in SuiteQL output": raw date columns come back as the date alone in the
-    # user's date format (tokens YYYY MM M DD D Mon MONTH); None = the stored text
+    # Public evidence, "Dates in SuiteQL output": raw date columns come back as the date alone
+    # in the user's date format (tokens YYYY MM M DD D Mon MONTH); None = the stored text
     # 'YYYY-MM-DD HH:MM:SS' as it is.
     date_format: str | None = _D["date_format"]
-    # Same row: the account's time zone (IANA). Stored and stamped times are its wall time.
+    # Same evidence: the account's time zone (IANA). Stored and stamped times are its wall time.
     timezone: str = _D["timezone"]
-    # Evidence row "discountType values" (conflicting evidence; F = percent is one weak hint):
+    # Public evidence, "discountType values" (conflicting evidence; F = percent is one weak hint):
     # promosync meaning ("percent", "amount") -> the value NetSuite stores.
     discount_type_values: dict[str, str] = field(
         default_factory=lambda: dict(_D["discount_type_values"]))
-    # Same row: the refName NetSuite shows for each meaning; None = the value itself.
+    # Same evidence: the refName NetSuite shows for each meaning; None = the value itself.
     discount_type_labels: dict[str, str] | None = field(
         default_factory=lambda: _fresh(_D["discount_type_labels"]))
-    # Evidence row "Metadata catalog": whether the JSON Schema carries enum labels
+    # Public evidence, "Metadata catalog": whether the JSON Schema carries enum labels
     # (as "x-ns-enum-labels" on a select field's id schema) - UNCONFIRMED.
     discount_labels_in_metadata: bool = False
     # Select options (Accept: ...; type=select-options) answered with labels - UNCONFIRMED;
@@ -148,23 +149,23 @@ class EmulatorOptions:
     # (UNCONFIRMED: 405 INVALID_METHOD chosen as NetSuite's answer to an unoffered method).
     async_batch_offered: bool = True
     async_batch_refused_status: int = 405
-    # Evidence row "Async batch size": Oracle article_0127092747, at most 100 records per batch.
+    # Public evidence, "Async batch size": Oracle article_0127092747, at most 100 records per batch.
     async_batch_max_items: int = _D["async_batch_max_items"]
-    # Evidence row "Metadata catalog" / request bodies: an unknown body field of promotionCode,
+    # Public evidence, "Metadata catalog" / request bodies: an unknown body field of promotionCode,
     # couponCode or salesOrder is a 400 (NONEXISTENT_FIELD) whatever the validation header.
     strict_body_fields: bool = _D["strict_body_fields"]
-    # Evidence row "External ids" (Oracle section_156334828635): letters, digits, _ and - only.
+    # Public evidence, "External ids" (Oracle section_156334828635): letters, digits, _ and - only.
     strict_external_ids: bool = _D["strict_external_ids"]
-    # Evidence row "Code generation through REST": whether codes are readable as soon as the
+    # Public evidence, "Code generation through REST": whether codes are readable as soon as the
     # write returns is UNCONFIRMED; they appear this many seconds after it.
     generation_delay_seconds: float = 0.0
-    # Same row: a generating write answers this many seconds per 100,000 codes after it was
+    # Same evidence: a generating write answers this many seconds per 100,000 codes after it was
     # applied (for client time-out tests; Oracle: a REST request times out after 15 minutes).
     generation_seconds_per_100k: float = 0.0
-    # Evidence row "Pushing a local redemption": a salesOrder needs entity and item lines
+    # Public evidence, "Pushing a local redemption": a salesOrder needs entity and item lines
     # (Oracle section_159795372138).
     sales_order_requires_lines: bool = _D["sales_order_requires_lines"]
-    # Same row: whether a coupon code set on a salesOrder consumes it - UNCONFIRMED.
+    # Same evidence: whether a coupon code set on a salesOrder consumes it - UNCONFIRMED.
     sales_order_consumes_code: bool = True
     # Retry-After with a 429: UNCONFIRMED (no source shows NetSuite sending it).
     send_retry_after: bool = True
