@@ -48,7 +48,8 @@ def promotion(data: dict[str, Any], zone: ZoneInfo) -> Markup:
     n: Counts = data["counts"]
     terms = table(["Kind", "Discount", "Use", "Codes from", "Starts", "Ends", "Min. order",
                    "Items"],
-                  [(p.kind, f"{p.rate} {p.discount_type}", p.use_type, p.codes_from,
+                  [(p.kind, f"{p.rate} %" if p.discount_type == "percent" else f"{p.rate} off",
+                    p.use_type, p.codes_from,
                     p.start_date, p.end_date, p.min_order, list(p.items))])
     counts = table(["Codes", "Issued", "Used", "Left", "Last code expiry"],
                    [(n.total, n.issued, n.used, n.left, n.last_expiry)], numeric=(0, 1, 2, 3),

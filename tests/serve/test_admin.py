@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 import requests
 
-from connector.emulator import EmulatorServer
 from connector.emulator import TEST_CREDENTIALS as C
+from connector.emulator import EmulatorServer
 from connector.serve.keys import revoke_key
 from connector.store import schema as s
 from connector.store.schema import utcnow
