@@ -13,74 +13,94 @@
 
 Not part of NetSuite and not subject to OAuth or faults: tests and demos drive the emulator
 with it over HTTP (the same methods on `NetSuiteBackend` / `Emulator` work in-process). `at` is
-'YYYY-MM-DD HH:MM:SS' in the account's time zone, or ISO 8601 with Z or an offset.
+'YYYY-MM-DD HH:MM:SS' in the account's time zone, or ISO 8601 with Z or an offset. The paths are
+rows of the route table (`routes.py`); each names one `Control` method, which takes the request's
+JSON object (query parameters added) and returns the answer's. `endpoint` turns such a method
+into a route handler.
 """
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 from connector.emulator.apierror import ApiError
+from connector.emulator.backend import NetSuiteBackend
+from connector.emulator.faults import Faults
+from connector.emulator.traffic import Traffic
 from connector.emulator.wire import Request, Response
 
-if TYPE_CHECKING:
-    from connector.emulator.core import Emulator
+Body = dict[str, Any]
+Action = Callable[[Body], Body]
 
 _FAULT_KEYS = ("latency_ms", "jitter_ms", "rate_429", "rate_5xx", "rate_drop", "path", "method",
                "status_5xx", "after")
 
 
-class Control:
-    """Dispatch for /__emulator__/{name}."""
-
-    def __init__(self, emulator: Emulator) -> None:
-        self.emu = emulator
-
-    def dispatch(self, req: Request) -> Response:
-        name = req.path.removeprefix("/__emulator__/").strip("/")
-        action = getattr(self, f"{req.method.lower()}_{name}", None)
+def endpoint(action: Action) -> Callable[[Request, dict[str, str]], Response]:
+    """A route handler running `action` on the request's JSON object; a malformed request is
+    ApiError 400 INVALID_CONTENT."""
+    def handle(req: Request, params: dict[str, str]) -> Response:
+        body = _body(req)
         try:
-            if action is None:
-                raise ApiError(404, "NONEXISTENT_ID", f"No control action {req.method} {name}.")
-            try:
-                body = json.loads(req.body) if req.body else {}
-            except ValueError:
-                raise ApiError(400, "INVALID_CONTENT", "The body is not valid JSON.") from None
-            if not isinstance(body, dict):
-                raise ApiError(400, "INVALID_CONTENT", "The body must be a JSON object.")
-            body.update({k: v for k, v in req.query.items() if k not in body})
             result = action(body)
-        except ApiError as err:
-            return self.emu.handlers.error(err)
         except KeyError as exc:
-            return self.emu.handlers.error(ApiError(400, "INVALID_CONTENT",
-                                                    f"Missing {exc.args[0]!r} in the request."))
+            raise ApiError(400, "INVALID_CONTENT",
+                           f"Missing {exc.args[0]!r} in the request.") from None
         except (TypeError, ValueError) as exc:
-            return self.emu.handlers.error(ApiError(400, "INVALID_CONTENT", str(exc)))
+            raise ApiError(400, "INVALID_CONTENT", str(exc)) from None
         return Response.of_json(200, result)
+    return handle
 
-    def post_reset(self, body: dict[str, Any]) -> dict[str, Any]:
-        self.emu.reset()
+
+def _body(req: Request) -> Body:
+    try:
+        body = json.loads(req.body) if req.body else {}
+    except ValueError:
+        raise ApiError(400, "INVALID_CONTENT", "The body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "INVALID_CONTENT", "The body must be a JSON object.")
+    body.update({k: v for k, v in req.query.items() if k not in body})
+    return body
+
+
+def unknown_action(req: Request, name: str) -> ApiError:
+    return ApiError(404, "NONEXISTENT_ID", f"No control action {req.method} {name}.")
+
+
+class Control:
+    """The control actions, on the parts of the emulator they touch."""
+
+    def __init__(self, backend: NetSuiteBackend, faults: Faults, traffic: Traffic) -> None:
+        self.backend = backend
+        self.faults = faults
+        self.traffic = traffic
+
+    def reset(self, body: Body | None = None) -> Body:
+        """Empty the database, clear faults and counters."""
+        self.backend.reset()
+        self.faults.clear(seed=self.backend.options.seed)
+        self.traffic.reset()
         return {"reset": True}
 
-    def post_seed(self, body: dict[str, Any]) -> dict[str, Any]:
+    def seed(self, body: Body) -> Body:
         if body.get("samples"):
-            samples = self.emu.backend.seed_samples()
+            samples = self.backend.seed_samples()
             return {k: [str(i) for i in v] for k, v in samples.items()}
-        ids = self.emu.backend.seed(customers=int(body.get("customers", 0)),
-                                    items=int(body.get("items", 0)),
-                                    discount_items=int(body.get("discountItems", 0)))
+        ids = self.backend.seed(customers=int(body.get("customers", 0)),
+                                items=int(body.get("items", 0)),
+                                discount_items=int(body.get("discountItems", 0)))
         return {k: [str(i) for i in v] for k, v in ids.items()}
 
-    def get_dump(self, body: dict[str, Any]) -> dict[str, Any]:
-        return self.emu.backend.dump()
+    def dump(self, body: Body) -> Body:
+        return self.backend.dump()
 
-    def get_stats(self, body: dict[str, Any]) -> dict[str, Any]:
-        return self.emu.stats()
+    def stats(self, body: Body) -> Body:
+        return self.traffic.stats()
 
-    def post_faults(self, body: dict[str, Any]) -> dict[str, Any]:
-        faults = self.emu.faults
+    def set_faults(self, body: Body) -> Body:
+        faults = self.faults
         if body.get("clear"):
             faults.clear(seed=body.get("seed"))
         if "concurrency_limit" in body:
@@ -91,26 +111,26 @@ class Control:
             faults.set(**rule)
         return {"rules": len(faults.rules), "concurrency_limit": faults.concurrency_limit}
 
-    def post_redeem(self, body: dict[str, Any]) -> dict[str, Any]:
+    def redeem(self, body: Body) -> Body:
         customer = body.get("customer")
-        tid = self.emu.backend.simulate_redemption(
+        tid = self.backend.simulate_redemption(
             str(body["code"]), None if customer is None else int(customer), body.get("at"))
         return {"transaction": str(tid)}
 
-    def post_order(self, body: dict[str, Any]) -> dict[str, Any]:
+    def order(self, body: Body) -> Body:
         customer = body.get("customer")
-        tid = self.emu.backend.simulate_order(None if customer is None else int(customer),
-                                              body.get("at"))
+        tid = self.backend.simulate_order(None if customer is None else int(customer),
+                                          body.get("at"))
         return {"transaction": str(tid)}
 
-    def post_add_coupon(self, body: dict[str, Any]) -> dict[str, Any]:
+    def add_coupon(self, body: Body) -> Body:
         tid = int(body["transaction"])
-        self.emu.backend.add_coupon_to_transaction(tid, str(body["code"]))
+        self.backend.add_coupon_to_transaction(tid, str(body["code"]))
         return {"transaction": str(tid)}
 
-    def get_discount(self, body: dict[str, Any]) -> dict[str, Any]:
-        return {"meaning": self.emu.backend.discount_meaning(int(body["promotion"]))}
+    def discount(self, body: Body) -> Body:
+        return {"meaning": self.backend.discount_meaning(int(body["promotion"]))}
 
-    def post_cancel(self, body: dict[str, Any]) -> dict[str, Any]:
-        self.emu.backend.cancel_transaction(int(body["transaction"]))
+    def cancel(self, body: Body) -> Body:
+        self.backend.cancel_transaction(int(body["transaction"]))
         return {"cancelled": str(body["transaction"])}

@@ -1,7 +1,9 @@
-"""Emulator: one backend plus its templates, authenticator, handlers, faults and router.
+"""Emulator: one backend plus its templates, authenticator, async jobs, handlers, faults,
+traffic counters, control actions and router.
 
 Both transports (`inprocess.mock_netsuite`, `http_server.EmulatorServer`) wrap one `Emulator` and
-call `dispatch`; everything they share is here.
+call `dispatch`; everything they share is made and wired here, and each part gets only the
+parts it uses (nothing below holds the emulator).
 """
 
 from __future__ import annotations
@@ -9,14 +11,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from connector.emulator.asyncjobs import AsyncJobs
 from connector.emulator.auth import Authenticator
 from connector.emulator.backend import NetSuiteBackend
 from connector.emulator.control import Control
 from connector.emulator.faults import Faults
 from connector.emulator.handlers import Handlers
 from connector.emulator.options import Credentials, EmulatorOptions
-from connector.emulator.routes import Router
+from connector.emulator.routes import Router, build_routes
 from connector.emulator.templates import Templates
+from connector.emulator.traffic import Traffic
 from connector.emulator.wire import Request, Response
 
 
@@ -30,13 +34,16 @@ class Emulator:
         o = self.options
         self.templates = Templates(o.fixtures_dir)
         self.auth = Authenticator(self.backend.db, o)
-        self.handlers = Handlers(self.backend, self.templates, self.auth)
+        self.jobs = AsyncJobs(self.backend, self.templates)
+        self.handlers = Handlers(self.backend, self.templates, self.auth, self.jobs)
         self.faults = Faults(seed=o.seed, concurrency_limit=o.concurrency_limit)
         if o.latency_ms or o.latency_jitter_ms or o.rate_429 or o.rate_5xx or o.rate_drop:
             self.faults.set(latency_ms=o.latency_ms, jitter_ms=o.latency_jitter_ms,
                             rate_429=o.rate_429, rate_5xx=o.rate_5xx, rate_drop=o.rate_drop)
-        self.control = Control(self)
-        self.router = Router(self)
+        self.traffic = Traffic()
+        self.control = Control(self.backend, self.faults, self.traffic)
+        self.router = Router(build_routes(self.handlers, self.control), self.handlers, self.auth,
+                             self.faults, self.traffic, o)
 
     @property
     def credentials(self) -> Credentials:
@@ -47,13 +54,11 @@ class Emulator:
 
     def stats(self) -> dict[str, Any]:
         """Requests per route, statuses, injected faults, in-flight now and at most."""
-        return self.router.stats()
+        return self.traffic.stats()
 
     def reset(self) -> None:
         """Empty the database, clear faults and counters."""
-        self.backend.reset()
-        self.faults.clear(seed=self.options.seed)
-        self.router.reset_stats()
+        self.control.reset()
 
     # Conveniences mirroring the control API.
     def simulate_redemption(self, code: str, customer_id: int | None = None,

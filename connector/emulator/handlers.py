@@ -63,12 +63,12 @@ def _int_param(req: Request, name: str, default: int) -> int:
 class Handlers:
     """The route handlers; each returns a Response or raises ApiError."""
 
-    def __init__(self, backend: NetSuiteBackend, templates: Templates, auth: Authenticator
-                 ) -> None:
+    def __init__(self, backend: NetSuiteBackend, templates: Templates, auth: Authenticator,
+                 jobs: AsyncJobs) -> None:
         self.backend = backend
         self.templates = templates
         self.auth = auth
-        self.jobs = AsyncJobs(backend, templates)
+        self.jobs = jobs
         self._singular = templates.content_types["record"]
         self._collection = templates.content_types["collection"]
 
