@@ -5,8 +5,9 @@ user with a sandbox can set the emulator to whatever their account really does. 
 defaults: `EVIDENCE` (the account as public evidence shows it, December 2026:
 `evidence_default()`) and `LEGACY` (the emulator's defaults before that evidence: every column
 queryable, UTC text dates, no body checks). `EVIDENCE_IS_DEFAULT` chooses which one
-`EmulatorOptions()` plays. `profiles.py` names the other plausible accounts (`VARIANTS`, among
-them "legacy") and reads account profile files (`from_profile`).
+`EmulatorOptions()` plays (both sets live in `account_defaults.py`). `profiles.py` names the
+other plausible accounts (`VARIANTS`, among them "legacy") and reads account profile files;
+`from_profile` plays a profile object (read by `profile_format.py`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from connector.emulator.account_defaults import EVIDENCE, LEGACY, PROMOTION_FORMS
 from connector.emulator.dates import zone
+from connector.emulator.profile_format import profile_overrides
 
 DEFAULT_ACCOUNT = "1234567_SB1"
 
@@ -58,36 +61,6 @@ TEST_CREDENTIALS = Credentials()
 
 
 
-# The account as public evidence shows it (December 2026). Each key names the behaviour; the
-# comments on the EmulatorOptions fields say which public evidence each one plays.
-EVIDENCE: dict[str, Any] = {
-    "suiteql_hidden_columns": frozenset({"promotioncode.customform",
-                                         "couponcode.lastmodifieddate"}),
-    "couponcode_used_in_suiteql": False,
-    "tranpromotion_queryable": True,
-    "date_format": "M/D/YYYY",
-    "timezone": "America/Los_Angeles",
-    "discount_type_values": {"percent": "F", "amount": "T"},
-    "discount_type_labels": {"percent": "Percent", "amount": "Flat"},
-    "async_batch_max_items": 100,
-    "strict_body_fields": True,
-    "strict_external_ids": True,
-    "sales_order_requires_lines": True,
-}
-# The emulator's defaults before the evidence of December 2026 (same keys).
-LEGACY: dict[str, Any] = {
-    "suiteql_hidden_columns": frozenset(),
-    "couponcode_used_in_suiteql": True,
-    "tranpromotion_queryable": True,
-    "date_format": None,
-    "timezone": "UTC",
-    "discount_type_values": {"percent": "F", "amount": "T"},
-    "discount_type_labels": None,
-    "async_batch_max_items": 1000,
-    "strict_body_fields": False,
-    "strict_external_ids": False,
-    "sales_order_requires_lines": False,
-}
 EVIDENCE_IS_DEFAULT = True  # EmulatorOptions() plays the account as public evidence shows it
 _D = EVIDENCE if EVIDENCE_IS_DEFAULT else LEGACY
 
@@ -174,7 +147,7 @@ class EmulatorOptions:
     # delete succeed.
     delete_used_promotion_error: str | None = "USER_ERROR"
     # The form ids of the promotion types (confirmed by Oracle section_76112913770).
-    allowed_custom_forms: frozenset[int] = frozenset({-10501, -10502, -10503, -10504, -10507})
+    allowed_custom_forms: frozenset[int] = PROMOTION_FORMS
     # customForm required on create: UNCONFIRMED (SuiteScript says so; REST unknown).
     require_custom_form: bool = False
     # useType / customForm cannot change in place (Oracle section_76112913770: "Do not use
@@ -238,8 +211,6 @@ class EmulatorOptions:
     def from_profile(cls, data: Any, **overrides: Any) -> EmulatorOptions:
         """The account an account-profile object describes (see `profiles.py`); what it does
         not know plays the evidence default. ValueError (one line) when it is not a profile."""
-        from connector.emulator.profiles import profile_overrides
-
         return cls.evidence_default(**{**profile_overrides(data), **overrides})
 
     def discount_value_meanings(self) -> dict[str, str]:
