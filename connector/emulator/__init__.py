@@ -8,8 +8,10 @@ as public evidence shows it, `options_for(name)` a named plausible variant and `
 the account a profile file describes.
 
 `mock_netsuite()` intercepts requests in-process (via `responses`); `EmulatorServer()` serves the
-same emulator over HTTP on 127.0.0.1. Layers: backend (state + NetSuite rules, SQLite),
-handlers (HTTP shapes from fixtures/netsuite), routes (dispatch, faults, limits), transports.
+same emulator over HTTP on 127.0.0.1. Layers: backend (state + NetSuite rules, SQLite;
+SuiteQL in suiteql_engine), handlers (HTTP shapes from fixtures/netsuite), control (the
+/__emulator__/ actions), routes (one table and one dispatch for both, faults, limits, counted in
+traffic), core (makes the parts and wires them), transports (inprocess, http_server).
 """
 
 from connector.emulator.backend import NetSuiteBackend
