@@ -92,6 +92,8 @@ def run_cli(args: list[str], env: dict[str, str] | None = None) -> CliResult:
 
 @pytest.fixture
 def cli_env(store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """Environment for CLI tests: the store under test, run from an empty working folder."""
+    """Environment for CLI tests: the store under test (made, as `promosync init` would: no
+    other command creates one), run from an empty working folder."""
     monkeypatch.chdir(tmp_path)
+    open_store(store_url).close()
     return {"PROMOSYNC_DATABASE_URL": store_url}

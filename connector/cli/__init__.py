@@ -1,8 +1,9 @@
 """The `promosync` command: global flags, the command groups, and errors to exit codes.
 
-Exit codes: 0 success; 1 a rule refused the work (bad input, some promotions failed); 2 settings,
-credentials or usage; 3 another sync run holds the lock; 70 an internal error (a bug: its
-traceback is shown only with PROMOSYNC_DEBUG=1).
+Exit codes (cli._exits): 0 success; 1 a rule refused the work (bad input, some promotions
+failed); 2 settings, credentials, usage, the store or an unreachable host; 3 another sync run
+holds the lock; 130 / 143 SIGINT / SIGTERM; 70 an internal error (a bug: its traceback is shown
+only with PROMOSYNC_DEBUG=1).
 """
 
 from __future__ import annotations
@@ -10,17 +11,15 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-import re
 import sys
 from typing import Any
 
 import click
 
 from connector.cli._common import App
-from connector.errors import ConnectorError
-from connector.text import SHOWN_CHARACTERS, shown
+from connector.cli._exits import EXIT_INTERNAL, click_message, ending
 
-EXIT_INTERNAL = 70
+__all__ = ["EXIT_INTERNAL", "cli", "click_message", "main"]
 
 
 # Each command group's module is imported only when that group is used: `promosync codes ...`
@@ -123,57 +122,14 @@ def _json_everywhere(command: click.Command) -> None:
         )
 
 
-def _store_failure(exc: BaseException) -> bool:
-    """A database driver error (only possible once SQLAlchemy has been loaded)."""
-    sa_exc = sys.modules.get("sqlalchemy.exc")
-    return sa_exc is not None and isinstance(exc, sa_exc.DBAPIError)
-
-
-_QUOTED = re.compile(r"'([^'\n]*)'|\"([^\"\n]*)\"")
-
-
-def click_message(exc: click.ClickException) -> str:
-    """Click's message in the CLI's style: one line, lower case first, no closing period, and
-    whatever it quotes of the user's input cut short (connector.text.shown)."""
-    text = " ".join(exc.format_message().split())
-    text = _QUOTED.sub(_cut, text)
-    return (text[:1].lower() + text[1:]).removesuffix(".")
-
-
-def _cut(quoted: re.Match[str]) -> str:
-    inside = quoted.group(1) if quoted.group(1) is not None else quoted.group(2)
-    # shown() itself leaves SHOWN_CHARACTERS and an ellipsis: such a text is short enough
-    return shown(inside) if len(inside) > SHOWN_CHARACTERS + 1 else quoted.group(0)
-
-
 def main(argv: list[str] | None = None) -> Any:
-    """Entry point: run the CLI, map errors to one line and an exit code."""
+    """Entry point: run the CLI, map errors to one line and an exit code (cli._exits)."""
     try:
         return cli.main(args=argv, prog_name="promosync", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(130)
-    except click.ClickException as exc:
-        click.echo(f"error: {click_message(exc)}", err=True)
-        sys.exit(exc.exit_code)
-    except ConnectorError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        sys.exit(130)
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a bare traceback
-        if _store_failure(exc):  # the store went away mid-command; its transaction rolled back
-            orig = getattr(exc, "orig", None)
-            first = (str(orig) if orig is not None else str(exc)).strip().splitlines()
-            reason = first[0] if first else type(exc).__name__
-            click.echo(f"error: lost the connection to the store ({reason}); nothing was stored",
-                       err=True)
-            sys.exit(1)
-        if os.environ.get("PROMOSYNC_DEBUG"):
+    except BaseException as exc:  # noqa: BLE001 - the last line of defence: never a traceback
+        code, line = ending(exc)
+        if code == EXIT_INTERNAL and os.environ.get("PROMOSYNC_DEBUG"):
             raise
-        click.echo(
-            f"internal error: {type(exc).__name__}: {exc} (PROMOSYNC_DEBUG=1 shows details)",
-            err=True,
-        )
-        sys.exit(EXIT_INTERNAL)
+        if line:
+            click.echo(line, err=True)
+        sys.exit(code)

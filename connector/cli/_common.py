@@ -38,6 +38,7 @@ class App:
 
     overrides: dict[str, Any]
     as_json: bool = False
+    create_store: bool = False  # only `promosync init` makes a store where there is none
     _settings: Settings | None = None
     _store: Store | None = None
 
@@ -67,7 +68,7 @@ class App:
         if self._store is None:
             from connector.store import open_store
 
-            self._store = open_store(self.settings.database_url)
+            self._store = open_store(self.settings.database_url, create=self.create_store)
         return self._store
 
     def close(self) -> None:

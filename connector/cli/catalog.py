@@ -16,6 +16,7 @@ from connector.store_settings import DEFAULTS, set_store_setting, store_settings
 @pass_app
 def init(app: App) -> None:
     """Create the store (or upgrade it in place) and show where it is."""
+    app.create_store = True
     store = app.store
     emit(app, {"store": store.url, "schema_version": store.schema_version(),
                **store_settings(store)})

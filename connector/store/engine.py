@@ -185,12 +185,15 @@ def still_connected(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
 
 
 def open_store(url: str, *, create: bool = True, **engine_kwargs: Any) -> Store:
-    """Open (and create or upgrade) the store at `url`.
+    """Open (and create or upgrade) the store at `url`; with `create=False` a store that does
+    not exist yet (no SQLite file, a database without promosync's tables) is refused instead.
 
     Raises NotAStoreError for a database that is not a promosync store, StoreVersionError for a
     store written by a newer promosync, StoreError when the database cannot be reached.
     """
     engine = engine_for(url, **engine_kwargs)
+    if not create:
+        _refuse_missing_file(engine)
     store = Store(engine)
     try:
         with store.begin() as conn:
@@ -202,6 +205,18 @@ def open_store(url: str, *, create: bool = True, **engine_kwargs: Any) -> Store:
         engine.dispose()
         raise _describe(exc, store.url) from None
     return store
+
+
+def _refuse_missing_file(engine: Engine) -> None:
+    """A SQLite store that is not there is refused before connecting (which would create it)."""
+    database = engine.url.database or ""
+    if engine.dialect.name != "sqlite" or database in ("", ":memory:"):
+        return
+    path = Path(database).expanduser().resolve()
+    if not path.exists():
+        engine.dispose()
+        raise StoreError(f"there is no store at {path}; create it with `promosync init` "
+                         "(or check PROMOSYNC_DATABASE_URL / --database-url)")
 
 
 def _prepare(conn: Connection, where: str, create: bool) -> None:

@@ -78,11 +78,11 @@ def test_R19_settings_turn_single_use_off(cli_env: dict[str, str]) -> None:
     assert bad.exit_code == 2 and bad.stderr == "error: auto_apply takes on or off, not 'maybe'\n"
 
 
-def test_not_a_store_is_one_line_exit_1(tmp_path: Path) -> None:
+def test_not_a_store_is_one_line_exit_2(tmp_path: Path) -> None:
     junk = tmp_path / "junk.db"
     junk.write_bytes(b"\x00garbage" * 512)
     result = run_cli(["promo", "list"], {"PROMOSYNC_DATABASE_URL": f"sqlite:///{junk}"})
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "not a promosync store" in result.stderr and "Traceback" not in result.stderr
 
 
@@ -153,7 +153,7 @@ def test_a_store_lost_mid_command_is_one_line_and_exit_1(
 
     monkeypatch.setattr(generate, "insert_codes", dropped)
     result = run_cli(["codes", "generate", "P", "--count", "10"], cli_env)
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a store failure, like settings: exit 2 (issue 14)
     assert result.stderr.startswith("error: lost the connection to the store (server closed")
     assert "nothing was stored" in result.stderr and "internal error" not in result.stderr
     monkeypatch.undo()

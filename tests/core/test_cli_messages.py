@@ -46,6 +46,7 @@ def test_cli_tables_are_whole_when_stdout_is_a_pipe(sqlite_url: str, tmp_path: P
                               text=True, env=env, cwd=tmp_path, check=True)
         return done.stdout
 
+    promosync("init")
     promosync("promo", "create", name, "--kind", "fixed_price", "--rate", "12.5",
               "--discount-item", "1234", "--start", "2026-03-01", "--end", "2026-03-31")
     listed = promosync("promo", "list")

@@ -45,6 +45,7 @@ def check(result: CliResult) -> None:
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     monkeypatch.chdir(tmp_path)
     url = f"sqlite:///{tmp_path / 'promosync.db'}"
+    assert run_cli(["init"], {"PROMOSYNC_DATABASE_URL": url}).exit_code == 0
     setup = run_cli(["promo", "create", "Spring", "--kind", "order", "--rate", "10"],
                     {"PROMOSYNC_DATABASE_URL": url})
     assert setup.exit_code == 0, setup.stderr

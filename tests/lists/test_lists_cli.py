@@ -93,6 +93,7 @@ def test_R22_the_low_stock_warning_is_printed_once(sqlite_url: str, tmp_path: Pa
 
     codes = tmp_path / "codes.txt"
     codes.write_text("U1\nU2\nU3\n")
+    assert promosync("init").returncode == 0
     assert promosync("lists", "create", "Gifts", "--codes", str(codes),
                      "--warning-limit", "2").returncode == 0
     given = promosync("lists", "assign", "Gifts", "--user", "ann", "--campaign", "c1")

@@ -128,6 +128,7 @@ def cli_env(
     if path == "postgresql-python":
         pytest.skip("the command line takes the store's own path: run as 'postgresql'")
     monkeypatch.chdir(tmp_path)
+    open_store(store_url).close()  # made, as `promosync init` would: no other command makes one
     return {"PROMOSYNC_DATABASE_URL": store_url}
 
 

@@ -78,6 +78,7 @@ def test_R41_a_port_in_use_is_one_line_exit_2(sqlite_url: str, tmp_path: Path) -
 
 def test_R41_keys_create_list_revoke(sqlite_url: str, tmp_path: Path) -> None:
     env = {"PROMOSYNC_DATABASE_URL": sqlite_url}
+    assert run_cli(["init"], env=env).exit_code == 0
     made = run_cli(["keys", "create", "till-1", "--scope", "register", "--scope", "webstore"],
                    env=env)
     assert made.exit_code == 0, made.stderr

@@ -14,7 +14,7 @@ from sqlalchemy import select, text
 from connector import catalog, generate
 from connector.emulator import TEST_CREDENTIALS, EmulatorOptions, mock_netsuite
 from connector.netsuite import NetSuiteClient, RetryPolicy, TokenAuth
-from connector.store import Store
+from connector.store import Store, open_store
 from connector.store import schema as s
 from connector.sync.apply import Hook
 from connector.sync.engine import SyncEngine
@@ -48,8 +48,10 @@ def emu() -> Iterator[mock_netsuite]:
 
 @pytest.fixture
 def env(store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """Environment for `promosync` commands against the in-process emulator, in a fresh folder."""
+    """Environment for `promosync` commands against the in-process emulator, in a fresh folder,
+    on a store made as `promosync init` would (no other command makes one)."""
     monkeypatch.chdir(tmp_path)
+    open_store(store_url).close()
     c = TEST_CREDENTIALS
     return {"PROMOSYNC_DATABASE_URL": store_url, "NETSUITE_ACCOUNT_ID": c.account_id,
             "NETSUITE_CONSUMER_KEY": c.consumer_key, "NETSUITE_CONSUMER_SECRET": c.consumer_secret,
