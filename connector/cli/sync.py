@@ -1,6 +1,6 @@
 """`promosync sync plan | run | mirror`: the NetSuite sync commands.
 
-Exit codes (PRODUCT.md section 7): 0 in step, 1 some promotions refused or failed, 2 settings,
+Exit codes: 0 in step, 1 some promotions refused or failed, 2 settings,
 credentials or an unreachable NetSuite, 3 another run holds the lock. `--report FILE` writes
 the JSON report (never a secret); on a terminal a progress bar shows codes moving, otherwise
 one plain line per promotion (cron, systemd, Kubernetes logs).

@@ -1,6 +1,6 @@
 """The NetSuite side of sync: the snapshot the planner compares with, and parallel readers.
 
-NetSuite pages at most 1,000 rows and offset paging stops at 100,000 (NETSUITE.md §3.3, §4).
+NetSuite pages at most 1,000 rows and offset paging stops at 100,000 (docs/netsuite-facts.md).
 Large reads are therefore split by key ranges: one aggregate query gives COUNT, MIN and MAX of
 the key, the range is cut into windows expected to hold one page each, and the windows run on
 `client.concurrency` threads, each a keyset chain bounded above (`key > after AND key <= hi`),

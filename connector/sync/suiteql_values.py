@@ -2,7 +2,7 @@
 
 SuiteQL over REST takes no bind parameters, so every value is rendered here: integers are
 checked to be integers, strings are quoted with '' doubling, timestamps are checked against
-the one format NetSuite gives them in and wrapped in TO_DATE (NETSUITE.md §4). A value that
+the one format NetSuite gives them in and wrapped in TO_DATE (docs/netsuite-facts.md). A value that
 fails its check came from a response we do not trust and raises NetSuiteBadResponse.
 """
 
