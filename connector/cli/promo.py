@@ -176,8 +176,18 @@ def promo_list(app: App) -> None:
 @click.argument("name")
 @pass_app
 def promo_show(app: App, name: str) -> None:
-    """Show promotion NAME."""
-    emit(app, catalog.get_promotion(app.store, name).model_dump())
+    """Show promotion NAME (for one whose codes NetSuite makes: codes asked for, received, and
+    the NetSuite promotions they take)."""
+    promo = catalog.get_promotion(app.store, name)
+    data = promo.model_dump()
+    if promo.codes_from == "netsuite":
+        from connector.chunks import chunk_count
+        from connector.sync.state import netsuite_code_counts
+
+        requested, received = netsuite_code_counts(app.store, promo.name)
+        data.update(netsuite_codes_requested=requested, netsuite_codes_received=received,
+                    netsuite_promotions=chunk_count(requested))
+    emit(app, data)
 
 
 @promo.command("delete")

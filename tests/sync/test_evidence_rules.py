@@ -9,11 +9,13 @@ import re
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from connector.chunks import chunk_external_id, code_external_id
 from connector.errors import ConfigError
 from connector.netsuite.profile import AccountProfile, loads, read_profile
 from connector.store import Store
+from connector.store import schema as s
 from connector.sync.account import label_meaning, render_date
 from connector.sync.capabilities import shapes
 from connector.sync.mapping import load_mapping
@@ -224,3 +226,31 @@ def test_R26_a_generating_write_whose_answer_is_lost_is_counted_not_sent_again(
                      if p[1].startswith("Big"))
         assert big == [("Big #1", 1000), ("Big #2", 800)]
         client.close()
+
+
+def test_R26_codes_generate_on_a_netsuite_promotion_records_a_request(
+        store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An admin asks NetSuite for codes from the command line: counted, shown, nothing local."""
+    from connector import catalog
+    from connector.emulator import mock_netsuite
+    from connector.sync.engine import SyncEngine
+    from tests.conftest import run_cli
+    from tests.sync.conftest import make_client
+
+    monkeypatch.chdir(tmp_path)
+    catalog.create_promotion(store, name="Big", kind="order", rate=10, pattern="BIG-[AN.6]",
+                             codes_from="netsuite")
+    env = {"PROMOSYNC_DATABASE_URL": store.url}
+    done = run_cli(["codes", "generate", "Big", "--count", "600000", "--json"], env)
+    assert done.exit_code == 0, done.stderr
+    assert '"requested_in_all": 600000' in done.stdout and '"received": 0' in done.stdout
+    refused = run_cli(["codes", "generate", "Big", "--count", "10", "--su"], env)
+    assert refused.exit_code != 0 and "--su" in refused.stderr and "--count" in refused.stderr
+    shown = run_cli(["promo", "show", "Big", "--json"], env)
+    assert '"netsuite_codes_requested": 600000' in shown.stdout
+    assert '"netsuite_promotions": 2' in shown.stdout
+    with mock_netsuite() as emu:  # the plan shows the chunks they will take
+        plan = SyncEngine(store, make_client(emu.url), M).plan()
+    assert [a.generate for a in plan.actions] == [500_000, 100_000]
+    with store.read() as conn:
+        assert conn.scalar(select(func.count()).select_from(s.codes)) == 0
