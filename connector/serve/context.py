@@ -7,6 +7,7 @@ import base64
 import logging
 import secrets
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -25,6 +26,7 @@ from connector.store import schema as s
 from connector.store.schema import utcnow
 
 log = logging.getLogger("connector.serve")
+KEY_CACHE = 1.0  # seconds a key found in the store is trusted without asking again
 SESSION_SECRET = "session"  # noqa: S105 - the name of the row, not a secret
 
 
@@ -40,6 +42,7 @@ class Context:
     plan: PlanRunner
     started: str = field(default_factory=lambda: utcnow().isoformat(timespec="seconds"))
     _registers: dict[str, Register] = field(default_factory=dict)
+    _keys: dict[str, tuple[keys.ApiKey, float]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -74,10 +77,27 @@ class Context:
             return found
 
     def authenticate(self, presented: str) -> keys.ApiKey | None:
-        return keys.authenticate(self.store, presented)
+        """The live key `presented` is, read from the store at most once a KEY_CACHE seconds
+        per key: a key revoked by `promosync keys revoke` is refused within that time."""
+        digest = keys.key_hash(presented)
+        now = time.monotonic()
+        with self._lock:
+            cached = self._keys.get(digest)
+        if cached is not None and now - cached[1] < KEY_CACHE:
+            return cached[0]
+        found = keys.authenticate(self.store, presented)
+        with self._lock:
+            if found is None:
+                self._keys.pop(digest, None)
+            else:
+                if len(self._keys) > 10_000:
+                    self._keys.clear()
+                self._keys[digest] = (found, now)
+        return found
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
+        self.idempotency.close()
 
 
 def _session_secret(store: Store, settings: ServeSettings) -> bytes:

@@ -13,7 +13,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -201,8 +201,8 @@ def _is_guess(answer: Answer) -> bool:
 
 def jsonable(value: Any) -> Any:
     """Dataclasses, decimals, dates and enums as JSON values (amounts as strings: "5.00")."""
-    if is_dataclass(value) and not isinstance(value, type):
-        return jsonable(asdict(value))
+    if is_dataclass(value) and not isinstance(value, type):  # field by field: no deep copy
+        return {f.name: jsonable(getattr(value, f.name)) for f in fields(value)}
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):

@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -25,6 +28,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from connector.errors import StoreError
 from connector.store import Store
 from connector.store import schema as s
 from connector.store.schema import utcnow
@@ -69,6 +73,11 @@ class Idempotency:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self.fast = _Lines(store) if store.dialect == "postgresql" else None
+
+    def close(self) -> None:
+        if self.fast is not None:
+            self.fast.close()
 
     def claim(self, api_key_id: int, key: str, print_: str) -> Stored | None:
         """None: this request runs (and must `finish` or `drop`). Else the stored answer.
@@ -77,7 +86,7 @@ class Idempotency:
         while True:
             if self._insert(api_key_id, key, print_):
                 return None
-            with self.store.read() as conn:
+            with _single(self.store) as conn:
                 row = conn.execute(select(_I.fingerprint, _I.status, _I.response, _I.created_at)
                                    .where(_I.api_key_id == api_key_id, _I.key == key)).first()
             if row is None:
@@ -95,13 +104,17 @@ class Idempotency:
             time.sleep(POLL)
 
     def finish(self, api_key_id: int, key: str, status: int, body: Any) -> None:
-        with self.store.begin() as conn:
+        answer = json.dumps(body, default=str)
+        if self.fast is not None:
+            self.fast.run(_FINISH, (status, answer, api_key_id, key))
+            return
+        with _single(self.store) as conn:
             conn.execute(s.idempotency_keys.update()
                          .where(_I.api_key_id == api_key_id, _I.key == key)
-                         .values(status=status, response=json.dumps(body, default=str)))
+                         .values(status=status, response=answer))
 
     def drop(self, api_key_id: int, key: str) -> None:
-        with self.store.begin() as conn:
+        with _single(self.store) as conn:
             conn.execute(delete(s.idempotency_keys)
                          .where(_I.api_key_id == api_key_id, _I.key == key, _I.status.is_(None)))
 
@@ -113,15 +126,72 @@ class Idempotency:
         return int(done.rowcount or 0)
 
     def _insert(self, api_key_id: int, key: str, print_: str) -> bool:
+        if self.fast is not None:
+            now = utcnow().replace(tzinfo=None)  # the column holds UTC without a zone
+            return self.fast.run(_CLAIM, (api_key_id, key, print_, now)) == 1
         values = {"api_key_id": api_key_id, "key": key, "fingerprint": print_,
                   "created_at": utcnow()}
-        with self.store.begin() as conn:
+        with _single(self.store) as conn:
             return _insert_or_skip(conn, values) == 1
 
     def _expire(self, api_key_id: int, key: str, created: Any) -> None:
-        with self.store.begin() as conn:
+        with _single(self.store) as conn:
             conn.execute(delete(s.idempotency_keys).where(
                 _I.api_key_id == api_key_id, _I.key == key, _I.created_at == created))
+
+
+_CLAIM = ("INSERT INTO idempotency_keys (api_key_id, key, fingerprint, created_at) "
+          "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING")
+_FINISH = ("UPDATE idempotency_keys SET status = %s, response = %s "
+           "WHERE api_key_id = %s AND key = %s")
+
+
+class _Lines:
+    """PostgreSQL: the claim and the answer of every keyed write, as prepared statements on a
+    connection each server thread keeps (autocommit, outside the pool): one round trip and
+    about a fifth of the client time of the same through SQLAlchemy, which is what a keyed
+    write cost most. Values travel apart from the statement (extended protocol)."""
+
+    def __init__(self, store: Store) -> None:
+        self.url = store.engine.url.set(drivername="postgresql").render_as_string(
+            hide_password=False)
+        self.mine = threading.local()
+        self.every: list[Any] = []
+        self.guard = threading.Lock()
+
+    def run(self, sql: str, values: tuple[Any, ...]) -> int:
+        import psycopg
+
+        conn = getattr(self.mine, "conn", None)
+        try:
+            if conn is None or conn.closed or conn.broken:
+                conn = self.mine.conn = psycopg.connect(self.url, autocommit=True)
+                with self.guard:
+                    self.every.append(conn)
+            return int(conn.execute(sql, values, prepare=True).rowcount)
+        except psycopg.OperationalError as exc:
+            self.mine.conn = None
+            first = str(exc).strip().splitlines()
+            raise StoreError("the store cannot be reached: "
+                             f"{first[0] if first else type(exc).__name__}") from None
+
+    def close(self) -> None:
+        with self.guard:
+            every, self.every = self.every, []
+        for conn in every:
+            conn.close()
+
+
+@contextmanager
+def _single(store: Store) -> Iterator[Connection]:
+    """A connection for statements that are each a transaction of their own. On PostgreSQL in
+    autocommit: one round trip a statement instead of three (BEGIN, the statement, COMMIT)."""
+    if store.dialect == "postgresql":
+        with store.engine.connect() as conn:
+            yield conn.execution_options(isolation_level="AUTOCOMMIT")
+    else:
+        with store.begin() as conn:
+            yield conn
 
 
 def _insert_or_skip(conn: Connection, values: dict[str, Any]) -> int:

@@ -1,0 +1,324 @@
+"""Benchmark: the HTTP API of `promosync serve` against the same work through `Register`
+in-process, on PostgreSQL, in one run (R41).
+
+The server is `promosync serve` in its own process, as a user runs it. 16 clients (threads of
+this process, one keep-alive connection each) send:
+* POST /v1/validate: open + scan + cancel through Register (a dry run that holds nothing);
+* scan + pay: POST .../codes then POST .../pay, each with an Idempotency-Key, on transactions
+  opened beforehand (as bench_redeem does), and the same without keys.
+Baselines, same store, same run: the same work by 16 threads of one process calling Register
+directly (the server's own deployment, without HTTP), and by 16 worker processes (registers
+that each run Register themselves, as bench_redeem measures them).
+Then idempotency: 1,000 transactions each paid 3 times with the same key by 16 clients at once,
+retries interleaved: every code must be redeemed once, and every answer to a key the same.
+
+Targets: validate p99 < 20 ms; HTTP redemptions >= half the in-process (threads) rate; no code
+used twice. Exit code 1 when one is missed.
+
+    PROMOSYNC_TEST_POSTGRES_URL=postgresql://... python benchmarks/bench_serve.py [--codes N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, func, select, text
+
+from connector import Register, create_promotion, generate_codes, open_store, su_format
+from connector.serve.keys import create_key
+from connector.store import Store
+from connector.store import schema as s
+
+ROOT = Path(__file__).resolve().parents[1]
+CLIENTS = 16
+CART = [{"item": "ITEM", "amount": "20.00"}]
+Result = tuple[float, float, list[float]]  # start, end, latencies (s)
+
+
+class Client:
+    """One keep-alive HTTP connection with the API key."""
+
+    def __init__(self, base: str, key: str) -> None:
+        host, port = base.removeprefix("http://").split(":")
+        self.conn = http.client.HTTPConnection(host, int(port), timeout=60)
+        self.key = key
+
+    def post(self, path: str, body: Any = None, idem: str | None = None) -> tuple[int, bytes]:
+        headers = {"Authorization": f"Bearer {self.key}", "Content-Type": "application/json"}
+        if idem is not None:
+            headers["Idempotency-Key"] = idem
+        data = json.dumps(body).encode() if body is not None else b""
+        self.conn.request("POST", path, body=data, headers=headers)
+        answer = self.conn.getresponse()
+        return answer.status, answer.read()
+
+
+def _run(workers: int, items: Sequence[Any], make: Callable[[], Callable[[Any], None]]
+         ) -> tuple[float, list[float]]:
+    """Rate (items/s) and latencies of `workers` threads sharing `items`."""
+    shares = [list(items[i::workers]) for i in range(workers)]
+    results: list[Result] = []
+    start = threading.Barrier(workers)
+    lock = threading.Lock()
+
+    def worker(share: list[Any]) -> None:
+        work = make()
+        start.wait()
+        t0, lat = time.monotonic(), []
+        for item in share:
+            t1 = time.monotonic()
+            work(item)
+            lat.append(time.monotonic() - t1)
+        with lock:
+            results.append((t0, time.monotonic(), lat))
+
+    threads = [threading.Thread(target=worker, args=(sh,)) for sh in shares]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = max(r[1] for r in results) - min(r[0] for r in results)
+    return len(items) / elapsed, [x for r in results for x in r[2]]
+
+
+def _ms(lat: list[float]) -> str:
+    p99 = statistics.quantiles(lat, n=100)[98]
+    return f"p50 {statistics.median(lat) * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms"
+
+
+def _p99(lat: list[float]) -> float:
+    return statistics.quantiles(lat, n=100)[98] * 1000
+
+
+def _worker_process(url: str, items: list[tuple[str, str]], start: Any, out: Any) -> None:
+    """A register of its own (bench_redeem's processes): scan + pay its share."""
+    store = open_store(url, create=False)
+    reg = Register(store)
+    start.wait()
+    t0, lat = time.monotonic(), []
+    for sale, code in items:
+        t1 = time.monotonic()
+        reg.scan(sale, code)
+        reg.pay(sale)
+        lat.append(time.monotonic() - t1)
+    out.put((t0, time.monotonic(), lat))
+    store.close()
+
+
+def _processes(url: str, items: list[tuple[str, str]]) -> tuple[float, list[float]]:
+    ctx = multiprocessing.get_context("spawn")
+    start, out = ctx.Barrier(CLIENTS), ctx.Queue()
+    procs = [ctx.Process(target=_worker_process, args=(url, items[i::CLIENTS], start, out))
+             for i in range(CLIENTS)]
+    for p in procs:
+        p.start()
+    results = [out.get(timeout=600) for _ in procs]
+    for p in procs:
+        p.join()
+    elapsed = max(r[1] for r in results) - min(r[0] for r in results)
+    return len(items) / elapsed, [x for r in results for x in r[2]]
+
+
+class Server:
+    """`promosync serve` in a child process."""
+
+    def __init__(self, url: str) -> None:
+        env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=str(ROOT))
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "connector", "--database-url", url, "serve", "--port", "0"],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+        assert self.proc.stdout is not None
+        first = self.proc.stdout.readline()
+        if not first.startswith("promosync serve on "):
+            raise SystemExit(f"the server did not start: {first!r}")
+        self.base = first.split()[3].rstrip(":")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+def _setup(store: Store, count: int) -> list[str]:
+    create_promotion(store, name="Bench", kind="order", rate=5, percent=False)
+    generate_codes(store, "Bench", count=count, fmt=su_format())
+    with store.read() as conn:
+        return list(conn.scalars(select(s.codes.c.code).order_by(s.codes.c.id)))
+
+
+def _open(store: Store, codes: list[str]) -> list[tuple[str, str]]:
+    reg = Register(store)
+    return [(reg.open(lines=["ITEM:20.00"]).id, c) for c in codes]
+
+
+def bench(url: str, n: int) -> bool:
+    load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    store = open_store(url)
+    codes = _setup(store, 6 * n + 1000)
+    key = create_key(store, "bench", ["register"])[1]
+    batches = [codes[i * n:(i + 1) * n] for i in range(6)]
+    retried = codes[6 * n:]
+    reg = Register(store)
+
+    def local_validate() -> Callable[[Any], None]:
+        def work(code: str) -> None:
+            sale = reg.open(lines=["ITEM:20.00"]).id
+            reg.scan(sale, code)
+            reg.cancel(sale)
+        return work
+
+    def local_redeem() -> Callable[[Any], None]:
+        def work(item: tuple[str, str]) -> None:
+            reg.scan(item[0], item[1])
+            reg.pay(item[0])
+        return work
+
+    v_local, v_local_lat = _run(CLIENTS, batches[0], local_validate)
+    r_local, r_local_lat = _run(CLIENTS, _open(store, batches[1]), local_redeem)
+    store.close()
+    r_proc, r_proc_lat = _processes(url, _open_fresh(url, batches[2]))
+    server = Server(url)
+    try:
+        def http_validate() -> Callable[[Any], None]:
+            client = Client(server.base, key)
+
+            def work(code: str) -> None:
+                status, body = client.post("/v1/validate", {"code": code, "lines": CART})
+                assert status == 200, body
+            return work
+
+        def http_redeem(keys: bool) -> Callable[[], Callable[[Any], None]]:
+            def make() -> Callable[[Any], None]:
+                client = Client(server.base, key)
+
+                def work(item: tuple[str, str]) -> None:
+                    sale, code = item
+                    status, body = client.post(f"/v1/transactions/{sale}/codes", {"code": code},
+                                               idem=f"scan-{sale}" if keys else None)
+                    assert status == 201, body
+                    status, body = client.post(f"/v1/transactions/{sale}/pay",
+                                               idem=f"pay-{sale}" if keys else None)
+                    assert status == 200, body
+                return work
+            return make
+
+        def http_read() -> Callable[[Any], None]:
+            client = Client(server.base, key)
+
+            def work(sale: str) -> None:
+                client.conn.request("GET", f"/v1/transactions/{sale}",
+                                    headers={"Authorization": f"Bearer {key}"})
+                answer = client.conn.getresponse()
+                assert answer.status == 200, answer.read()
+                answer.read()
+            return work
+
+        v_http, v_http_lat = _run(CLIENTS, batches[3], http_validate)
+        readable = [sale for sale, _code in _open_fresh(url, batches[3][:n // 4])] * 4
+        g_http, g_http_lat = _run(CLIENTS, readable, http_read)
+        r_http, r_http_lat = _run(CLIENTS, _open_fresh(url, batches[4]), http_redeem(True))
+        r_bare, r_bare_lat = _run(CLIENTS, _open_fresh(url, batches[5]), http_redeem(False))
+        same, retries = _retried_pays(server.base, key, _open_fresh(url, retried, scan=True))
+    finally:
+        server.stop()
+    store = open_store(url)
+    with store.read() as conn:
+        twice = conn.scalar(select(func.count()).where(s.codes.c.use_count > 1))
+        redeemed = conn.scalar(select(func.count()).select_from(s.code_events)
+                               .where(s.code_events.c.kind == "redeemed"))
+        used = conn.scalar(select(func.count()).where(s.codes.c.use_count == 1))
+    store.close()
+    expected = 4 * n + len(retried)  # batches 1, 2, 4, 5 and the retried pays
+    ok_v = _p99(v_http_lat) < 20
+    ok_r = r_http >= r_local / 2
+    ok_once = twice == 0 and redeemed == used == expected and same
+    print(f"PostgreSQL, {CLIENTS} concurrent clients, {n:,} operations each; server: "
+          f"promosync serve (one process); load average before: {load_before}")
+    print(f"  validate in-process (Register open+scan+cancel, {CLIENTS} threads): "
+          f"{v_local:,.0f}/s, {_ms(v_local_lat)}")
+    print(f"  validate over HTTP: {v_http:,.0f}/s, {_ms(v_http_lat)} "
+          f"(target p99 < 20 ms) -> {'OK' if ok_v else 'MISSED'}")
+    print(f"  for scale, one read over HTTP (GET /v1/transactions/ID, what a read-only validate "
+          f"would cost): {g_http:,.0f}/s, {_ms(g_http_lat)}")
+    print(f"  scan + pay in-process, {CLIENTS} threads of one process: {r_local:,.0f}/s, "
+          f"{_ms(r_local_lat)}")
+    print(f"  scan + pay in-process, {CLIENTS} processes: {r_proc:,.0f}/s, {_ms(r_proc_lat)}")
+    print(f"  scan + pay over HTTP with Idempotency-Keys: {r_http:,.0f}/s, {_ms(r_http_lat)} "
+          f"({r_http / r_local:.2f}x of threads, {r_http / r_proc:.2f}x of processes; "
+          f"target >= 0.5x of threads) -> {'OK' if ok_r else 'MISSED'}")
+    print(f"  scan + pay over HTTP without keys: {r_bare:,.0f}/s, {_ms(r_bare_lat)}")
+    print(f"  idempotency: {len(retried):,} pays x {retries} tries with the same keys, "
+          f"{CLIENTS} clients at once: every key answered alike: {same}")
+    print(f"  codes redeemed: {used:,} (expected {expected:,}), redeemed events: {redeemed:,}, "
+          f"used twice: {twice} -> {'OK' if ok_once else 'MISSED'}")
+    print(f"  load average after the run: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    return ok_v and ok_r and ok_once
+
+
+def _open_fresh(url: str, codes: list[str], scan: bool = False) -> list[tuple[str, str]]:
+    store = open_store(url, create=False)
+    items = _open(store, codes)
+    if scan:
+        reg = Register(store)
+        for sale, code in items:
+            reg.scan(sale, code)
+    store.close()
+    return items
+
+
+def _retried_pays(base: str, key: str, items: list[tuple[str, str]]) -> tuple[bool, int]:
+    """Every pay sent 3 times with its key, shuffled so that retries run at once."""
+    tries = 3
+    calls = [sale for sale, _code in items for _ in range(tries)]
+    random.Random(7).shuffle(calls)
+    answers: dict[str, set[tuple[int, bytes]]] = {}
+    lock = threading.Lock()
+
+    def make() -> Callable[[Any], None]:
+        client = Client(base, key)
+
+        def work(sale: str) -> None:
+            status, body = client.post(f"/v1/transactions/{sale}/pay", idem=f"retry-{sale}")
+            with lock:
+                answers.setdefault(sale, set()).add((status, body))
+        return work
+
+    _run(CLIENTS, calls, make)
+    same = all(len(a) == 1 and next(iter(a))[0] == 200 for a in answers.values())
+    return same and len(answers) == len(items), tries
+
+
+def _reset_pg(url: str) -> None:
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--codes", type=int, default=3000, help="operations per measurement")
+    args = parser.parse_args()
+    url = os.environ.get("PROMOSYNC_TEST_POSTGRES_URL")
+    if not url:
+        print("PostgreSQL: skipped (set PROMOSYNC_TEST_POSTGRES_URL)")
+        return 0
+    _reset_pg(url)
+    return 0 if bench(url, args.codes) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
