@@ -38,6 +38,7 @@ def html(page: str, status: int = 200, headers: dict[str, str] | None = None) ->
     return Response(page, status_code=status, media_type="text/html; charset=utf-8",
                     headers={"Content-Security-Policy": CSP, "Cache-Control": "no-store",
                              "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin",
+                             "X-Content-Type-Options": "nosniff",
                              **(headers or {})})
 
 

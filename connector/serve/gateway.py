@@ -220,6 +220,6 @@ def jsonable(value: Any) -> Any:
 
 def response(answer: Answer) -> Response:
     data = json.dumps(answer.body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    headers = {"Cache-Control": "no-store", **answer.headers}
+    headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", **answer.headers}
     return Response(data, status_code=answer.status, media_type="application/json",
                     headers=headers)
