@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from connector.store import schema as s
+from connector.store.schema import utcnow
 from tests.serve import webdriver
 from tests.serve.conftest import ADMIN_PASSWORD, Served
 
@@ -75,8 +77,14 @@ def test_R41_admin_pages_in_chromium(served_sqlite: Served,
     assert max(drawn) > 100 and sorted(drawn)[:-1] == [0] * 29  # one day, drawn to scale
     _shot(browser, "promotion")
 
+    with served.store.begin() as conn:  # a run in the ledger, as `sync run` records it
+        conn.execute(s.sync_runs.insert().values(
+            command="run", owner="test", started_at=utcnow(), finished_at=utcnow(),
+            status="ok", report={"plan": {"create": 1}, "promotions": []}))
     browser.get(served.url + "/admin/sync")
-    assert browser.title.startswith("Sync") and browser.find("#runs")
+    assert browser.title.startswith("Sync")
+    assert [c.text for c in browser.find("#runs tbody tr").find_all("td")][4:6] == [
+        "ok", "1 create"]
     _shot(browser, "sync")
 
     browser.get(served.url + "/admin")
