@@ -49,6 +49,7 @@ from connector.codes import paused_gc
 from connector.errors import InputError
 from connector.files.csvsafe import FORMULA_TRIGGERS, STDOUT, AtomicFiles, atomic_files, safe_cell
 from connector.files.summary import FORMATS, ExportSummary
+from connector.models import EventKind
 from connector.store import Store
 from connector.text import shown
 
@@ -276,11 +277,12 @@ class _Job:
         return ExportSummary(rows=rows, files=[], warnings=self._guard_warning())
 
 
-_USAGE_SQL = """
+_ASSIGNED, _REDEEMED = EventKind.ASSIGNED.value, EventKind.REDEEMED.value  # names, not input
+_USAGE_SQL = f"""
 SELECT c.code, c.batch_id, c.expires_on, cu.code,
-  (SELECT MIN(e.at) FROM code_events e WHERE e.code_id = c.id AND e.kind = 'assigned'),
+  (SELECT MIN(e.at) FROM code_events e WHERE e.code_id = c.id AND e.kind = '{_ASSIGNED}'),
   (SELECT cu2.code FROM code_events e2 JOIN customers cu2 ON cu2.id = e2.customer_id
-     WHERE e2.code_id = c.id AND e2.kind IN ('assigned', 'redeemed') ORDER BY e2.id LIMIT 1)
+     WHERE e2.code_id = c.id AND e2.kind IN ('{_ASSIGNED}', '{_REDEEMED}') ORDER BY e2.id LIMIT 1)
 FROM codes c LEFT JOIN customers cu ON cu.id = c.customer_id
 WHERE c.promotion_id = ? ORDER BY c.id
 """

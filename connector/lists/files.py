@@ -15,16 +15,11 @@ from typing import Any, TextIO
 from connector.codes import ANY_CODE, CODE_CHARACTERS, normalize
 from connector.errors import FileInputError, InputError
 from connector.files.csvsafe import safe_cell
+from connector.files.exports import USAGE_COLUMNS
 from connector.files.readers import line_blocks
 from connector.text import shown
 
-EXPORT_COLUMNS = (
-    "Coupon Code",
-    "External ID",
-    "User ID",
-    "Coupon Given Date",
-    "Coupon Expiry Date",
-)
+EXPORT_COLUMNS = USAGE_COLUMNS  # a list's usage export has the columns of a promotion's (R11)
 
 
 def read_code_file(path: str | Path) -> list[str]:

@@ -5,10 +5,12 @@ and dates, its group's dates and usage limits. Dates a code does not set are inh
 group (R2); the promotion's dates apply on top. Expiry is end of day (R4): `today` is the date in
 the store's time zone, and a code is valid through the whole of its expiry date.
 
-The same checks run again at payment (R14), where any failure becomes NoLongerValid.
+Each check raises the refusal of its rule in rules.py, whose table R13 gives their order. The
+same checks run again at payment (R14), where any failure becomes NoLongerValid.
 
-On PostgreSQL, promosync_refusal in connector/store/redeem_functions.sql runs these checks in
-the same order: a change here is a change there (the redemption tests run both).
+On PostgreSQL, promosync_scan and promosync_refusal in connector/store/redeem_functions.sql run
+these checks in the same order: a change here is a change there (tests/redeem/
+test_rule_order.py holds both to the table).
 """
 
 from __future__ import annotations
@@ -25,19 +27,10 @@ from sqlalchemy import Integer, bindparam, exists, select
 from sqlalchemy.engine import Connection, Row
 
 from connector.codes import ANY_CODE, SU_CODE
-from connector.errors import (
-    AlreadyRedeemed,
-    CodeExpired,
-    CodeNotYetValid,
-    ConfigError,
-    InvalidFormat,
-    NotNormalMode,
-    PromotionUnavailable,
-    SingleUseDisabled,
-    WrongCustomer,
-)
+from connector.errors import ConfigError
 from connector.generate import SETTING_AUTO_APPLY, SETTING_SINGLE_USE
 from connector.redeem.discount import Terms
+from connector.redeem.rules import refused
 from connector.store import schema as s
 from connector.store.statements import Statement
 
@@ -120,19 +113,6 @@ FAST_CUSTOMER_FACTS = Statement(CUSTOMER_FACTS)
 FAST_BY_CUSTOMER = Statement(BY_CUSTOMER)
 
 
-# The details of refusals that share one R13 message; server.py maps the PostgreSQL functions'
-# keys (connector/store/redeem_functions.sql) to these same texts.
-DETAILS = {
-    "group_limit": "the group's usage limit is reached",
-    "customer_limit": "the per-customer limit is reached",
-    "group_customer_limit": "the group's per-customer limit is reached",
-    "needs_customer": "a per-customer limit needs a customer",
-    "group_customers": "the group is for other customers",
-    "promotion_customers": "the promotion is for other customers",
-    "hold_expired": "its hold expired",
-}
-
-
 @dataclass(frozen=True)
 class Switches:
     """The store settings redemption reads (R6, R17, R19), read in the caller's transaction."""
@@ -210,20 +190,20 @@ def terms_of(info: Row[Any]) -> Terms:
 
 def check_mode(scene: Scene) -> None:
     if scene.mode != "normal":
-        raise NotNormalMode()
+        raise refused("mode")
 
 
 def check_format(code: str, switches: Switches) -> None:
     if switches.code_format.fullmatch(code) is None:
-        raise InvalidFormat(code)
+        raise refused("format", code)
 
 
 def check_promotion(info: Row[Any], switches: Switches) -> None:
     """R19 (single-use codes off), then R13 "promotion missing or deleted"."""
     if not switches.single_use and is_single_use(info):
-        raise SingleUseDisabled(info.code)
+        raise refused("single_use_off", info.code)
     if info.promotion is None or info.deleted_at is not None:
-        raise PromotionUnavailable(info.code)
+        raise refused("promotion", info.code)
 
 
 def is_single_use(info: Row[Any]) -> bool:
@@ -255,27 +235,27 @@ def check_dates(info: Row[Any], today: date) -> None:
         d for d in (info.expires_on if info.expires_on is not None else info.g_end, info.p_end) if d
     ]
     if any(today > end for end in ends):
-        raise CodeExpired(info.code)
+        raise refused("expired", info.code)
     starts = [
         d
         for d in (info.starts_on if info.starts_on is not None else info.g_start, info.p_start)
         if d
     ]
     if any(today < start for start in starts):
-        raise CodeNotYetValid(info.code)
+        raise refused("not_yet_valid", info.code)
 
 
 def check_used(info: Row[Any], facts: Any, customer_id: int | None) -> None:
     if info.state != "active" or (info.max_uses is not None and info.use_count >= info.max_uses):
-        raise AlreadyRedeemed(info.code, detail=info.state)
+        raise refused("used", info.code, detail=info.state)
     if info.g_max is not None and (info.g_count or 0) >= info.g_max:
-        raise AlreadyRedeemed(info.code, detail=DETAILS["group_limit"])
+        raise refused("group_limit", info.code)
     if customer_id is None:
         return
     if info.max_uses_per_customer is not None and (facts.c_uses or 0) >= info.max_uses_per_customer:
-        raise AlreadyRedeemed(info.code, detail=DETAILS["customer_limit"])
+        raise refused("customer_limit", info.code)
     if info.g_max_pc is not None and (facts.gc_uses or 0) >= info.g_max_pc:
-        raise AlreadyRedeemed(info.code, detail=DETAILS["group_customer_limit"])
+        raise refused("group_customer_limit", info.code)
 
 
 def check_customer(info: Row[Any], facts: Any, customer_id: int | None) -> None:
@@ -284,12 +264,12 @@ def check_customer(info: Row[Any], facts: Any, customer_id: int | None) -> None:
     A group or promotion with a customer list admits only the customers on it."""
     if info.customer_id is not None:
         if customer_id != info.customer_id:
-            raise WrongCustomer(info.code)
+            raise refused("other_customer", info.code)
         return
     per_customer = info.max_uses_per_customer is not None or info.g_max_pc is not None
     if per_customer and customer_id is None:
-        raise WrongCustomer(info.code, detail=DETAILS["needs_customer"])
+        raise refused("needs_customer", info.code)
     if info.group_id is not None and facts.g_listed and not facts.g_allows:
-        raise WrongCustomer(info.code, detail=DETAILS["group_customers"])
+        raise refused("group_customers", info.code)
     if info.audience == "specific" and facts.p_listed and not facts.p_allows:
-        raise WrongCustomer(info.code, detail=DETAILS["promotion_customers"])
+        raise refused("promotion_customers", info.code)

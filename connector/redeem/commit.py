@@ -95,13 +95,10 @@ FAST_TAKE_GROUP = Statement(TAKE_GROUP)
 
 # Counters are taken in this order of tables (and by key within one), whatever the order of
 # the codes on the transaction: two payments never wait for each other's rows crosswise.
+# promosync_pay numbers them the same way; COUNTER_RULES[kind] is the refusal (rules.py) of a
+# counter of that kind that could not be taken.
 _CODE, _CODE_CUSTOMER, _GROUP, _GROUP_CUSTOMER = range(4)
-WHY = {
-    _CODE: "used up, expired or voided meanwhile",
-    _CODE_CUSTOMER: "the per-customer limit is reached",
-    _GROUP: "the group's usage limit is reached",
-    _GROUP_CUSTOMER: "the group's per-customer limit is reached",
-}
+COUNTER_RULES = ("taken", "customer_limit", "group_limit", "group_customer_limit")
 
 
 @dataclass(frozen=True)
@@ -132,11 +129,12 @@ def counters(codes: Sequence[Any], customer_id: int | None) -> list[Counter]:
 
 
 def first_lost(codes: Sequence[Any], refused: Sequence[Counter]) -> tuple[Any, str] | None:
-    """Of the counters that refused, the first code (in the order given) and why; or None."""
+    """Of the counters that refused, the first code (in the order given) and its refusal's key
+    (COUNTER_RULES); or None."""
     if not refused:
         return None
     n, kind = min((c.n, c.kind) for c in refused)
-    return codes[n], WHY[kind]
+    return codes[n], COUNTER_RULES[kind]
 
 
 def take_all(
@@ -145,7 +143,7 @@ def take_all(
     """Count one use of each code in `codes` (rows with checks.CODE_COLUMNS).
 
     None when every counter took its use; else the first code (in the order given) that could
-    not be taken, and why. Then the caller must roll the transaction back.
+    not be taken, and the key of its refusal. Then the caller must roll the transaction back.
     """
     steps = counters(codes, customer_id)
     name = conn.dialect.name

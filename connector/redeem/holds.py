@@ -12,10 +12,11 @@ from typing import Any
 
 from sqlalchemy.engine import Connection, Row
 
-from connector.errors import AlreadyScanned, RedemptionError, UnknownCode
+from connector.errors import RedemptionError
 from connector.models import EventKind
 from connector.redeem import checks, sales
 from connector.redeem.results import HeldCode
+from connector.redeem.rules import refused
 from connector.redeem.station import Station
 from connector.store.statements import Step
 from connector.store.transactions import later, online
@@ -40,11 +41,11 @@ def _scan(
     checks.check_mode(scene)
     checks.check_format(text, switches)
     if info is None:
-        raise UnknownCode(text)
+        raise refused("unknown", text)
     try:
         checks.check_promotion(info, switches)
         if any(h.id == info.id and h.hold_state in sales.PENDING for h in holds):
-            raise AlreadyScanned(text)
+            raise refused("scanned", text)
         checks.check_usable(conn, info, scene)
     except RedemptionError as exc:
         detail = f"scan: {exc.message}"

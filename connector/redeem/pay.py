@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, Row
 
 from connector.errors import NoLongerValid, RedemptionError
 from connector.models import EventKind
-from connector.redeem import checks, sales
+from connector.redeem import checks, rules, sales
 from connector.redeem.commit import take_all
 from connector.redeem.discount import ZERO, money
 from connector.redeem.results import CodeOutcome, Payment
@@ -65,7 +65,8 @@ def _pay(conn: Connection, station: Station, sale_id: str) -> Payment:
     taken = [h for h, g in zip(holds, given, strict=True) if g > 0]
     lost = take_all(conn, taken, sale.customer_id, station.today(now)) if taken else None
     if lost is not None:
-        raise Lost(NoLongerValid(lost[0].code, detail=lost[1]), lost[0].id, sale)
+        code, key = lost
+        raise Lost(rules.limit_reached(key, code.code), code.id, sale)
     outcomes = [
         _record(conn, station, sale, h, g, now) for h, g in zip(holds, given, strict=True)
     ]
@@ -84,8 +85,7 @@ def _recheck(
 ) -> None:
     """The scan's checks once more; any failure now means "no longer valid" (R14)."""
     if hold.hold_state == "expired" or hold.hold_until < now:
-        why = checks.DETAILS["hold_expired"]
-        raise Lost(NoLongerValid(hold.code, detail=why), hold.id, sale)
+        raise Lost(rules.lost("hold_expired", hold.code), hold.id, sale)
     try:
         checks.check_mode(scene)
         checks.check_promotion(hold, switches)

@@ -26,12 +26,10 @@ from typing import Any
 
 import psycopg
 
-from connector import errors
-from connector.errors import NoLongerValid, RedemptionError, StoreError
+from connector.errors import RedemptionError, StoreError
 from connector.models import EventKind
-from connector.redeem import sales
-from connector.redeem.checks import DETAILS
-from connector.redeem.commit import WHY
+from connector.redeem import rules, sales
+from connector.redeem.commit import COUNTER_RULES
 from connector.redeem.discount import ZERO
 from connector.redeem.pay import ZERO_REASON, Lost
 from connector.redeem.results import CodeOutcome, HeldCode, Payment
@@ -48,21 +46,6 @@ PAY = PreparedCall.of(
 )
 NOT_TAKEN = "PSL01"  # SQLSTATE of promosync_pay when a counter refuses
 _DATES = ("expires_on", "g_end")
-_ERRORS: dict[str, type[RedemptionError]] = {
-    cls.__name__: cls
-    for cls in (
-        errors.NotNormalMode,
-        errors.InvalidFormat,
-        errors.UnknownCode,
-        errors.SingleUseDisabled,
-        errors.PromotionUnavailable,
-        errors.AlreadyScanned,
-        errors.CodeExpired,
-        errors.CodeNotYetValid,
-        errors.AlreadyRedeemed,
-        errors.WrongCustomer,
-    )
-}
 
 
 class ServerFunctions:
@@ -87,8 +70,8 @@ class ServerFunctions:
             reply = _call(line, SCAN, values)
         if "slow" in reply:
             return None
-        if "e" in reply:
-            error = refusal(reply, text)
+        if "rule" in reply:
+            error = rules.refused(reply["rule"], text, detail=reply.get("state"))
             if "code_id" in reply:  # a check after the code was found: it goes in its history
                 self._refused(reply["code_id"], sale_id.strip(), reply["customer"], now, error)
             return error
@@ -117,14 +100,14 @@ class ServerFunctions:
         except _NotTaken as refused:
             lost = refused.lost
             sale: Any = SimpleNamespace(id=sale_id.strip(), customer_id=lost["customer_id"])
-            error = NoLongerValid(lost["code"], detail=WHY[lost["kind"]])
+            error = rules.limit_reached(COUNTER_RULES[lost["kind"]], lost["code"])
             raise Lost(error, lost["id"], sale) from None
         if "slow" in reply:
             return None
         if "lost" in reply:
             lost = reply["lost"]
-            why = DETAILS[lost["why"]] if lost.get("why") else _ERRORS[lost["e"]].message
-            raise Lost(NoLongerValid(lost["code"], detail=why), lost["id"], _row(reply["sale"]))
+            error = rules.lost(lost["rule"], lost["code"])
+            raise Lost(error, lost["id"], _row(reply["sale"]))
         outcomes = tuple(
             CodeOutcome(code, "redeemed", Decimal(given))
             if Decimal(given) > 0
@@ -168,12 +151,3 @@ def _row(data: dict[str, Any]) -> Any:
         if isinstance(data.get(key), str):
             data[key] = date.fromisoformat(data[key])
     return SimpleNamespace(**data)
-
-
-def refusal(reply: dict[str, Any], text: str | None) -> RedemptionError:
-    """The R13 error a function's refusal stands for, with the Python path's detail."""
-    cls = _ERRORS[reply["e"]]
-    if cls is errors.NotNormalMode:
-        return cls()
-    detail = DETAILS[reply["why"]] if reply.get("why") else reply.get("state")
-    return cls(text, detail=detail)

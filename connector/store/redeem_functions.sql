@@ -1,15 +1,17 @@
--- promosync: scan and payment on the PostgreSQL server (schema version 2). Called by
--- connector/redeem/server.py; promosync_refusal repeats connector/redeem/checks.py's R13
--- checks in their order, promosync_stacked discount.py's arithmetic, and promosync_pay
--- commit.py's counters. A scan and a payment are one call each, where the Python path takes
+-- promosync: scan and payment on the PostgreSQL server (schema versions 2 and 5). Called by
+-- connector/redeem/server_functions.py; promosync_scan and promosync_refusal repeat
+-- connector/redeem/checks.py's R13 checks in the order of connector/redeem/rules.py's table
+-- (tests/redeem/test_rule_order.py reads this file to hold them to it), promosync_stacked
+-- discount.py's arithmetic, and promosync_pay commit.py's counters. A scan and a payment are one call each, where the Python path takes
 -- five round trips and eleven statements: with 16 registers on two cores the costs of each
 -- statement and round trip, not the statements' own work, set the rate.
 --
 -- A function returns what Python needs to finish, or {"slow": why} for a case the Python path
 -- handles (an unknown or closed transaction, holds whose time ran out, a custom code format,
 -- discounts only Python can work out): nothing has been written then. Refusals come back as
--- {"e": exception class, "why": key of checks.DETAILS, "state": ..., "code_id": ...}; Python
--- turns them into the R13/R14 messages, so no message text lives here.
+-- {"rule": a key of rules.py's table, "state": ..., "code_id": ...}; Python turns them into
+-- the R13/R14 errors, messages and details, so no message text lives here. The kinds of the
+-- history lines written here are models.EventKind's (a test checks each against it).
 
 -- A transaction's holds are found by ix_sale_codes_sale. Their state tests are written
 -- "(...) IS TRUE" so that no plan reads them through ix_sale_codes_hold (state, expires_at)
@@ -61,25 +63,25 @@ DECLARE
 BEGIN
     -- checks.check_promotion
     IF NOT p_single_use AND (c.use_type = 'single_use' OR c.max_uses = 1) THEN
-        RETURN json_build_object('e', 'SingleUseDisabled', 'code_id', c.id);
+        RETURN json_build_object('rule', 'single_use_off', 'code_id', c.id);
     END IF;
     IF c.promotion IS NULL OR c.deleted_at IS NOT NULL THEN
-        RETURN json_build_object('e', 'PromotionUnavailable', 'code_id', c.id);
+        RETURN json_build_object('rule', 'promotion', 'code_id', c.id);
     END IF;
     -- Register._scan: already on this transaction
     IF p_scan_sale IS NOT NULL THEN
         IF EXISTS (SELECT 1 FROM sale_codes
                     WHERE sale_id = p_scan_sale AND code_id = c.id
                       AND (state IN ('held', 'expired')) IS TRUE) THEN
-            RETURN json_build_object('e', 'AlreadyScanned', 'code_id', c.id);
+            RETURN json_build_object('rule', 'scanned', 'code_id', c.id);
         END IF;
     END IF;
     -- checks.check_dates: a code's own dates replace its group's; the promotion's apply too
     IF p_today > COALESCE(c.expires_on, c.g_end) OR p_today > c.p_end THEN
-        RETURN json_build_object('e', 'CodeExpired', 'code_id', c.id);
+        RETURN json_build_object('rule', 'expired', 'code_id', c.id);
     END IF;
     IF p_today < COALESCE(c.starts_on, c.g_start) OR p_today < c.p_start THEN
-        RETURN json_build_object('e', 'CodeNotYetValid', 'code_id', c.id);
+        RETURN json_build_object('rule', 'not_yet_valid', 'code_id', c.id);
     END IF;
     -- checks.customer_facts: read only when a check needs them
     IF c.max_uses_per_customer IS NOT NULL OR c.g_max_pc IS NOT NULL
@@ -98,38 +100,35 @@ BEGIN
     END IF;
     -- checks.check_used
     IF c.state <> 'active' OR (c.max_uses IS NOT NULL AND c.use_count >= c.max_uses) THEN
-        RETURN json_build_object('e', 'AlreadyRedeemed', 'code_id', c.id, 'state', c.state);
+        RETURN json_build_object('rule', 'used', 'code_id', c.id, 'state', c.state);
     END IF;
     IF c.g_max IS NOT NULL AND COALESCE(c.g_count, 0) >= c.g_max THEN
-        RETURN json_build_object('e', 'AlreadyRedeemed', 'code_id', c.id, 'why', 'group_limit');
+        RETURN json_build_object('rule', 'group_limit', 'code_id', c.id);
     END IF;
     IF p_customer IS NOT NULL THEN
         IF c.max_uses_per_customer IS NOT NULL
            AND COALESCE(c_uses, 0) >= c.max_uses_per_customer THEN
-            RETURN json_build_object(
-                'e', 'AlreadyRedeemed', 'code_id', c.id, 'why', 'customer_limit');
+            RETURN json_build_object('rule', 'customer_limit', 'code_id', c.id);
         END IF;
         IF c.g_max_pc IS NOT NULL AND COALESCE(gc_uses, 0) >= c.g_max_pc THEN
-            RETURN json_build_object(
-                'e', 'AlreadyRedeemed', 'code_id', c.id, 'why', 'group_customer_limit');
+            RETURN json_build_object('rule', 'group_customer_limit', 'code_id', c.id);
         END IF;
     END IF;
     -- checks.check_customer
     IF c.customer_id IS NOT NULL THEN
         IF p_customer IS DISTINCT FROM c.customer_id THEN
-            RETURN json_build_object('e', 'WrongCustomer', 'code_id', c.id);
+            RETURN json_build_object('rule', 'other_customer', 'code_id', c.id);
         END IF;
         RETURN NULL;
     END IF;
     IF (c.max_uses_per_customer IS NOT NULL OR c.g_max_pc IS NOT NULL) AND p_customer IS NULL THEN
-        RETURN json_build_object('e', 'WrongCustomer', 'code_id', c.id, 'why', 'needs_customer');
+        RETURN json_build_object('rule', 'needs_customer', 'code_id', c.id);
     END IF;
     IF c.group_id IS NOT NULL AND g_listed AND NOT g_allows THEN
-        RETURN json_build_object('e', 'WrongCustomer', 'code_id', c.id, 'why', 'group_customers');
+        RETURN json_build_object('rule', 'group_customers', 'code_id', c.id);
     END IF;
     IF c.audience = 'specific' AND p_listed AND NOT p_allows THEN
-        RETURN json_build_object(
-            'e', 'WrongCustomer', 'code_id', c.id, 'why', 'promotion_customers');
+        RETURN json_build_object('rule', 'promotion_customers', 'code_id', c.id);
     END IF;
     RETURN NULL;
 END $$;
@@ -276,16 +275,16 @@ BEGIN
         RETURN json_build_object('slow', 'custom code format');
     END IF;
     IF s.mode <> 'normal' THEN
-        RETURN json_build_object('e', 'NotNormalMode');
+        RETURN json_build_object('rule', 'mode');
     END IF;
     -- checks.ANY_CODE and checks.SU_CODE, matched whole
     IF p_code !~ (CASE WHEN fmt = 'su' THEN '^SU-[A-Z0-9]{16}$' ELSE '^[-A-Z0-9._]{1,64}$' END)
     THEN
-        RETURN json_build_object('e', 'InvalidFormat');
+        RETURN json_build_object('rule', 'format');
     END IF;
     SELECT * INTO c FROM promosync_code_facts WHERE code = p_code;
     IF NOT FOUND THEN
-        RETURN json_build_object('e', 'UnknownCode');
+        RETURN json_build_object('rule', 'unknown');
     END IF;
     IF c.group_id IS NOT NULL THEN
         c := promosync_grouped(c);
@@ -360,13 +359,13 @@ BEGIN
             c := promosync_grouped(c);
         END IF;
         IF h.hold_state = 'expired' OR h.hold_until < p_now THEN
-            lost := json_build_object('id', c.id, 'code', c.code, 'why', 'hold_expired');
+            lost := json_build_object('id', c.id, 'code', c.code, 'rule', 'hold_expired');
         ELSIF s.mode <> 'normal' THEN
-            lost := json_build_object('id', c.id, 'code', c.code, 'e', 'NotNormalMode');
+            lost := json_build_object('id', c.id, 'code', c.code, 'rule', 'mode');
         ELSE
             refusal := promosync_refusal(c, s.customer_id, p_today, s.single_use, NULL);
             IF refusal IS NOT NULL THEN
-                lost := json_build_object('id', c.id, 'code', c.code, 'e', refusal->>'e');
+                lost := json_build_object('id', c.id, 'code', c.code, 'rule', refusal->>'rule');
             END IF;
         END IF;
         IF lost IS NOT NULL THEN

@@ -38,7 +38,7 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.types import TypeDecorator
 
 APP_NAME = "promosync"
-LATEST_VERSION = 4
+LATEST_VERSION = 5
 
 metadata = MetaData()
 
@@ -477,7 +477,18 @@ def _serve_tables(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+def _refusals_by_rule(conn: Connection) -> None:
+    """Version 5: the redemption functions again, whose refusals now name their rule by the
+    keys of connector/redeem/rules.py (CREATE OR REPLACE: the same names and signatures)."""
+    _redeem_functions(conn)
+
+
 # MIGRATIONS[v] upgrades a store at version v-1 to version v. Version 1 is the first schema.
-MIGRATIONS: dict[int, Migration] = {2: _redeem_functions, 3: _profiles_table, 4: _serve_tables}
+MIGRATIONS: dict[int, Migration] = {
+    2: _redeem_functions,
+    3: _profiles_table,
+    4: _serve_tables,
+    5: _refusals_by_rule,
+}
 # What metadata.create_all does not make: run for a new store too.
 NOT_TABLES: tuple[Migration, ...] = (_redeem_functions,)
