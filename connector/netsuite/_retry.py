@@ -9,10 +9,13 @@ A non-idempotent call (POST create) is retried only when NetSuite cannot have ac
 connection was never established (`NetSuiteConnectFailed`), or, if `retry_post_on_429`, a 429
 (RFC 6585: the request was refused, not processed). Never after a 5xx or a dropped connection.
 
-Waits are capped, fully jittered exponentials; a Retry-After (seconds or HTTP date) replaces the
-computed wait. The policy gives up after `max_attempts` or when the next wait would pass
-`max_total_seconds`, with an error of the last error's class saying how many attempts over how
-long. `sleep`, `clock` and `jitter` are injectable so tests never sleep.
+A connection that was never made (refused, DNS name not found, connect timeout, TLS handshake)
+is retried for `connect_seconds` only: such a host is down or misnamed, and an unattended run
+should say so in seconds, not after minutes of backoff. Waits are capped, fully jittered
+exponentials; a Retry-After (seconds or HTTP date) replaces the computed wait. The policy gives up
+after `max_attempts` or when the next wait would pass `max_total_seconds`, with an error of the
+last error's class saying how many attempts over how long. `sleep`, `clock` and `jitter` are
+injectable so tests never sleep.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ class RetryPolicy:
     cap_seconds: float = 30.0
     max_total_seconds: float = 300.0
     auth_retries: int = 1
+    connect_seconds: float = 3.0  # a connection never made (refused, DNS): retried this long
     retry_post_on_429: bool = True
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
     clock: Callable[[], float] = field(default=time.monotonic, repr=False)
@@ -99,14 +103,19 @@ class RetryPolicy:
 
         def stop(state: RetryCallState) -> bool:
             elapsed = self.clock() - start
+            error = state.outcome.exception() if state.outcome else None
+            # a host that refuses or does not resolve rarely comes back within the minute:
+            # retried briefly, so that an unattended run says so in seconds
+            limit = (min(self.connect_seconds, self.max_total_seconds)
+                     if isinstance(error, NetSuiteConnectFailed) else self.max_total_seconds)
             return (state.attempt_number >= self.max_attempts
-                    or elapsed + state.upcoming_sleep > self.max_total_seconds)
+                    or elapsed + state.upcoming_sleep > limit)
 
         def before_sleep(state: RetryCallState) -> None:
             error = state.outcome.exception() if state.outcome else None
             assert isinstance(error, NetSuiteError)
             log.warning("%s failed (attempt %d: %s %s); retrying in %.2fs", describe,
-                        state.attempt_number, type(error).__name__, error.status or "-",
+                        state.attempt_number, type(error).__name__, reason(error),
                         state.upcoming_sleep)
             if before_retry is not None:
                 before_retry(error)
@@ -124,6 +133,14 @@ class RetryPolicy:
             with attempt:
                 return attempt_fn(attempt.retry_state.attempt_number)
         raise AssertionError("unreachable: tenacity ended without a result")  # pragma: no cover
+
+
+def reason(error: NetSuiteError) -> str:
+    """What a retry log line says of an error: its status and code, or the connection's cause."""
+    parts = [str(p) for p in (error.status, error.error_code) if p]
+    if not parts and error.detail:
+        parts.append(error.detail)
+    return " ".join(parts) or "-"
 
 
 def _gave_up(error: NetSuiteError, attempts: int, elapsed: float, describe: str) -> NetSuiteError:

@@ -23,31 +23,11 @@ import requests
 from requests.auth import AuthBase
 
 from connector.errors import NetSuiteConnectionError, NetSuiteError
+from connector.netsuite._causes import cause, never_sent
 from connector.netsuite._errors_table import NetSuiteConnectFailed, error_from_response
 
 log = logging.getLogger("promosync.netsuite.http")
 USER_AGENT = "promosync-netsuite/0.1"
-
-
-def _never_sent(exc: BaseException) -> bool:
-    """True when the connection was never established (connect timeout, refused, DNS)."""
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return True
-    seen: set[int] = set()
-    stack: list[BaseException | None] = [exc]
-    while stack:
-        item = stack.pop()
-        if item is None or id(item) in seen:
-            continue
-        seen.add(id(item))
-        name = type(item).__name__
-        if isinstance(item, ConnectionRefusedError) or name in (
-            "NewConnectionError", "NameResolutionError", "ConnectTimeoutError"
-        ):
-            return True
-        stack.extend([item.__cause__, item.__context__, getattr(item, "reason", None)])
-        stack.extend(arg for arg in item.args if isinstance(arg, BaseException))
-    return False
 
 
 class Transport:
@@ -126,11 +106,13 @@ class Transport:
     def _connection_error(self, exc: requests.RequestException, method: str, url: str,
                           path: str, attempt: int, started: float) -> NetSuiteConnectionError:
         elapsed = time.monotonic() - started
-        kind = type(exc).__name__
-        log.info("%s %s -> %s attempt=%d elapsed=%.3fs", method, path, kind, attempt, elapsed)
-        cls = NetSuiteConnectFailed if _never_sent(exc) else NetSuiteConnectionError
+        why = cause(exc)
+        log.info("%s %s -> %s attempt=%d elapsed=%.3fs", method, path, why, attempt, elapsed)
+        cls = NetSuiteConnectFailed if never_sent(exc) else NetSuiteConnectionError
         what = "could not connect" if cls is NetSuiteConnectFailed else "connection failed"
-        return cls(f"NetSuite {what} ({method} {path}): {kind}", method=method, url=url)
+        # `detail` carries the cause: the retry log and the sync run's error list show it
+        return cls(f"NetSuite {what} ({method} {path}): {why}", method=method, url=url,
+                   detail=why)
 
     def _enter(self) -> None:
         with self._count_lock:

@@ -28,8 +28,10 @@ from pydantic import SecretStr
 from requests.auth import AuthBase
 from requests_oauthlib import OAuth1
 
-from connector.errors import ConfigError, NetSuiteConnectionError, NetSuiteError
+from connector.errors import ConfigError, NetSuiteError
+from connector.netsuite._causes import cause
 from connector.netsuite._errors_table import (
+    NetSuiteConnectFailed,
     NetSuiteTokenError,
     error_from_response,
     json_object,
@@ -213,9 +215,12 @@ class OAuth2ClientCredentials(AuthBase):
             resp = self._session.post(self.token_url, data=form, timeout=self.timeout,
                                       headers={"Accept": "application/json"})
         except requests.RequestException as exc:
-            raise NetSuiteConnectionError(
-                f"cannot reach the NetSuite token endpoint: {type(exc).__name__}",
-                method="POST", url=self.token_url,
+            # Nothing reached NetSuite's records: whatever broke, the run cannot go on, like
+            # an unreachable host with token-based credentials (exit 2, not a failed promotion)
+            why = cause(exc)
+            raise NetSuiteConnectFailed(
+                f"cannot reach the NetSuite token endpoint {self.token_url}: {why}",
+                method="POST", url=self.token_url, detail=why,
             ) from None
         if resp.status_code >= 400:
             raise self._token_error(resp)
