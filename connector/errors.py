@@ -14,12 +14,17 @@ The tree (callers branch on classes, never on message text)::
     │   └── SyncLocked                  another sync run holds the lock (exit 3)
     └── NetSuiteError                   status, error_code, detail, error_path, method, url
         ├── NetSuiteConnectionError     dropped connection, timeout (retryable)
+        │   └── NetSuiteConnectFailed   never connected: the request cannot have reached NetSuite
         ├── NetSuiteRateLimited         429 / CONCURRENCY_LIMIT_EXCEEDED (retryable)
         ├── NetSuiteServerError         5xx (retryable)
         ├── NetSuiteBadRequest          400
+        │   ├── NetSuiteIdempotencyConflict   IDEMPOTENCY_ERROR: the key was used; `location`
+        │   └── NetSuiteQueryTooLarge   offset paging would pass the 100,000-row cap
         ├── NetSuiteAuthError           401
+        │   └── NetSuiteTokenError      the OAuth 2.0 token endpoint refused the client
         ├── NetSuiteForbidden           403
         ├── NetSuiteNotFound            404
+        ├── NetSuiteJobTimeout          an asynchronous job did not finish in the time allowed
         └── NetSuiteBadResponse         2xx/4xx/5xx whose body is not what NetSuite sends
 
 No exception carries a secret: NetSuite errors hold the URL and NetSuite's own error text,
@@ -29,7 +34,7 @@ never request headers or bodies.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 # R9: generation counts.
 MSG_COUNT_NOT_POSITIVE = "Please enter a valid count greater than 0."
@@ -189,6 +194,10 @@ class NetSuiteConnectionError(NetSuiteError):
     retryable = True
 
 
+class NetSuiteConnectFailed(NetSuiteConnectionError):
+    """The connection was never established, so the request cannot have reached NetSuite."""
+
+
 class NetSuiteRateLimited(NetSuiteError):
     retryable = True
 
@@ -201,8 +210,26 @@ class NetSuiteBadRequest(NetSuiteError):
     pass
 
 
+class NetSuiteIdempotencyConflict(NetSuiteBadRequest):
+    """400 `IDEMPOTENCY_ERROR`: this idempotency key was used before; `location` is that job.
+    https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/subsect_164494900632.html"""
+
+    def __init__(self, message: str, *, location: str | None = None, **context: Any) -> None:
+        super().__init__(message, **context)
+        self.location = location
+
+
+class NetSuiteQueryTooLarge(NetSuiteBadRequest):
+    """Offset paging would pass NetSuite's 100,000-row cap; use keyset paging instead.
+    https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_157909186990.html"""
+
+
 class NetSuiteAuthError(NetSuiteError):
     exit_code = 2
+
+
+class NetSuiteTokenError(NetSuiteAuthError):
+    """The OAuth 2.0 token endpoint refused the client assertion (`invalid_client`, ...)."""
 
 
 class NetSuiteForbidden(NetSuiteError):
@@ -211,6 +238,10 @@ class NetSuiteForbidden(NetSuiteError):
 
 class NetSuiteNotFound(NetSuiteError):
     pass
+
+
+class NetSuiteJobTimeout(NetSuiteError):
+    """An asynchronous job did not complete within the polling time allowed."""
 
 
 class NetSuiteBadResponse(NetSuiteError):

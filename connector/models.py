@@ -30,7 +30,9 @@ class UseType(StrEnum):
 
 
 class CombinationType(StrEnum):
-    """R1 combination types: NetSuite's `combinationType` values (NETSUITE.md)."""
+    """R1 combination types: NetSuite's `combinationType` values (the promotion code record's
+    REST metadata; Oracle's page for the record:
+    https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_76112913770.html)."""
 
     COMBINABLE = "COMBINABLE"
     GLOBALEXCLUSIVE = "GLOBALEXCLUSIVE"

@@ -1,16 +1,18 @@
 """NetSuite SuiteTalk REST client for promosync (R30, R31): auth, retries, paging, batches.
 
-Public names only; the modules behind them are private. See NETSUITE.md §3-§6 for the facts the
-client relies on and CONTRACTS.md for the API the sync engine uses.
+Public names only; the modules behind them are private. Each module cites the Oracle pages it
+relies on; docs/netsuite-facts.md says which NetSuite facts are confirmed and which are still
+open. The client's own exceptions are in connector/errors.py's tree and importable from here.
 """
 
-from connector.netsuite._async_jobs import AsyncItemError, AsyncJobResult, NetSuiteJobTimeout
-from connector.netsuite._errors_table import (
+from connector.errors import (
     NetSuiteConnectFailed,
     NetSuiteIdempotencyConflict,
+    NetSuiteJobTimeout,
+    NetSuiteQueryTooLarge,
     NetSuiteTokenError,
 )
-from connector.netsuite._pagination import NetSuiteQueryTooLarge
+from connector.netsuite._async_jobs import AsyncItemError, AsyncJobResult
 from connector.netsuite._retry import RetryPolicy
 from connector.netsuite._urls import account_host, account_realm, default_base_url
 from connector.netsuite.auth import OAuth2ClientCredentials, TokenAuth

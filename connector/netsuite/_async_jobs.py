@@ -1,13 +1,16 @@
 """Asynchronous batch writes: submit with an idempotency key, poll the job, read task results.
 
-NETSUITE.md §3.6 and Oracle "Batch Operations" (article_0127092747): a collection-level
-POST/PUT/PATCH/DELETE with `Prefer: respond-async` and body `{"items": [...]}` answers
-`202 Accepted` + `Location: /services/rest/async/v1/job/{id}`; `X-NetSuite-Idempotency-Key`
-(a uuid4 kept across retries of the same batch) makes a resubmission answer `400
-IDEMPOTENCY_ERROR` with the Location of the earlier job, which is then followed instead.
+Oracle's "Batch Operations" (help article_0127092747) and asynchronous request pages: a
+collection-level POST/PUT/PATCH/DELETE with `Prefer: respond-async` and body `{"items": [...]}`
+answers `202 Accepted` + `Location: /services/rest/async/v1/job/{id}`
+(https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/subsect_161278579295.html);
+`X-NetSuite-Idempotency-Key` (a uuid4 kept across retries of the same batch) makes a
+resubmission answer `400 IDEMPOTENCY_ERROR` with the Location of the earlier job, which is then
+followed instead (https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/subsect_164494900632.html).
 The job is polled at `/job/{id}` until `completed`, then `/job/{id}/task/` lists its tasks and
 `/task/{tid}/result` gives each item's outcome (`/task/{tid}` itself is read only when the result
-does not list items with their status). Oracle caps a batch at 100 records.
+does not list items with their status; https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/subsect_161252896355.html).
+Oracle caps a batch at 100 records.
 """
 
 from __future__ import annotations
@@ -20,18 +23,20 @@ from typing import Any, Protocol
 
 import requests
 
-from connector.errors import InputError, NetSuiteBadResponse, NetSuiteError
-from connector.netsuite._errors_table import NetSuiteIdempotencyConflict, parse_error_body
+from connector.errors import (
+    InputError,
+    NetSuiteBadResponse,
+    NetSuiteError,
+    NetSuiteIdempotencyConflict,
+    NetSuiteJobTimeout,
+)
+from connector.netsuite._errors_table import parse_error_body
 from connector.netsuite._pagination import offset_pages
 from connector.netsuite._urls import id_from_location, job_path, record_path
 
 BATCH_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 COLLECTION_TYPE = "application/vnd.oracle.resource+json; type=collection"
 DEFAULT_MAX_ITEMS = 100
-
-
-class NetSuiteJobTimeout(NetSuiteError):
-    """An async job did not complete within the polling time allowed."""
 
 
 @dataclass(frozen=True)
@@ -179,8 +184,9 @@ class AsyncBatchRunner:
 
 def _task_errors(tid: str, task: dict[str, Any], result: dict[str, Any]
                  ) -> list[AsyncItemError]:
-    """Errors of one task. Two result shapes are accepted (both UNCONFIRMED, §3.6): an error
-    body for the task, or a collection whose items each carry a `status` and an `error` body.
+    """Errors of one task. Two result shapes are accepted (neither confirmed by Oracle's pages):
+    an error body for the task, or a collection whose items each carry a `status` and an
+    `error` body.
     """
     if isinstance(result.get("items"), list):
         return [_item_error(tid, index, item) for index, item in enumerate(result["items"])

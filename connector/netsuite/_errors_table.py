@@ -1,9 +1,14 @@
 """The one table from HTTP status + `o:errorCode` to the typed errors of connector/errors.py.
 
-NETSUITE.md §5.1 gives the error body (`title`, `status`, `o:errorDetails[{detail, o:errorCode,
-o:errorPath}]`), §5.2 the codes seen, §3.6 the `IDEMPOTENCY_ERROR` conflict (400 + Location of
-the earlier job) and §6.2 the OAuth token errors (`invalid_client`, ...). Errors carry status,
-code, detail, path, method and URL; never request headers, bodies or credentials.
+Oracle's "Error Handling and Error Codes" page gives the error body (`title`, `status`,
+`o:errorDetails[{detail, o:errorCode, o:errorPath}]`) and codes such as `INVALID_LOGIN` and
+`INVALID_CONTENT`: https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_156570709583.html.
+The `IDEMPOTENCY_ERROR` conflict (400 + Location of the earlier job) is on Oracle's idempotency
+page, https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/subsect_164494900632.html;
+the OAuth 2.0 token errors (`invalid_client`, ...) come from public clients (OAuth 2.0 client
+credentials: https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_162755359851.html).
+Errors carry status, code, detail, path, method and URL; never request headers, bodies or
+credentials.
 
 Bodies that are not NetSuite JSON (an HTML page from a proxy, an empty or truncated body) become
 `NetSuiteBadResponse` with a short snippet, except where the status alone says what happened
@@ -25,7 +30,6 @@ from connector.errors import (
     NetSuiteAuthError,
     NetSuiteBadRequest,
     NetSuiteBadResponse,
-    NetSuiteConnectionError,
     NetSuiteError,
     NetSuiteForbidden,
     NetSuiteNotFound,
@@ -33,23 +37,12 @@ from connector.errors import (
     NetSuiteServerError,
 )
 
+# Defined in connector/errors.py with the rest of the tree; importable from here too.
+from connector.errors import NetSuiteConnectFailed as NetSuiteConnectFailed
+from connector.errors import NetSuiteIdempotencyConflict as NetSuiteIdempotencyConflict
+from connector.errors import NetSuiteTokenError as NetSuiteTokenError
+
 SNIPPET_CHARS = 160
-
-
-class NetSuiteConnectFailed(NetSuiteConnectionError):
-    """The connection was never established, so the request cannot have reached NetSuite."""
-
-
-class NetSuiteIdempotencyConflict(NetSuiteBadRequest):
-    """400 `IDEMPOTENCY_ERROR`: this idempotency key was used before; `location` is that job."""
-
-    def __init__(self, message: str, *, location: str | None = None, **context: Any) -> None:
-        super().__init__(message, **context)
-        self.location = location
-
-
-class NetSuiteTokenError(NetSuiteAuthError):
-    """The OAuth 2.0 token endpoint refused the client assertion (`invalid_client`, ...)."""
 
 
 # o:errorCode decides first (whatever the status), then the status.

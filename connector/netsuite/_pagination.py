@@ -1,10 +1,13 @@
 """Pagers for NetSuite collections and SuiteQL: offset paging and keyset paging, with loop guards.
 
-NETSUITE.md §3.3 / §4: pages are `{items, hasMore, offset, count, totalResults}`, limit <= 1000,
-offset kept a multiple of limit (ehmad11/netsuite-rest#25), and at most 100,000 rows per query.
-`offset_pages` refuses to go past that cap with an error that names the way out; `keyset_rows`
-pages by `WHERE key > {after} ORDER BY key` with offset 0 each time (§4, salto-io/salto#6061),
-so it has no cap, and stops if the key ever fails to increase.
+Oracle's "Collection Paging" and SuiteQL pages: pages are `{items, hasMore, offset, count,
+totalResults}`, limit <= 1000, and at most 100,000 rows per query
+(https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_156414087576.html,
+https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_157909186990.html);
+offset is kept a multiple of limit (a user report, ehmad11/netsuite-rest#25). `offset_pages`
+refuses to go past that cap with an error that names the way out; `keyset_rows` pages by
+`WHERE key > {after} ORDER BY key` with offset 0 each time (as salto-io/salto#6061 does), so it
+has no cap, and stops if the key ever fails to increase.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from connector.errors import InputError, NetSuiteBadRequest, NetSuiteBadResponse
+from connector.errors import InputError, NetSuiteBadResponse, NetSuiteQueryTooLarge
 
 MAX_PAGE_SIZE = 1000
 OFFSET_ROW_CAP = 100_000
@@ -21,12 +24,8 @@ OFFSET_ROW_CAP = 100_000
 Page = dict[str, Any]
 
 
-class NetSuiteQueryTooLarge(NetSuiteBadRequest):
-    """Offset paging would pass NetSuite's 100,000-row cap; use keyset paging instead."""
-
-
 def check_page_size(page_size: int) -> int:
-    """1..1000 (§3.3, §4); anything else is a caller error."""
+    """1..1000 (Oracle's page size limit); anything else is a caller error."""
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise InputError(f"page size must be between 1 and {MAX_PAGE_SIZE}, not {page_size}")
     return page_size
@@ -74,7 +73,7 @@ def offset_pages(
         if not rows:
             raise NetSuiteBadResponse(f"{what}: NetSuite said hasMore at offset {offset} "
                                       "but sent no rows; stopping to avoid a loop")
-        offset += limit  # stays a multiple of limit (§3.3)
+        offset += limit  # stays a multiple of limit
         if offset >= cap:
             raise _too_large(what, total, hint)
 
@@ -83,7 +82,7 @@ _DIGITS = re.compile(r"-?[0-9]+")
 
 
 def _as_key(value: object) -> int | str:
-    """SuiteQL sends ids as strings (§4); compare numerically when they are digits."""
+    """SuiteQL sends ids as strings; compare numerically when they are digits."""
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, int):

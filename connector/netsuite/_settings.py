@@ -1,9 +1,11 @@
 """Read NETSUITE_* values from any settings object into `NetSuiteClient` keyword arguments.
 
-Works with the lead's pydantic Settings or anything carrying the same attribute names (getattr
-with defaults). Picks OAuth 2.0 client credentials when that set is complete (NETSUITE.md §6.2:
-preferred, and new TBA integrations end with 2027.1), else token-based auth (§6.1). Missing
-values raise one ConfigError line naming the variables.
+Works with the pydantic Settings or anything carrying the same attribute names (getattr with
+defaults). Picks OAuth 2.0 client credentials when that set is complete, else token-based auth:
+Oracle calls OAuth 2.0 preferred, and no new token-based integrations can be made from 2027.1
+(https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/chapter_1540809676.html,
+https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_1534941295.html).
+Missing values raise one ConfigError line naming the variables.
 """
 
 from __future__ import annotations

@@ -1,8 +1,11 @@
 """Account id -> host, realm and base URL; REST paths; safe path segments; ids from Location.
 
-NETSUITE.md §3.1: account `1234567_SB1` lives at host `1234567-sb1.suitetalk.api.netsuite.com`
-(lower case, `_` -> `-`), while the OAuth realm stays `1234567_SB1` (upper case, underscore,
-§6.1). The paths are the ones in CONTRACTS.md "NetSuite URLs"; client and emulator share them.
+The account-specific host and REST paths are Oracle's
+(https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_1546938065.html):
+account `1234567_SB1` lives at host `1234567-sb1.suitetalk.api.netsuite.com` (lower case,
+`_` -> `-`, as public clients map sandbox ids), while the OAuth realm stays `1234567_SB1` (upper
+case, underscore: https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_1534941295.html).
+Client and emulator share these paths.
 """
 
 from __future__ import annotations
@@ -30,18 +33,18 @@ def _check_account(account_id: str) -> str:
 
 
 def account_realm(account_id: str) -> str:
-    """OAuth 1.0a realm: upper case with underscore, e.g. `1234567_SB1` (NETSUITE.md §6.1)."""
+    """OAuth 1.0a realm: upper case with underscore, e.g. `1234567_SB1`."""
     return _check_account(account_id).replace("-", "_").upper()
 
 
 def account_host(account_id: str) -> str:
-    """REST host: lower case with dash, e.g. `1234567-sb1.suitetalk.api.netsuite.com` (§3.1)."""
+    """REST host: lower case with dash, e.g. `1234567-sb1.suitetalk.api.netsuite.com`."""
     slug = _check_account(account_id).replace("_", "-").lower()
     return f"{slug}.suitetalk.api.netsuite.com"
 
 
 def default_base_url(account_id: str) -> str:
-    """Scheme and host only; NETSUITE_BASE_URL overrides it (CONTRACTS.md)."""
+    """Scheme and host only; NETSUITE_BASE_URL overrides it (an emulator, a proxy)."""
     return f"https://{account_host(account_id)}"
 
 
@@ -62,7 +65,7 @@ def segment(value: str | int) -> str:
 
 
 def record_path(record_type: str, record_id: str | int | None = None) -> str:
-    """`/services/rest/record/v1/{type}[/{id}]` with the id quoted (§3.2)."""
+    """`/services/rest/record/v1/{type}[/{id}]` with the id quoted."""
     if not _RECORD_TYPE_RE.match(record_type or ""):
         raise InputError(f"{record_type!r} is not a NetSuite record type")
     path = f"{RECORD_PREFIX}/{record_type}"
@@ -70,18 +73,21 @@ def record_path(record_type: str, record_id: str | int | None = None) -> str:
 
 
 def eid_path(record_type: str, external_id: str) -> str:
-    """`/services/rest/record/v1/{type}/eid:{externalId}` (upsert / read by external id, §3.2)."""
+    """`/services/rest/record/v1/{type}/eid:{externalId}` (upsert / read by external id:
+    https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_156335203191.html)."""
     return f"{record_path(record_type)}/eid:{segment(external_id)}"
 
 
 def job_path(job_id: str, *rest: str) -> str:
-    """`/services/rest/async/v1/job/{id}` plus optional `task`, `{tid}`, `result` (§3.6)."""
+    """`/services/rest/async/v1/job/{id}` plus optional `task`, `{tid}`, `result`."""
     tail = "".join(f"/{segment(part)}" for part in rest)
     return f"{ASYNC_JOB_PREFIX}/{segment(job_id)}{tail}"
 
 
 def id_from_location(location: str | None) -> str | None:
-    """The trailing path segment of a Location header, e.g. `.../customer/647` -> `647` (§3.2)."""
+    """The trailing path segment of a Location header, e.g. `.../customer/647` -> `647`
+    (a create answers 204 with the new record's Location:
+    https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_1545141395.html)."""
     if not location:
         return None
     path = urlsplit(location.strip()).path.rstrip("/")
