@@ -78,14 +78,14 @@ def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
 
 
 def parse_error_body(text: str) -> ErrorBody | None:
-    """Read a §5.1 error body or an OAuth error body; None when it is not a JSON object."""
+    """Read a NetSuite error body or an OAuth error body; None when it is not a JSON object."""
     try:
         data = json.loads(text) if text.strip() else None
     except ValueError:
         return None
     if not isinstance(data, dict):
         return None
-    if "error" in data and isinstance(data["error"], str):  # OAuth 2.0 token endpoint (§6.2)
+    if "error" in data and isinstance(data["error"], str):  # OAuth 2.0 token endpoint
         return ErrorBody(data.get("error"), data["error"], _str(data.get("error_description")))
     details = data.get("o:errorDetails")
     first: dict[str, Any] = details[0] if isinstance(details, list) and details else {}

@@ -1,9 +1,11 @@
 """The one retry policy for NetSuite calls, built on tenacity (R31).
 
-What is retried (NETSUITE.md §5.3): errors whose class is `retryable` (429 and
-CONCURRENCY_LIMIT_EXCEEDED, 5xx, dropped connections, timeouts), and a 401 at most
-`auth_retries` times, because over-concurrency can surface as a slow `401 INVALID_LOGIN`
-(julbrs/netsuite-api-client#26). Every attempt is signed afresh by the transport.
+What is retried: errors whose class is `retryable` (429 and CONCURRENCY_LIMIT_EXCEEDED, 5xx,
+dropped connections, timeouts; Oracle asks clients to retry after concurrency errors,
+https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_1504769959.html),
+and a 401 at most `auth_retries` times, because over-concurrency can surface as a slow
+`401 INVALID_LOGIN` (a user report: julbrs/netsuite-api-client#26). Every attempt is signed
+afresh by the transport.
 
 A non-idempotent call (POST create) is retried only when NetSuite cannot have acted on it: the
 connection was never established (`NetSuiteConnectFailed`), or, if `retry_post_on_429`, a 429

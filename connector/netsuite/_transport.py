@@ -2,12 +2,14 @@
 
 `Transport.send` does exactly one attempt and either returns a 2xx `requests.Response` or raises
 a typed `NetSuiteError` (via `_errors_table`). Retrying is `_retry`'s job; because the auth
-object runs inside `session.request`, every attempt is signed afresh (NETSUITE.md §5.3).
+object runs inside `session.request`, every attempt is signed afresh (an OAuth 1.0 request
+replayed with the same nonce and timestamp is refused with a 401).
 
 A semaphore shared by every thread using the transport keeps in-flight requests <= concurrency
-(§5.3: one account-wide concurrency limit). Each attempt is logged on "promosync.netsuite.http"
-with method, path, status, attempt and elapsed time (DEBUG for 2xx, INFO otherwise); never
-headers, bodies or secrets.
+(NetSuite has one concurrency limit for the whole account,
+https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_1500275531.html).
+Each attempt is logged on "promosync.netsuite.http" with method, path, status, attempt and
+elapsed time (DEBUG for 2xx, INFO otherwise); never headers, bodies or secrets.
 """
 
 from __future__ import annotations

@@ -3,13 +3,17 @@
 Both are `requests` auth objects, called once per attempt by the transport, so every retry is
 signed afresh. Neither shows a secret in repr(), str() or an exception message.
 
-- `TokenAuth` (NETSUITE.md §6.1): requests-oauthlib's OAuth1, HMAC-SHA256, realm = account id
-  upper case with underscore, query-string parameters in the base string, realm not in it, a
-  form-encoded body signed and a JSON body not (RFC 5849 §3.4.1.3); new nonce and timestamp on
-  every call (§5.3: a replayed nonce is a 401), since OAuth1 signs each request it is handed.
-- `OAuth2ClientCredentials` (§6.2): a JWT client assertion (kid = certificate id, alg PS256 by
-  default, iss = client id, comma-separated scope, aud = token endpoint, exp <= iat + 1 h) is
-  exchanged for a bearer token, cached and re-minted `refresh_margin` seconds before expiry.
+- `TokenAuth`: requests-oauthlib's OAuth1, HMAC-SHA256, realm = account id upper case with
+  underscore, query-string parameters in the base string, realm not in it, a form-encoded body
+  signed and a JSON body not (RFC 5849 §3.4.1.3); new nonce and timestamp on every call (a
+  replayed nonce is a 401), since OAuth1 signs each request it is handed.
+- `OAuth2ClientCredentials`: a JWT client assertion (kid = certificate id, alg PS256 by default,
+  iss = client id, comma-separated scope, aud = token endpoint, exp <= iat + 1 h) is exchanged
+  for a bearer token, cached and re-minted `refresh_margin` seconds before expiry.
+
+Oracle's pages: the TBA header, https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_1534941295.html;
+the JWT, https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_162790605110.html;
+the token request, https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_162755359851.html.
 """
 
 from __future__ import annotations
@@ -61,7 +65,7 @@ def _required(value: str | None, name: str) -> str:
 
 
 class TokenAuth(AuthBase):
-    """OAuth 1.0a token-based authentication, HMAC-SHA256 (NETSUITE.md §6.1)."""
+    """OAuth 1.0a token-based authentication, HMAC-SHA256."""
 
     signs_offline = True  # signing needs no network: the transport signs before taking a slot
 
@@ -108,7 +112,7 @@ class TokenAuth(AuthBase):
 
 
 class OAuth2ClientCredentials(AuthBase):
-    """OAuth 2.0 client credentials with a JWT assertion; bearer token cached (§6.2)."""
+    """OAuth 2.0 client credentials with a JWT assertion; bearer token cached."""
 
     def __init__(
         self,
@@ -177,7 +181,7 @@ class OAuth2ClientCredentials(AuthBase):
             self.token_url = base_url.rstrip("/") + TOKEN_PATH
 
     def client_assertion(self) -> str:
-        """A signed JWT for the token request (§6.2); lives 5 minutes."""
+        """A signed JWT for the token request; lives 5 minutes."""
         now = int(self._clock())
         payload = {
             "iss": self.client_id,
