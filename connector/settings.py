@@ -1,9 +1,10 @@
 """Settings: command-line flags, then environment variables, then `promosync.toml`.
 
-The names users type are the contract of PRODUCT.md section 7 (`PROMOSYNC_DATABASE_URL`,
-`NETSUITE_ACCOUNT_ID`, ...). In `promosync.toml` the same settings are written either way:
-`database_url = "..."` or `PROMOSYNC_DATABASE_URL = "..."`. Secrets are SecretStr, so they never
-print, not even in a validation error.
+The names users type are a contract (`PROMOSYNC_DATABASE_URL`, `NETSUITE_ACCOUNT_ID`, ...: the
+README's settings table lists them; tests/core/test_settings.py holds them). In
+`promosync.toml` the same settings are written either way: `database_url = "..."` or
+`PROMOSYNC_DATABASE_URL = "..."`. Secrets are SecretStr, so they never print, not even in a
+validation error.
 """
 
 from __future__ import annotations
