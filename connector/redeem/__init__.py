@@ -7,10 +7,12 @@
     reg.pay(sale.id)
 
 Modules: register (the API, and the path chosen once: Python or the PostgreSQL server
-functions), station (what a path needs of its register), checks (the ordered R13 checks),
-holds (scan and auto-apply in Python), pay (R14 in Python), server_functions (scan and pay as
-PostgreSQL functions), commit (the conditional counters), sales (transactions in the store),
-discount (R16), results (what the API returns).
+functions), station (what a path needs of its register), rules (the one ordered table of
+refusals: R13's rules, R14's reasons), checks (the R13 checks in Python), holds (scan and
+auto-apply in Python), pay (R14 in Python), server_functions (scan and pay as PostgreSQL
+functions), commit (the conditional counters), sales (transactions in the store), discount
+(R16), results (what the API returns). The database plumbing they run on belongs to the store
+(connector/store: statements, transactions, pg_batch, thread_connections).
 """
 
 from connector.redeem.checks import SETTING_FORMAT

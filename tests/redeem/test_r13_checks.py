@@ -139,7 +139,9 @@ def test_R13_group_customer_restriction(
 
 
 def test_R13_order_of_checks(store: Store, register: Register, customers: list[str]) -> None:
-    """A code failing every later check reports the earliest one, step by step."""
+    """A code failing every later check reports the earliest one, step by step, under a custom
+    code format (which the server functions leave to Python: test_rule_order.py holds the
+    server functions' own order to the table of rules)."""
     store.set_setting(SETTING_FORMAT, r"SU-[A-Z0-9]{16}")
     expired_bound = make_codes(store, customers=["ALICE"], expires=date(2026, 3, 1))[0]
     returns = register.open(mode="returns", customer="BOB")
