@@ -9,7 +9,6 @@ whose row counts say who won, which is correct on both engines.
 
 from __future__ import annotations
 
-import select as select_module
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -19,10 +18,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Column, Table, create_engine, event, inspect, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, CursorResult, Engine, make_url
-from sqlalchemy.exc import ArgumentError, DatabaseError, DisconnectionError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 
 from connector.errors import ConfigError, NotAStoreError, StoreError, StoreVersionError
 from connector.store import schema
+from connector.store.liveness import still_connected
 from connector.store.schema import APP_NAME, LATEST_VERSION, MIGRATIONS, metadata
 from connector.store.transactions import Writer
 from connector.text import shown
@@ -167,21 +167,6 @@ def _postgres_engine(url: URL, **kwargs: Any) -> Engine:
     if not kwargs.get("pool_pre_ping"):
         event.listen(engine, "checkout", still_connected)
     return engine
-
-
-def still_connected(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
-    """A pooled connection the server has closed is not handed out (the pool connects anew).
-
-    pool_pre_ping would ask the server, one round trip per checkout: as much as a short
-    redemption transaction's own statements. An idle connection has nothing to read, so when
-    its socket is readable the server has spoken unasked: that is the "terminating
-    connection" notice of a restart or pg_terminate_backend, then end of file.
-    """
-    if dbapi_conn.closed or dbapi_conn.broken:
-        raise DisconnectionError("the connection to the store was closed")
-    readable, _, _ = select_module.select([dbapi_conn.fileno()], [], [], 0)
-    if readable:
-        raise DisconnectionError("the store closed the connection")
 
 
 def open_store(url: str, *, create: bool = True, **engine_kwargs: Any) -> Store:

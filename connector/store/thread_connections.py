@@ -10,7 +10,7 @@ its thread ends, or with the store's close(); a process started by fork() makes 
 instead of using its parent's (psycopg never ends a session from a process that did not open
 it).
 
-Before each use the connection is checked as the pool checks its own (engine.still_connected:
+Before each use the connection is checked as the pool checks its own (liveness.still_connected:
 no round trip); a connection the server closed is replaced. A connection lost in the middle
 of a call is closed and StoreOffline raised; the server rolled back what the call did.
 """
@@ -34,7 +34,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 
 from connector.errors import StoreOffline
-from connector.store.engine import still_connected
+from connector.store.liveness import still_connected
 
 
 @dataclass(frozen=True)
