@@ -81,6 +81,10 @@ class Settings(BaseSettings):
         ge=0,
         validation_alias=AliasChoices("NETSUITE_RETRY_MAX_SECONDS", "netsuite_retry_max_seconds"),
     )
+    sync_history_days: int = Field(
+        90, ge=1, le=36500,
+        validation_alias=AliasChoices("PROMOSYNC_SYNC_HISTORY_DAYS", "sync_history_days"),
+    )
     hold_minutes: int = Field(
         15, ge=1, validation_alias=AliasChoices("PROMOSYNC_HOLD_MINUTES", "hold_minutes")
     )

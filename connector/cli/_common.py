@@ -71,6 +71,11 @@ class App:
             self._store = open_store(self.settings.database_url, create=self.create_store)
         return self._store
 
+    @property
+    def opened_store(self) -> Store | None:
+        """The store if a command has opened it (None: not asked for, or it failed)."""
+        return self._store
+
     def close(self) -> None:
         if self._store is not None:
             self._store.close()

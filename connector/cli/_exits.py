@@ -27,7 +27,7 @@ class Terminated(BaseException):  # noqa: N818 - like KeyboardInterrupt, not an 
 
 
 def raise_terminated(signum: int, frame: FrameType | None) -> None:
-    raise Terminated()
+    raise Terminated("stopped by SIGTERM")
 
 
 def store_failure(exc: BaseException) -> bool:
@@ -55,7 +55,7 @@ def ending(exc: BaseException) -> tuple[int, str]:
     if isinstance(exc, KeyboardInterrupt):
         return EXIT_INTERRUPTED, "interrupted"
     if isinstance(exc, Terminated):
-        return EXIT_TERMINATED, "stopped (SIGTERM)"
+        return EXIT_TERMINATED, "stopped by SIGTERM"
     if store_failure(exc):  # the store went away mid-command; its transaction rolled back
         orig = getattr(exc, "orig", None)
         first = (str(orig) if orig is not None else str(exc)).strip().splitlines()

@@ -1,31 +1,50 @@
-"""`promosync sync plan | run | mirror`: the NetSuite sync commands.
+"""`promosync sync plan | run | retry | mirror`: the NetSuite sync commands (history, show and
+errors, which read the run ledger, are in sync_ledger.py).
 
-Exit codes: 0 in step, 1 some promotions refused or failed, 2 settings,
-credentials or an unreachable NetSuite, 3 another run holds the lock. `--report FILE` writes
-the JSON report (never a secret); on a terminal a progress bar shows codes moving, otherwise
-one plain line per promotion (cron, systemd, Kubernetes logs).
+Exit codes: 0 in step, 1 some promotions refused or failed, 2 settings, credentials, the store
+or an unreachable NetSuite, 3 another run holds the lock, 130 / 143 interrupted / stopped by
+SIGTERM. `--report FILE` writes the JSON report (never a secret) on every one of those endings,
+with the outcome and the reason (R38); its folder is checked before any work. On a terminal a
+progress bar shows codes moving, otherwise one plain line per promotion (cron, systemd,
+Kubernetes logs).
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import re
+import signal
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 
 from connector.cli._common import App, emit, pass_app, progress
-from connector.errors import ConfigError
+from connector.cli._exits import (
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
+    ending,
+    raise_terminated,
+    store_failure,
+)
+from connector.cli._report import checked
+from connector.cli._report import write as write_report
+from connector.cli.sync_ledger import LEDGER_COMMANDS
+from connector.errors import ConfigError, StoreError
 from connector.netsuite import NetSuiteClient, NetSuiteConnectFailed
 from connector.sync.engine import SyncEngine, SyncReport
+from connector.sync.ledger import errors, record_refused
 from connector.sync.mapping import load_mapping
 from connector.text import plural
 
+log = logging.getLogger("promosync.sync")
 PLAN_COLUMNS = ["promotion", "chunk", "action", "generate", "push", "read_back", "reason"]
 
 
@@ -44,22 +63,43 @@ def _recheck_flag(fn: Callable[..., Any]) -> Callable[..., Any]:
                              "what the last check found.")(fn)
 
 
+@dataclass
+class _Job:
+    """A run, retry or mirror as the command line sees it: its engine once there is one."""
+
+    command: str
+    engine: SyncEngine | None = None
+
+
 @contextmanager
-def _engine(app: App, recheck: bool = False) -> Iterator[SyncEngine]:
+def _engine(app: App, recheck: bool = False, job: _Job | None = None) -> Iterator[SyncEngine]:
+    store = app.store  # a missing store is said before anything about NetSuite
     mapping = load_mapping(app.settings.mapping)
     client = NetSuiteClient.from_settings(app.settings)
     try:
         with _moving(app) as advance:
-            yield SyncEngine(app.store, client, mapping, progress=advance,
-                             on_outcome=None if app.as_json else
-                             lambda o: _promotion_line(app, o.__dict__),
-                             recheck=recheck, timezone=app.settings.netsuite_timezone,
-                             generate_timeout=app.settings.netsuite_generate_timeout)
+            engine = SyncEngine(store, client, mapping, progress=advance,
+                                on_outcome=None if app.as_json else
+                                lambda o: _promotion_line(app, o.__dict__),
+                                recheck=recheck, timezone=app.settings.netsuite_timezone,
+                                generate_timeout=app.settings.netsuite_generate_timeout,
+                                keep_days=app.settings.sync_history_days)
+            if job is not None:
+                job.engine = engine
+            yield engine
     except NetSuiteConnectFailed as exc:
-        raise ConfigError(f"cannot reach NetSuite at {client.base_url} ({exc}); check "
-                          "NETSUITE_ACCOUNT_ID / NETSUITE_BASE_URL") from None
+        raise ConfigError(unreachable(client.base_url, exc)) from None
     finally:
         client.close()
+
+
+def unreachable(base_url: str, exc: NetSuiteConnectFailed) -> str:
+    """One line for a NetSuite (or token endpoint) that cannot be reached: the cause first."""
+    where = exc.url if exc.url and "/token" in exc.url else base_url
+    tried = re.search(r"gave up after \d+ attempts? over [\d.]+s", str(exc))
+    return (f"cannot reach NetSuite at {where}: {exc.detail or exc}"
+            + (f" ({tried.group(0)})" if tried else "")
+            + "; check NETSUITE_ACCOUNT_ID / NETSUITE_BASE_URL and the network")
 
 
 PROGRESS_EVERY = 30.0  # seconds between plain progress lines
@@ -123,9 +163,30 @@ def run_cmd(ctx: click.Context, as_json: bool, report_file: str | None, recheck:
     """Apply the plan, then mirror redemptions back. Safe to repeat and to kill."""
     app: App = ctx.obj
     app.as_json = app.as_json or as_json
-    with _engine(app, recheck) as engine:
-        report = engine.run()
-        _finish(ctx, app, report, report_file, engine.requests.count)
+    with _job(app, "run", report_file) as job, _engine(app, recheck, job) as engine:
+        job.done(engine.run())
+    ctx.exit(job.exit_code)
+
+
+@sync_group.command("retry")
+@_json_flag
+@_report_flag
+@click.pass_context
+def retry_cmd(ctx: click.Context, as_json: bool, report_file: str | None) -> None:
+    """Run again only the promotions that `sync errors` lists as open; nothing else is read
+    or written in NetSuite, and no mirror runs."""
+    app: App = ctx.obj
+    app.as_json = app.as_json or as_json
+    with _job(app, "retry", report_file) as job:
+        names = sorted({e["promotion"] for e in errors(app.store) if e["promotion"]})
+        if not names:
+            app.info("sync retry: no promotion has an open error; nothing to retry")
+            job.skip()
+        else:
+            app.info(f"sync retry: {', '.join(names)}")
+            with _engine(app, job=job) as engine:
+                job.done(engine.run(only=names))
+    ctx.exit(job.exit_code)
 
 
 @sync_group.command("mirror")
@@ -136,27 +197,87 @@ def mirror_cmd(ctx: click.Context, as_json: bool, report_file: str | None) -> No
     """Mark codes used in NetSuite redeemed here; push local redemptions if allowed."""
     app: App = ctx.obj
     app.as_json = app.as_json or as_json
-    with _engine(app) as engine:
-        report = engine.mirror()
-        _finish(ctx, app, report, report_file, engine.requests.count)
+    with _job(app, "mirror", report_file) as job, _engine(app, job=job) as engine:
+        job.done(engine.mirror())
+    ctx.exit(job.exit_code)
 
 
-def _finish(ctx: click.Context, app: App, report: SyncReport, report_file: str | None,
-            requests_made: int) -> None:
-    data = report.as_dict(requests_made)
-    if report_file:
-        try:
-            Path(report_file).write_text(json.dumps(data, indent=2, default=str) + "\n")
-        except OSError as exc:
-            raise ConfigError(f"cannot write the report {report_file}: {exc.strerror}") from None
+class _Running(_Job):
+    """A job under way: `done` prints and writes the report of a run that came to its end,
+    `stopped` writes (and records) the report of one that an error or a signal ended."""
+
+    def __init__(self, app: App, command: str, target: Path | None) -> None:
+        super().__init__(command)
+        self.app = app
+        self.target = target
+        self.exit_code = 0
+
+    def done(self, report: SyncReport) -> None:
+        assert self.engine is not None
+        data = self.engine.report_dict(report)
+        if self.target is not None:
+            write_report(self.target, data)
+        _say(self.app, data)
+        self.exit_code = report.exit_code
+
+    def skip(self) -> None:
+        if self.target is not None:
+            write_report(self.target, {"command": self.command, "run": None, "outcome": "ok",
+                                       "exit_code": 0, "reason": "no open error to retry",
+                                       "promotions": []})
+
+    def stopped(self, exc: BaseException) -> None:
+        code, line = ending(exc)
+        report = self.engine.report if self.engine is not None else None
+        data: dict[str, Any] = ({"command": self.command, "run": None} if report is None
+                                else self.engine.report_dict(report))  # type: ignore[union-attr]
+        if report is None or report.outcome is None:
+            data["outcome"] = ("aborted" if code in (EXIT_INTERRUPTED, EXIT_TERMINATED)
+                               else "refused")
+        data["exit_code"] = code
+        data["reason"] = line.removeprefix("error: ") or data.get("reason")
+        if data.get("run") is None and not _store_down(self.app, exc):
+            try:
+                data["run"] = record_refused(self.app.store, self.command, data,
+                                             self.app.settings.sync_history_days,
+                                             outcome=data["outcome"])
+            except Exception as failed:  # noqa: BLE001 - the job's own error is what is said
+                log.warning("could not record the %s in sync_runs: %s", self.command, failed)
+        if self.target is not None:
+            write_report(self.target, data)
+
+
+def _store_down(app: App, exc: BaseException) -> bool:
+    """Nothing can be recorded: the store is not open, or it is what failed."""
+    return app.opened_store is None or isinstance(exc, StoreError) or store_failure(exc)
+
+
+@contextmanager
+def _job(app: App, command: str, report_file: str | None) -> Iterator[_Running]:
+    """Check --report's folder first; write the report however the job ends; SIGTERM unwinds
+    like Ctrl-C (the lock is released, the run recorded as aborted, the report written)."""
+    job = _Running(app, command, checked(report_file) if report_file else None)
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, raise_terminated) if main else None
+    try:
+        yield job
+    except click.exceptions.Exit:
+        raise
+    except BaseException as exc:
+        job.stopped(exc)
+        raise
+    finally:
+        if main:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _say(app: App, data: dict[str, Any]) -> None:
     if app.as_json:
         click.echo(json.dumps(data, indent=2, default=str))
     else:
         for line in summary_lines(data, promotions=False):
             app.info(line)
     sys.stdout.flush()
-    if report.exit_code:
-        ctx.exit(report.exit_code)
 
 
 def _promotion_line(app: App, p: dict[str, Any]) -> None:
@@ -195,4 +316,6 @@ def summary_lines(data: dict[str, Any], promotions: bool = True) -> list[str]:
     return lines
 
 
+for _command in LEDGER_COMMANDS:
+    sync_group.add_command(_command)
 COMMANDS = [sync_group]

@@ -87,6 +87,9 @@ class Applier:
         self.hook = hook or _no_hook
         self.check = check or (lambda: None)
         self.progress = progress or (lambda n: None)
+        # what is being written now, for the run's error list: ("chunk" | "codes", action)
+        self.at: tuple[str, Action] | None = None
+        self._push_error: NetSuiteError | None = None  # the first code a push failed on
 
     def apply_promotion(self, actions: list[Action], generated: bool) -> Outcome:
         outcome = Outcome(actions[0].promotion, actions=[a.row() for a in actions])
@@ -128,6 +131,7 @@ class Applier:
     def _step(self, action: Action, outcome: Outcome) -> str | None:
         """Write one action; the chunk's NetSuite id for create / recreate / update."""
         self.check()
+        self.at = ("chunk", action)
         if action.kind == "inactivate":
             self._inactivate(action)
         elif action.kind in ("create", "recreate", "update"):
@@ -276,6 +280,7 @@ class Applier:
             todo = pending_codes(conn, action.promotion_id, action.chunk)
         if not todo:
             return 0
+        self.at, self._push_error = ("codes", action), None
         batched = self.code_push == "async_batch"
         size = self.mapping.batch_size if batched else 1
         units = [todo[i:i + size] for i in range(0, len(todo), size)]
@@ -292,8 +297,13 @@ class Applier:
                 pushed += self._mark_pushed(written)
         pushed += self._mark_pushed(written)
         if failed:
+            first = self._push_error
             raise NetSuiteError(f"{failed:,} of {len(todo):,} codes were not written to "
-                                f"NetSuite (first: {first_error})")
+                                f"NetSuite (first: {first_error})",
+                                status=first.status if first else None,
+                                error_code=first.error_code if first else None,
+                                detail=first.detail if first else None,
+                                error_path=first.error_path if first else None)
         return pushed
 
     def _mark_pushed(self, written: list[tuple[str, int]]) -> int:
@@ -315,6 +325,7 @@ class Applier:
             got = self.client.upsert("couponCode", code_external_id(code),
                                      {"code": code, "promotion": {"id": nid}})
         except NetSuiteError as exc:
+            self._push_error = self._push_error or exc
             return [], [f"{code}: {exc}"]
         return [(str(got or ""), code_id)], []
 
@@ -325,6 +336,11 @@ class Applier:
         result = self.client.async_batch("PUT", "couponCode", items)
         got = {str(r.get("externalId")): str(r.get("id") or "") for r in result.results}
         failed = {e.external_id for e in result.errors if e.external_id}
+        if result.errors and self._push_error is None:
+            e = result.errors[0]
+            self._push_error = NetSuiteError(str(e.detail), status=e.status,
+                                             error_code=e.error_code, detail=e.detail,
+                                             error_path=e.error_path)
         if result.errors and not failed:
             return [], [str(result.errors[0].detail)]
         done = [(got.get(code_external_id(code), ""), code_id) for code_id, code, _c in part

@@ -136,3 +136,6 @@ class Outcome:
     generated: int = 0
     read_back: int = 0
     pushed: int = 0
+    # failed / refused: what failed (item: "promotion", "chunk N" or "codes of chunk N";
+    # external_id) and NetSuite's status, error_code, detail and path when it said them
+    failure: dict[str, Any] | None = None

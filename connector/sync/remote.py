@@ -92,16 +92,24 @@ _CHUNK_EID = re.compile(r"promosync-[0-9a-z]+-[0-9]+")
 
 
 def snapshot(client: NetSuiteClient, used_source: str | None, use_types: Iterable[str] = (),
-             known: Iterable[str] = ()) -> dict[str, RemoteChunk]:
-    """Every promosync promotionCode record, with its code count, id range and uses.
+             known: Iterable[str] = (), keys: Iterable[str] | None = None
+             ) -> dict[str, RemoteChunk]:
+    """Every promosync promotionCode record, with its code count, id range and uses (only the
+    records of the promotions whose external keys are `keys`, when given: `sync retry`).
 
     SuiteQL shows no customForm, and may show useType in another form than REST: a useType or
     isinactive value not among `use_types` / T, F is recorded as unknown. A chunk record that
     the store does not know (`known` external ids) is read once by REST for its customForm and
     useType, which REST gives as the values promosync writes."""
+    where = f"externalid LIKE {sql.string(PREFIX + '%')}"
+    if keys is not None:
+        wanted = [f"externalid LIKE {sql.string(PREFIX + key + '-%')}" for key in keys]
+        if not wanted:
+            return {}
+        where = f"({' OR '.join(wanted)})"
     rows = list(client.suiteql_keyset(
         "SELECT id, externalid, usetype, isinactive FROM promotioncode "
-        f"WHERE externalid LIKE {sql.string(PREFIX + '%')} AND id > {{after}} ORDER BY id"))
+        f"WHERE {where} AND id > {{after}} ORDER BY id"))
     stats = code_stats(client, [str(r["id"]) for r in rows], used_source)
     values, seen = set(use_types), set(known)
     out = {}

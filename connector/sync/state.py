@@ -34,6 +34,7 @@ from connector.errors import InputError, SyncLocked
 from connector.store import Store
 from connector.store import schema as s
 from connector.store.schema import utcnow
+from connector.sync.ledger import prune_runs
 from connector.sync.model import ChunkRecord
 
 log = logging.getLogger("promosync.sync")
@@ -317,8 +318,11 @@ def set_watermark(conn: Connection, dialect: str, name: str, value: str) -> None
                                             set_={"value": value, "updated_at": utcnow()}))
 
 
-def start_run(store: Store, command: str, owner: str) -> int:
+def start_run(store: Store, command: str, owner: str, keep_days: int | None = None) -> int:
+    """Record a run as started; runs older than `keep_days` are pruned on the way (R39)."""
     with store.begin() as conn:
+        if keep_days is not None:
+            prune_runs(conn, keep_days)
         key = conn.execute(s.sync_runs.insert().values(
             command=command, owner=owner, started_at=utcnow())).inserted_primary_key
         assert key is not None

@@ -1,0 +1,49 @@
+"""`--report FILE` of the sync commands: its folder checked before any work, and the JSON
+written atomically (a temporary file in the same folder, then renamed over FILE), so a reader
+never sees half a report and a report is never left saying what an earlier run did."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from connector.errors import ConfigError
+
+
+def checked(path: str) -> Path:
+    """FILE, once its folder is known to exist and take a new file (exit 2 otherwise)."""
+    target = Path(path).expanduser()
+    folder = target.parent
+    if not folder.is_dir():
+        raise ConfigError(f"cannot write the report {path}: the folder {folder} does not exist")
+    if target.is_dir():
+        raise ConfigError(f"cannot write the report {path}: it is a folder")
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=f".{target.name}.",
+                                         suffix=".check") as probe:
+            probe.write(b"{}")
+    except OSError as exc:
+        raise ConfigError(f"cannot write the report {path}: {exc.strerror} "
+                          f"(folder {folder})") from None
+    return target
+
+
+def write(target: Path, data: dict[str, Any]) -> None:
+    """Write the report: to a temporary file beside it, flushed to disk, renamed over it."""
+    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(data, indent=2, default=str) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(temporary, target)
+    except BaseException as exc:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        if isinstance(exc, OSError):
+            raise ConfigError(f"cannot write the report {target}: {exc.strerror}") from None
+        raise
