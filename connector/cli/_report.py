@@ -32,10 +32,21 @@ def checked(path: str) -> Path:
     return target
 
 
+def _mode(target: Path) -> int:
+    """The mode of the report being replaced, or of a new file under the current umask."""
+    try:
+        return target.stat().st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0o022)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def write(target: Path, data: dict[str, Any]) -> None:
     """Write the report: to a temporary file beside it, flushed to disk, renamed over it."""
     fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, _mode(target))  # mkstemp makes 0600: keep what a plain write would give
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(json.dumps(data, indent=2, default=str) + "\n")
             fh.flush()

@@ -267,7 +267,7 @@ def _job(app: App, command: str, report_file: str | None) -> Iterator[_Running]:
         job.stopped(exc)
         raise
     finally:
-        if main:
+        if main and previous is not None:  # None: a handler not set from Python
             signal.signal(signal.SIGTERM, previous)
 
 

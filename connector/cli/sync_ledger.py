@@ -26,8 +26,9 @@ def history_cmd(app: App, limit: int | None) -> None:
 
 
 def _short(row: dict[str, Any]) -> dict[str, Any]:
-    started = row["started"]
-    return {**row, "started": f"{started:%Y-%m-%d %H:%M:%S}"}
+    """Times to the second, for a table."""
+    return {**row, **{k: f"{row[k]:%Y-%m-%d %H:%M:%S}" for k in ("started", "finished")
+                      if row.get(k) is not None}}
 
 
 @click.command("show")

@@ -62,6 +62,7 @@ def stale_report(tmp_path: Path) -> Path:
 def test_R38_report_on_success_and_on_exit_1(store: Store, emu: mock_netsuite,
                                              env: dict[str, str], stale_report: Path) -> None:
     _one_promotion(store, kind="item")
+    mode = stale_report.stat().st_mode & 0o777
     bad = stale_report.parent / "acct.toml"
     bad.write_text("[forms]\nitem = -77777\n")
     failed = run_cli(["sync", "run", "--report", str(stale_report)],
@@ -75,6 +76,7 @@ def test_R38_report_on_success_and_on_exit_1(store: Store, emu: mock_netsuite,
     assert done.exit_code == 0, done.stderr
     data = _report(stale_report)
     assert (data["exit_code"], data["outcome"], data["reason"]) == (0, "ok", None)
+    assert stale_report.stat().st_mode & 0o777 == mode  # replaced, not made private
 
 
 def test_R38_report_on_an_unreachable_host_exit_2_in_seconds(
