@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from connector.cli._common import App, pass_app
+from connector.cli.sync import unreachable
 from connector.errors import ConfigError
 from connector.netsuite import NetSuiteClient, NetSuiteConnectFailed
 from connector.sync.check_report import check_lines, exit_code
@@ -47,7 +48,7 @@ def check_cmd(app: App, as_json: bool, profile_file: str | None) -> None:
         profile, probe = account.check()
         items = set(account.promotion_items())
     except NetSuiteConnectFailed as exc:
-        raise ConfigError(f"cannot reach NetSuite at {client.base_url} ({exc})") from None
+        raise ConfigError(unreachable(client.base_url, exc)) from None
     finally:
         client.close()
     lines = check_lines(profile, probe, mapping, client.concurrency, items)
