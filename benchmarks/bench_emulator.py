@@ -49,7 +49,7 @@ srv.stop()
 
 
 def bearer_token(base: str) -> str:
-    """An OAuth 2.0 M2M access token from the emulator's token endpoint (NETSUITE.md §6.2)."""
+    """An OAuth 2.0 M2M access token from the emulator's token endpoint."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption())

@@ -5,7 +5,7 @@ signed afresh. Neither shows a secret in repr(), str() or an exception message.
 
 - `TokenAuth`: requests-oauthlib's OAuth1, HMAC-SHA256, realm = account id upper case with
   underscore, query-string parameters in the base string, realm not in it, a form-encoded body
-  signed and a JSON body not (RFC 5849 §3.4.1.3); new nonce and timestamp on every call (a
+  signed and a JSON body not (RFC 5849 section 3.4.1.3); new nonce and timestamp on every call (a
   replayed nonce is a 401), since OAuth1 signs each request it is handed.
 - `OAuth2ClientCredentials`: a JWT client assertion (kid = certificate id, alg PS256 by default,
   iss = client id, comma-separated scope, aud = token endpoint, exp <= iat + 1 h) is exchanged

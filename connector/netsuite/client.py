@@ -1,10 +1,10 @@
 """`NetSuiteClient`: the door to NetSuite REST records, SuiteQL, async batches and governance.
 
 Every call goes `client -> _retry (one tenacity policy) -> _transport (one signed attempt under
-the shared concurrency semaphore) -> requests.Session`. Paths follow CONTRACTS.md; behaviour
-follows NETSUITE.md §3 (records, paging, headers), §4 (SuiteQL), §5 (errors, concurrency) and
-§6 (auth). POST create is the only non-idempotent call and is not retried blindly (§9.1: prefer
-`upsert`, a PUT on `eid:`, when a write must be safe to repeat).
+the shared concurrency semaphore) -> requests.Session`. Behaviour follows Oracle's REST
+pages (records, paging, headers, SuiteQL, errors, concurrency, auth; see
+docs/netsuite-facts.md). POST create is the only non-idempotent call and is not retried
+blindly (prefer `upsert`, a PUT on `eid:`, when a write must be safe to repeat).
 """
 
 from __future__ import annotations
@@ -165,14 +165,14 @@ class NetSuiteClient:
                            url=str(resp.url))
 
     def _written_id(self, resp: requests.Response) -> str | None:
-        """Id from Location (204), else from a 200/201 record body (§3.2: any 2xx succeeds)."""
+        """Id from Location (204), else from a 200/201 record body (Oracle: any 2xx succeeds)."""
         found = id_from_location(resp.headers.get("Location"))
         if found is None and resp.content.strip():
             body = self._json(resp)
             found = str(body["id"]) if body.get("id") is not None else None
         return found
 
-    # -- records (§3.2, §3.3, §3.5) ----------------------------------------------------------
+    # -- records (create, read, update, upsert, list) ------------------------------------
 
     def create(self, record_type: str, body: dict[str, Any]) -> str:
         """POST a new record; the id comes from Location. Not retried once it may have landed."""
@@ -192,7 +192,7 @@ class NetSuiteClient:
         return found
 
     def get(self, record_type: str, id: str | int, *, expand: bool = False) -> dict[str, Any]:
-        """GET one record by internal id; `expand` adds expandSubResources=true (§3.5)."""
+        """GET one record by internal id; `expand` adds expandSubResources=true."""
         params = {"expandSubResources": "true"} if expand else None
         return self._json(self._call("GET", record_path(record_type, id), params=params))
 
@@ -215,7 +215,7 @@ class NetSuiteClient:
 
     def patch(self, record_type: str, id: str | int, body: dict[str, Any], *,
               replace: str | Sequence[str] | None = None) -> None:
-        """PATCH fields; `replace` names sublists whose lines are replaced (§3.5)."""
+        """PATCH fields; `replace` names sublists whose lines are replaced."""
         params = None
         if replace:
             names = [replace] if isinstance(replace, str) else list(replace)
@@ -228,7 +228,7 @@ class NetSuiteClient:
 
     def list_ids(self, record_type: str, *, q: str | None = None,
                  page_size: int = 1000) -> Iterator[str]:
-        """Internal ids from the record list, paged by offset (<= 100,000 rows, §3.3)."""
+        """Internal ids from the record list, paged by offset (<= 100,000 rows)."""
         path = record_path(record_type)
 
         def fetch(limit: int, offset: int) -> dict[str, Any]:
@@ -246,7 +246,7 @@ class NetSuiteClient:
                     raise NetSuiteBadResponse(f"{record_type} list: a row without an id")
                 yield str(found)
 
-    # -- SuiteQL (§4) -------------------------------------------------------------------------
+    # -- SuiteQL -------------------------------------------------------------------------
 
     def _suiteql_post(self, query: str, limit: int, offset: int) -> requests.Response:
         """POST suiteql?limit=&offset= with Prefer: transient and {"q": ...}."""
@@ -298,7 +298,7 @@ class NetSuiteClient:
 
     def async_batch(self, method: str, record_type: str,
                     items: Sequence[dict[str, Any]]) -> AsyncJobResult:
-        """Collection write with Prefer: respond-async; polls the job to its end (§3.6)."""
+        """Collection write with Prefer: respond-async; polls the job to its end."""
         return self._async.run(method, record_type, items)
 
     def metadata_catalog(self, record_type: str, *, openapi: bool = False,
@@ -312,7 +312,7 @@ class NetSuiteClient:
                                      retry=retry))
 
     def governance_limits(self) -> dict[str, Any]:
-        """GET /services/rest/system/v1/governanceLimits (admin roles only, §5.3)."""
+        """GET /services/rest/system/v1/governanceLimits (admin roles only)."""
         return self._json(self._call("GET", GOVERNANCE_PATH))
 
     def map_concurrent(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:

@@ -6,7 +6,7 @@ Every error body has one shape:
                "rule": "R13", "code": "SU-..."}}
 
 `message` is the exact text of connector/errors.py (R13/R14 word for word); `rule` names the
-rule of PRODUCT.md that refused, where one does; `type` is stable, for programs to branch on.
+rule that refused, where one does; `type` is stable, for programs to branch on.
 """
 
 from __future__ import annotations

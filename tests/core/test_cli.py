@@ -1,4 +1,5 @@
-"""The admin command line (PRODUCT.md section 7): exit codes, --json, one line on bad input."""
+"""The admin command line (the README's command contract): exit codes, --json, one line on bad
+input."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Every command's `--help` (click's command tree, walked): no rule ids, a help line for every
-option, and the values of every enum option listed (PRODUCT.md section 7: "Every command:
+option, and the values of every enum option listed (the README's command contract: "Every command:
 --help")."""
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""What the command line says (PRODUCT.md section 7): one lower-case error line, input quoted
-short, plurals and thousands separators, whole tables in a pipe, dates and names checked."""
+"""What the command line says (the README's command contract): one lower-case error line,
+input quoted short, plurals and thousands separators, whole tables in a pipe, dates and names
+checked."""
 
 from __future__ import annotations
 

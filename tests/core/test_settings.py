@@ -1,4 +1,4 @@
-"""Settings come from flags, then environment, then promosync.toml (PRODUCT.md section 7)."""
+"""Settings come from flags, then environment, then promosync.toml (the README's settings table)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Fixtures for the NetSuite client tests: test credentials, a fake clock, clients, the wire.
 
-The credentials are the shared test values of CONTRACTS.md (not anyone's secrets); they come
+The credentials are the published test values of the emulator (not anyone's secrets); they come
 from `connector.emulator.TEST_CREDENTIALS` when the emulator package exports it.
 """
 
@@ -103,7 +103,7 @@ def oauth_params(request: Any) -> dict[str, str]:
 
 def expected_signature(request: Any, consumer_secret: str = CONSUMER_SECRET,
                        token_secret: str = TOKEN_SECRET) -> str:
-    """Recompute the HMAC-SHA256 signature from the wire request (RFC 5849 §3.4)."""
+    """Recompute the HMAC-SHA256 signature from the wire request (RFC 5849 section 3.4)."""
     url = request.url
     params = signature.collect_parameters(
         uri_query=urlsplit(url).query,

@@ -150,7 +150,8 @@ RSA_PEM, RSA_PUBLIC = _rsa_pem()
 
 
 class TokenEndpoint:
-    """A fake token endpoint that checks the client assertion like NetSuite would (§6.2)."""
+    """A fake token endpoint that checks the client assertion like NetSuite would (Oracle's
+    OAuth 2.0 client credentials pages)."""
 
     def __init__(self, public_key: Any, algorithm: str, token_url: str = TOKEN_URL) -> None:
         self.public_key = public_key

@@ -1,6 +1,6 @@
 """R26/R27: read-back pages handed on as JSON text are stored exactly as parsed rows would be,
 a page that could differ takes the Python path, and the read-back still reads every code once
-and asks NetSuite for nothing more (NETSUITE.md §4)."""
+and asks NetSuite for nothing more."""
 
 from __future__ import annotations
 
