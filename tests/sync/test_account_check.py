@@ -199,3 +199,24 @@ def test_R37_an_account_that_does_not_say_refuses_percent_and_amount(store: Stor
         records = _promotions(emu)
         assert len(records) == 1 and records[0][2]
         client.close()
+
+
+def test_R36_a_metadata_catalog_that_fails_leaves_capabilities_unknown_and_safe(
+        store: Store, env: dict[str, str]) -> None:
+    """The catalog answers 5xx: the check says what stays unknown; sync then sends one upsert
+    per code (batch writes not known to exist) and takes discountType only from the mapping."""
+    sample_promotions(store, generated=20, local=10)
+    with mock_netsuite(EmulatorOptions(metadata_catalog_error_status=503)) as emu:
+        result = run_cli(["netsuite", "check"], env)
+        assert result.exit_code == 1, result.stdout + result.stderr  # discountType unknowable
+        assert "? metadata catalog:" in result.stdout
+        assert "✗ discountType: which value means percent cannot be found out" in result.stdout
+        client = make_client(emu.url)
+        refused = SyncEngine(store, client, _mapping()).run()
+        assert refused.exit_code == 1 and writes(emu) == 0
+        stated = _mapping(discount_types={"percent": "F", "amount": "T"})
+        report = SyncEngine(store, client, stated).run()
+        assert report.exit_code == 0, report.as_dict()["promotions"]
+        assert emu.stats()["requests"].get("record.batch", 0) == 0  # one upsert per code
+        assert report.as_dict()["codes"]["pushed"] == 10
+        client.close()
