@@ -14,8 +14,6 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
-from enum import Enum
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +21,7 @@ import click
 
 from connector.errors import InputError
 from connector.text import control_character, shown
+from connector.values import jsonable
 
 if TYPE_CHECKING:  # loaded on first use: a refused argument never pays for them
     from rich.console import Console
@@ -90,22 +89,6 @@ class App:
 
 pass_app = click.make_pass_decorator(App)
 WIDE = 10_000  # columns of output that is not a terminal
-
-
-def jsonable(value: Any) -> Any:
-    if hasattr(value, "model_dump"):  # a pydantic model
-        return jsonable(value.model_dump())
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set):
-        return [jsonable(v) for v in value]
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, Enum):
-        return value.value
-    return value
 
 
 def emit(

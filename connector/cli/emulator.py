@@ -12,7 +12,6 @@ either, the default options (EmulatorOptions(): the account as public evidence s
 
 from __future__ import annotations
 
-import ipaddress
 import shlex
 from dataclasses import replace
 from pathlib import Path
@@ -24,15 +23,7 @@ from connector.emulator.http_server import EmulatorServer
 from connector.emulator.options import EmulatorOptions
 from connector.emulator.profiles import VARIANTS, load_profile, options_for
 from connector.errors import ConfigError
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+from connector.values import is_loopback
 
 
 @click.group("emulator")
@@ -68,7 +59,7 @@ def serve(host: str, port: int, latency_ms: float, fault_rate: float,
         faults["concurrency_limit"] = concurrency_limit
     options = replace(options, **faults)
     server = EmulatorServer(host=host, port=port, options=options)
-    if not _is_loopback(host):
+    if not is_loopback(host):
         click.secho(f"WARNING: listening on {host}, not a loopback address: anyone who can reach "
                     "this machine can use the emulator with the published test credentials.",
                     fg="yellow", err=True)

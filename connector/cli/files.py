@@ -23,13 +23,13 @@ from connector.cli._common import (
     App,
     Choice,
     emit,
-    jsonable,
     pass_app,
     progress,
 )
 from connector.files.csvsafe import STDOUT
 from connector.files.summary import FORMATS
 from connector.text import plural
+from connector.values import jsonable
 
 # The services below load the store layer; they are imported inside the commands so that the
 # command line starts without it (a refused argument never pays for SQLAlchemy).

@@ -9,6 +9,7 @@ import click
 
 from connector.cli._common import TEXT, App, Choice, emit, pass_app
 from connector.errors import ConfigError
+from connector.values import is_loopback
 
 
 def _flags(app: App) -> list[str]:
@@ -35,7 +36,7 @@ def serve_cmd(app: App, host: str, port: int) -> None:
     from connector.serve.settings import load_serve_settings
 
     settings = load_serve_settings(**app.overrides)
-    if not server.is_loopback(host):
+    if not is_loopback(host):
         app.warn(f"listening on {host}, not a loopback address: anyone who can reach this "
                  "machine can reach the API and the admin sign-in, and without a TLS proxy in "
                  "front, keys and passwords cross the network in clear text")

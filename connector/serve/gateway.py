@@ -13,10 +13,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields, is_dataclass
-from datetime import date, datetime
-from decimal import Decimal
-from enum import Enum
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -30,6 +27,7 @@ from connector.serve.context import Context
 from connector.serve.keys import ApiKey
 from connector.serve.refusals import REDEMPTION, ApiError, from_connector
 from connector.text import shown
+from connector.values import jsonable
 
 log = logging.getLogger("connector.serve")
 GUESSES = frozenset(t for _s, _r, t in REDEMPTION.values()) - {"store_offline"}
@@ -197,25 +195,6 @@ def _work(ctx: Context, endpoint: Endpoint, call: Call) -> Answer:
 def _is_guess(answer: Answer) -> bool:
     error = answer.body.get("error") if isinstance(answer.body, dict) else None
     return isinstance(error, dict) and error.get("type") in GUESSES
-
-
-def jsonable(value: Any) -> Any:
-    """Dataclasses, decimals, dates and enums as JSON values (amounts as strings: "5.00")."""
-    if is_dataclass(value) and not isinstance(value, type):  # field by field: no deep copy
-        return {f.name: jsonable(getattr(value, f.name)) for f in fields(value)}
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [jsonable(v) for v in value]
-    if hasattr(value, "model_dump"):
-        return jsonable(value.model_dump())
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, Enum):
-        return value.value
-    return value
 
 
 def response(answer: Answer) -> Response:

@@ -27,16 +27,8 @@ except ImportError:  # pragma: no cover - httptools is a dependency; h11 is uvic
     HTTP = "h11"
 
 
+
 SWITCH_INTERVAL = 0.001  # seconds
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def bind(host: str, port: int) -> socket.socket:
