@@ -4,6 +4,8 @@ The tree (callers branch on classes, never on message text)::
 
     ConnectorError                      exit code 1 unless a subclass says otherwise
     ├── ConfigError                     settings, credentials, mapping files (exit 2)
+    │   └── DiscountTypeContradicted    NetSuite reads a written discountType the other way
+    ├── DiscountTypeUnknown             the account does not say which value means percent
     ├── InputError                      counts, patterns, files, arguments
     │   └── FileInputError              a file with bad lines: every problem with its line number
     ├── RedemptionError                 one subclass per message of R13/R14; `message` is the text
@@ -59,6 +61,15 @@ class ConfigError(ConnectorError):
     """Settings, credentials or a mapping file are missing or wrong."""
 
     exit_code = 2
+
+
+class DiscountTypeContradicted(ConfigError):
+    """NetSuite read a written discountType as the other meaning: the run stops (exit 2)."""
+
+
+class DiscountTypeUnknown(ConnectorError):
+    """The account does not say which discountType value means percent: a percent or amount
+    promotion is refused until the mapping states the values."""
 
 
 class InputError(ConnectorError):

@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from connector.errors import ConfigError, ConnectorError
+from connector.errors import DiscountTypeContradicted, DiscountTypeUnknown
 from connector.netsuite import NetSuiteClient
 from connector.netsuite.profile import AccountProfile
 from connector.sync.account import label_meaning
@@ -29,14 +29,6 @@ from connector.sync.account import label_meaning
 log = logging.getLogger("promosync.sync")
 CONFIRMED = "read back"
 MAPPING_KEY = "enums.discountType.percent / enums.discountType.amount"
-
-
-class DiscountTypeUnknown(ConnectorError):
-    """The account does not say which discountType value means percent: refused."""
-
-
-class DiscountTypeContradicted(ConfigError):
-    """NetSuite read a written discountType as the other meaning: the run stops (exit 2)."""
 
 
 class DiscountTypes:

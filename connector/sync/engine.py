@@ -31,6 +31,8 @@ import requests
 
 from connector.errors import (
     ConnectorError,
+    DiscountTypeContradicted,
+    DiscountTypeUnknown,
     NetSuiteAuthError,
     NetSuiteError,
     NetSuiteForbidden,
@@ -39,7 +41,6 @@ from connector.errors import (
 from connector.netsuite import NetSuiteClient, NetSuiteConnectFailed
 from connector.store import Store
 from connector.sync.apply import Applier, Hook
-from connector.sync.discount_types import DiscountTypeContradicted, DiscountTypeUnknown
 from connector.sync.ledger import KEEP_DAYS, record_refused
 from connector.sync.local import assign_chunks, local_promotions
 from connector.sync.mapping import Mapping

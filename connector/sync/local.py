@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import BigInteger, and_, case, cast, func, select
 from sqlalchemy.engine import Connection
 
+from connector.models import EventKind
 from connector.store import schema as s
 from connector.store.schema import utcnow
 from connector.sync._pages import PageText
@@ -253,7 +254,8 @@ def apply_redemptions(conn: Connection, dialect: str, rows: Sequence[tuple[str, 
     now: Any = sqlite_time(utcnow()) if dialect == "sqlite" else utcnow().replace(tzinfo=None)
     conn.exec_driver_sql(
         "INSERT INTO code_events (code_id, kind, at, source, transaction_ref) "
-        f"SELECT code_id, 'redeemed', {mark}, 'netsuite', tx FROM mirror_ids", (now,))
+        f"SELECT code_id, '{EventKind.REDEEMED}', {mark}, 'netsuite', tx FROM mirror_ids",
+        (now,))
     done = conn.exec_driver_sql(
         "UPDATE codes SET state = 'redeemed', use_count = CASE WHEN use_count < 1 THEN 1 "
         "ELSE use_count END WHERE id IN (SELECT code_id FROM mirror_ids) AND state = 'active'")
@@ -270,14 +272,14 @@ def local_redemptions_to_push(conn: Connection, limit: int = 10_000
         select(e.c.id, c.c.code, c.c.netsuite_id, sale.c.lines)
         .join(c, c.c.id == e.c.code_id)
         .outerjoin(sale, sale.c.id == e.c.transaction_ref)
-        .where(e.c.kind == "redeemed", e.c.source == "local", e.c.pushed_at.is_(None))
+        .where(e.c.kind == EventKind.REDEEMED, e.c.source == "local", e.c.pushed_at.is_(None))
         .order_by(e.c.id).limit(limit))]
 
 
 def count_unpushed_local(conn: Connection) -> int:
     e = s.code_events
     return int(conn.scalar(select(func.count()).where(
-        e.c.kind == "redeemed", e.c.source == "local", e.c.pushed_at.is_(None))) or 0)
+        e.c.kind == EventKind.REDEEMED, e.c.source == "local", e.c.pushed_at.is_(None))) or 0)
 
 
 def mark_events_pushed(conn: Connection, event_ids: Sequence[int]) -> None:

@@ -14,12 +14,11 @@ from connector import catalog
 from connector.emulator import TEST_CREDENTIALS, EmulatorOptions, mock_netsuite
 from connector.emulator.profiles import load_profile as emulator_profile
 from connector.emulator.profiles import options_for
-from connector.errors import ConfigError
+from connector.errors import ConfigError, DiscountTypeContradicted
 from connector.netsuite import NetSuiteClient
 from connector.netsuite.profile import read_profile
 from connector.store import Store
 from connector.sync.capabilities import load_profile, save_profile
-from connector.sync.discount_types import DiscountTypeContradicted
 from connector.sync.engine import SyncEngine
 from connector.sync.mapping import Mapping
 from tests.conftest import run_cli
