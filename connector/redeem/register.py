@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, timedelta, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -39,11 +39,13 @@ from connector.models import EventKind
 from connector.redeem import checks, holds, pay, sales
 from connector.redeem.discount import Line, parse_amount
 from connector.redeem.results import MODES, CustomerChange, HeldCode, Payment, Sale
-from connector.redeem.server_functions import ServerFunctions
 from connector.redeem.station import Station
 from connector.settings import Settings
 from connector.store import Store
 from connector.store import schema as s
+
+if TYPE_CHECKING:
+    from connector.redeem.server_functions import ServerFunctions
 from connector.store.transactions import online
 from connector.text import shown
 
@@ -87,7 +89,12 @@ class Register:
         self.station = Station(store, self.clock, self.zone, self.hold, source)
         # The path, chosen here once: the server functions by default on PostgreSQL.
         use_server = store.dialect == "postgresql" if server_side is None else server_side
-        self._server = ServerFunctions(self.station) if use_server else None
+        self._server: ServerFunctions | None = None
+        if use_server:
+            # imported here: it needs psycopg, which only a PostgreSQL store installs
+            from connector.redeem.server_functions import ServerFunctions
+
+            self._server = ServerFunctions(self.station)
 
     @property
     def server_side(self) -> bool:

@@ -81,3 +81,26 @@ def test_R33_netsuite_emulator_fixture_in_another_projects_tests(tmp_path: Path)
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 passed" in done.stdout
+
+
+def test_a_sqlite_store_works_without_the_postgresql_driver(tmp_path: Path) -> None:
+    """psycopg comes with the `postgres` extra only: a plain install must init, generate and
+    redeem on SQLite without it (it is imported only for a PostgreSQL store)."""
+    script = (
+        "import sys; sys.modules['psycopg'] = None\n"  # as if it were not installed
+        "from connector.cli import main\n"
+        "for args in (['init'], ['promo', 'create', 'P', '--kind', 'order', '--rate', '10'],\n"
+        "             ['codes', 'generate', 'P', '--count', '5']):\n"
+        "    try:\n"
+        "        main(args)\n"
+        "    except SystemExit as exc:\n"
+        "        assert not exc.code, (args, exc.code)\n"
+        "from connector import Register, open_store\n"
+        "store = open_store('sqlite:///promosync.db', create=False)\n"
+        "register = Register(store)\n"
+        "loaded = [m for m in sys.modules if sys.modules[m] and m.startswith('psycopg')]\n"
+        "assert not register.server_side and loaded == [], loaded\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
