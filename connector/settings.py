@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
@@ -122,9 +122,18 @@ def load_settings(**overrides: Any) -> Settings:
 
     Any problem becomes one ConfigError line naming the setting, never a pydantic dump.
     """
+    return load_settings_of(Settings, **overrides)
+
+
+S = TypeVar("S", bound=Settings)
+
+
+def load_settings_of(cls: type[S], **overrides: Any) -> S:
+    """`cls` (Settings or a subclass of it) from flags, environment and file, as
+    `load_settings` does."""
     given = {k: v for k, v in overrides.items() if v is not None}
     try:
-        return Settings(**given)
+        return cls(**given)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ())) or "settings"

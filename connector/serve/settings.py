@@ -17,10 +17,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic import AliasChoices, Field, SecretStr
 
-from connector.errors import ConfigError
-from connector.settings import DEFAULT_CONFIG_FILE, Settings
+from connector.settings import Settings, load_settings_of
 
 
 def _field(env: str, name: str, default: Any, **limits: Any) -> Any:
@@ -41,13 +40,4 @@ class ServeSettings(Settings):
 
 def load_serve_settings(**overrides: Any) -> ServeSettings:
     """Like `connector.settings.load_settings`: any problem is one ConfigError line."""
-    given = {k: v for k, v in overrides.items() if v is not None}
-    try:
-        return ServeSettings(**given)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
-        message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
-        raise ConfigError(f"setting {where}: {message[:1].lower() + message[1:]}") from None
-    except (OSError, ValueError) as exc:  # an unreadable or malformed promosync.toml
-        raise ConfigError(f"cannot read {DEFAULT_CONFIG_FILE}: {exc}") from None
+    return load_settings_of(ServeSettings, **overrides)
