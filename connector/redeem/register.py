@@ -3,6 +3,7 @@
     reg = Register(store, timezone="Europe/Berlin")
     sale = reg.open(customer="C042", lines=[("SHIRT", "40.00")])
     reg.scan(sale.id, "su-a8b2c4d6e1f3g5h7 ")   # normalised; R13 checks in order; held
+    reg.check("SU-...", lines=[("SHIRT", "40.00")])  # the same checks as a dry run: nothing held
     payment = reg.pay(sale.id)                     # R14: checked again, committed atomically
 
 Every call is one short store transaction and never touches the network; a store that cannot
@@ -36,9 +37,9 @@ from sqlalchemy import select
 from connector.codes import normalize
 from connector.errors import InputError, RedemptionError
 from connector.models import EventKind
-from connector.redeem import checks, holds, pay, sales
+from connector.redeem import checks, dry_run, holds, pay, sales
 from connector.redeem.discount import Line, parse_amount
-from connector.redeem.results import MODES, CustomerChange, HeldCode, Payment, Sale
+from connector.redeem.results import MODES, CheckedCode, CustomerChange, HeldCode, Payment, Sale
 from connector.redeem.station import Station
 from connector.settings import Settings
 from connector.store import Store
@@ -51,6 +52,13 @@ from connector.text import shown
 
 LineInput = Line | str | Sequence[Any]
 CANCELLED_AFTER_PAYMENT = "transaction cancelled after payment; the code stays used"
+
+
+def mode_of(text: str) -> str:
+    mode = text.strip().lower()
+    if mode not in MODES:
+        raise InputError(f"unknown mode {shown(mode)}; use one of {', '.join(MODES)}")
+    return mode
 
 
 def as_line(value: LineInput) -> Line:
@@ -119,9 +127,7 @@ class Register:
         shipping: object = 0,
     ) -> Sale:
         """A new transaction; with a customer and auto-apply on, their bound codes join it (R17)."""
-        mode = mode.strip().lower()
-        if mode not in MODES:
-            raise InputError(f"unknown mode {shown(mode)}; use one of {', '.join(MODES)}")
+        mode = mode_of(mode)
         cart = [as_line(v).to_json() for v in lines]
         ship = str(parse_amount(shipping, "shipping amount"))
         with online(), self.store.writer.transaction() as conn:
@@ -156,6 +162,31 @@ class Register:
         if isinstance(outcome, RedemptionError):
             raise outcome
         return outcome
+
+    def check(
+        self,
+        code: str,
+        *,
+        customer: str | None = None,
+        mode: str = "normal",
+        lines: Iterable[LineInput] = (),
+        shipping: object = 0,
+    ) -> CheckedCode:
+        """R13 as a dry run: would `code` scan onto a new transaction with this customer, mode
+        and cart, and what would it give there. Raises the refusal that scan would; holds,
+        counts and writes nothing, in one read of the store (dry_run.py)."""
+        mode = mode_of(mode)
+        cart = [as_line(v) for v in lines]
+        ship = parse_amount(shipping, "shipping amount")
+        text = normalize(code)
+        done = None
+        if self._server is not None:
+            done = self._server.check(text, customer=customer, mode=mode, lines=cart,
+                                      shipping=ship)
+        if done is None:
+            done = dry_run.check(self.station, text, customer=customer, mode=mode, lines=cart,
+                                 shipping=ship)
+        return done
 
     def remove(self, sale_id: str, code: str) -> Sale:
         """Take a code off an open transaction (e.g. after "no longer valid")."""

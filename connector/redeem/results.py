@@ -31,6 +31,18 @@ class HeldCode:
 
 
 @dataclass(frozen=True)
+class CheckedCode:
+    """What a code would give on a cart if it were scanned now (`Register.check`): nothing is
+    held. `override` is the code's own amount, `expires_on` its last valid day."""
+
+    code: str
+    promotion: str
+    discount: Decimal
+    override: Decimal | None
+    expires_on: date | None
+
+
+@dataclass(frozen=True)
 class Sale:
     """A register's or web store's transaction (mode normal, returns or transfers)."""
 

@@ -108,8 +108,12 @@ def customer_id_of(conn: Connection, text: str) -> int:
     code = customer_code(text)
     cid = conn.scalar(select(s.customers.c.id).where(s.customers.c.code == code))
     if cid is None:
-        raise InputError(f"unknown customer {shown(code)}")
+        raise unknown_customer(code)
     return int(cid)
+
+
+def unknown_customer(code: str) -> InputError:
+    return InputError(f"unknown customer {shown(code)}")
 
 
 def release(

@@ -13,6 +13,10 @@ counter order, and return refusals as the keys of rules.py's table: the messages
 stay in Python. Cases they leave to Python (an unknown or closed transaction, holds whose time
 ran out, a custom code format, item names that are not ASCII, a NUL character) come back as
 "slow" with nothing written, and `scan` and `pay` return None: the caller runs the Python path.
+
+A dry run (`Register.check`, dry_run.py) is one read-only SELECT of the same functions' STABLE
+parts (the code's facts, promosync_refusal, promosync_stacked); the mode, the code's format and
+the messages are checked and made by checks.py and rules.py, as on the Python path.
 """
 
 from __future__ import annotations
@@ -26,13 +30,15 @@ from typing import Any
 
 import psycopg
 
+from connector.catalog import customer_code
 from connector.errors import RedemptionError, StoreError
 from connector.models import EventKind
-from connector.redeem import rules, sales
+from connector.redeem import checks, dry_run, rules, sales
+from connector.redeem.checks import SETTING_FORMAT
 from connector.redeem.commit import COUNTER_RULES
-from connector.redeem.discount import ZERO
+from connector.redeem.discount import ZERO, Line, stacked
 from connector.redeem.pay import ZERO_REASON, Lost
-from connector.redeem.results import CodeOutcome, HeldCode, Payment
+from connector.redeem.results import CheckedCode, CodeOutcome, HeldCode, Payment
 from connector.redeem.station import Station
 from connector.store.thread_connections import OwnConnection, PreparedCall, ThreadConnections
 from connector.store.transactions import online
@@ -44,6 +50,31 @@ SCAN = PreparedCall.of(
 PAY = PreparedCall.of(
     "pay", "SELECT promosync_pay($1::text, $2::timestamp, $3::date, $4::text, $5::text)"
 )
+# Register.check (dry_run.py) in one read-only statement: the switches, the customer, and the
+# code with its group's limits through promosync_refusal (no transaction: never "already
+# scanned") and, when it may be used, its discount alone on the cart through promosync_stacked.
+CHECK = PreparedCall.of("check", """
+WITH store AS (
+    SELECT (SELECT value FROM store_settings WHERE key = 'single_use_format') AS fmt,
+           COALESCE((SELECT value FROM store_settings WHERE key = 'single_use_codes'), 'on')
+               = 'on' AS single_use,
+           (SELECT id FROM customers WHERE code = $2::text) AS customer_id
+), code AS (
+    SELECT v.id, CASE WHEN v.group_id IS NULL THEN v ELSE promosync_grouped(v) END AS f
+      FROM promosync_code_facts v WHERE v.code = $1::text
+)
+SELECT json_build_object(
+    'fmt', store.fmt, 'customer', store.customer_id, 'known', code.id IS NOT NULL,
+    'refusal', r.refusal, 'terms', promosync_terms(code.f),
+    'given', CASE WHEN code.id IS NOT NULL AND r.refusal IS NULL
+                  THEN (promosync_stacked(json_build_array(promosync_terms(code.f)),
+                                          $4::json, $5::numeric))[1]::text END)
+  FROM store
+  LEFT JOIN code ON true
+  LEFT JOIN LATERAL (SELECT promosync_refusal(code.f, store.customer_id, $3::date,
+                                              store.single_use, NULL) AS refusal) r
+         ON code.id IS NOT NULL
+""")
 NOT_TAKEN = "PSL01"  # SQLSTATE of promosync_pay when a counter refuses
 _DATES = ("expires_on", "g_end")
 
@@ -77,6 +108,35 @@ class ServerFunctions:
             return error
         held, given = _row(reply["held"]), Decimal(reply["discount"])
         return sales.held_code(held, state="held", discount=given, auto=False, until=until)
+
+    def check(
+        self, text: str, *, customer: str | None, mode: str, lines: Sequence[Line],
+        shipping: Decimal,
+    ) -> CheckedCode | None:
+        """dry_run.check on the server, in one read-only statement: the answer, or the
+        refusal raised; None when a NUL character leaves it to Python."""
+        if "\x00" in text or (customer is not None and "\x00" in customer):
+            return None
+        code = customer_code(customer) if customer is not None else None
+        today = self.station.today()
+        cart = json.dumps([line.to_json() for line in lines])
+        with self._lines.using() as line:
+            reply = _call(line, CHECK, (text, code, today, cart, str(shipping)))
+        if code is not None and reply["customer"] is None:
+            raise sales.unknown_customer(code)
+        checks.check_mode(checks.Scene(mode, reply["customer"], today))
+        fmt = reply["fmt"]
+        checks.check_format(text, checks.switches_of([(SETTING_FORMAT, fmt)] if fmt else []))
+        if not reply["known"]:
+            raise rules.refused("unknown", text)
+        refusal = reply["refusal"]
+        if refusal is not None:
+            raise rules.refused(refusal["rule"], text, detail=refusal.get("state"))
+        terms = _row(reply["terms"])
+        given = reply["given"]
+        if given is None:  # a discount only Python works out (item names not ASCII)
+            given = stacked([checks.terms_of(terms)], lines, shipping)[-1]
+        return dry_run.checked_code(terms, Decimal(given))
 
     def _refused(
         self, code_id: int, sale_id: str, customer_id: int | None, now: datetime, error: Any

@@ -5,9 +5,9 @@ on the server's thread pool (gateway.py) and returns (status, payload) or raises
 R13/R14 become 4xx answers with the rule id and the exact message (refusals.py).
 
 `POST /v1/validate` answers "would this code apply to this cart, and what would it give" with
-the rules of `Register` themselves: a transaction is opened with the cart, the code scanned, and
-the transaction cancelled, so that nothing is held or used (the code's history shows the check:
-reserved, then released, "transaction cancelled"; or refused, with the message).
+`Register.check`, the dry run of a scan: the rules, messages and discount of a scan onto a new
+transaction with this cart, in one read of the store. Nothing is held, used or written (the
+code's history does not show a validate); a refusal counts against the guard as a scan's does.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from dataclasses import asdict
 from typing import Any
 
 from connector import Line, code_history
-from connector.errors import RedemptionError
 from connector.serve import dashboard
 from connector.serve.bodies import (
     AssignBody,
@@ -45,18 +44,12 @@ def _lines(body: OpenBody) -> list[Line]:
 
 def validate(ctx: Context, call: Call) -> tuple[int, Any]:
     body: ValidateBody = call.body
-    register = ctx.register_for(call.key)
-    sale = register.open(customer=body.customer, mode=body.mode, lines=_lines(body),
-                         shipping=body.shipping)
-    try:
-        held = register.scan(sale.id, body.code)
-    except RedemptionError:
-        register.cancel(sale.id)
-        raise
-    register.cancel(sale.id)
-    return 200, {"valid": True, "code": held.code, "promotion": held.promotion,
-                 "discount": held.discount, "override": held.override,
-                 "expires_on": held.expires_on}
+    checked = ctx.register_for(call.key).check(body.code, customer=body.customer,
+                                               mode=body.mode, lines=_lines(body),
+                                               shipping=body.shipping)
+    return 200, {"valid": True, "code": checked.code, "promotion": checked.promotion,
+                 "discount": checked.discount, "override": checked.override,
+                 "expires_on": checked.expires_on}
 
 
 def open_sale(ctx: Context, call: Call) -> tuple[int, Any]:

@@ -96,6 +96,7 @@ def test_R14_second_register_gets_no_longer_valid(served: Served) -> None:
 
 def test_R13_validate_is_a_dry_run_with_the_discount(served: Served) -> None:
     code = served.codes(count=1)[0]
+    writes = served.writes()
     answer = served.call("POST", "/v1/validate", json={"code": code, **CART})
     assert answer.status_code == 200, answer.text
     assert answer.json() == {"valid": True, "code": code, "promotion": "P", "discount": "5.00",
@@ -103,13 +104,29 @@ def test_R13_validate_is_a_dry_run_with_the_discount(served: Served) -> None:
     small = served.call("POST", "/v1/validate",
                         json={"code": code, "lines": [{"item": "PIN", "amount": 3}]})
     assert small.json()["discount"] == "3.00"  # capped by the cart
-    record, _events = code_history(served.store, code)
+    record, events = code_history(served.store, code)
     assert (record.use_count, record.state) == (0, "active")
+    assert [e.kind for e in events] == ["issued"]
     _refusal(served.call("POST", "/v1/validate", json={"code": "SU-NOSUCHCODE0000"}),
              422, "R13", UnknownCode.message)
+    assert served.writes() == writes  # no transaction, hold or history line
     sale = _open(served)  # the code is free: validating held nothing
     assert _scan(served, sale, code).status_code == 201
     assert served.call("POST", f"/v1/transactions/{sale}/pay").json()["discount"] == "5.00"
+
+
+def test_R13_validate_refuses_with_the_rule_and_message_a_scan_gives(served: Served) -> None:
+    bound = served.codes(customers=("C1",))[0]
+    old = served.codes("Old", count=1, expires=date.today() - timedelta(days=3))[0]
+    sale = _open(served)
+    for code in (bound, old, "SU-NOSUCHCODE0000", "not a code!"):
+        checked = served.call("POST", "/v1/validate", json={"code": code, **CART})
+        scanned = _scan(served, sale, code)
+        assert (checked.status_code, checked.json()) == (scanned.status_code, scanned.json())
+    unknown = served.call("POST", "/v1/validate", json={"code": bound, "customer": "NOBODY"})
+    opened = served.call("POST", "/v1/transactions", json={"customer": "NOBODY"})
+    assert (unknown.status_code, unknown.json()) == (opened.status_code, opened.json()) == \
+        (400, opened.json())
 
 
 def test_R15_customer_change_remove_and_R18_cancel(served: Served) -> None:
