@@ -40,6 +40,7 @@ AREAS: dict[str, str] = {
     "samples": "connector.cli.samples",
     "serve": "connector.cli.serve",
     "keys": "connector.cli.serve",
+    "alerts": "connector.cli.alerts",
 }
 
 
