@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from connector.cli import _logs
 from connector.cli._common import App
 from connector.cli._exits import EXIT_INTERNAL, click_message, ending
 
@@ -74,6 +75,10 @@ class LazyGroup(click.Group):
 )
 @click.option("--json", "as_json", is_flag=True, help="Print data as JSON.")
 @click.option("-v", "--verbose", count=True, help="More log lines on stderr (-vv for debug).")
+@click.option("--log-format", type=click.Choice(_logs.FORMATS, case_sensitive=False),
+              envvar=_logs.FORMAT_ENV, default="text", show_default=True,
+              help="Lines on stderr as text, or one JSON object per line "
+                   "(PROMOSYNC_LOG_FORMAT).")
 @click.version_option(package_name="promosync")
 @click.pass_context
 def cli(
@@ -83,12 +88,12 @@ def cli(
     mapping: str | None,
     as_json: bool,
     verbose: int,
+    log_format: str,
 ) -> None:
     """promosync: promotions and single-use coupon codes, in step with NetSuite."""
     level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+    _logs.setup(level, log_format.lower())
+    ctx.call_on_close(_logs.restore)
     # oauthlib and requests-oauthlib log each request's signature base string and signed headers
     # at DEBUG: noise, and not ours to print
     for signer in ("oauthlib", "requests_oauthlib"):
@@ -132,5 +137,7 @@ def main(argv: list[str] | None = None) -> Any:
         if code == EXIT_INTERNAL and os.environ.get("PROMOSYNC_DEBUG"):
             raise
         if line:
-            click.echo(line, err=True)
+            click.echo(_logs.said(line), err=True)
         sys.exit(code)
+    finally:
+        _logs.forget()

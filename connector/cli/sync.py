@@ -26,6 +26,7 @@ from typing import Any
 
 import click
 
+from connector.alerts import AlertsConfig, after_job, load_alerts
 from connector.cli._common import App, emit, pass_app, progress
 from connector.cli._exits import (
     EXIT_INTERRUPTED,
@@ -34,14 +35,19 @@ from connector.cli._exits import (
     raise_terminated,
     store_failure,
 )
+from connector.cli._metrics import checked as checked_metrics
+from connector.cli._metrics import write as write_metrics
 from connector.cli._report import checked
 from connector.cli._report import write as write_report
 from connector.cli.sync_ledger import LEDGER_COMMANDS
-from connector.errors import ConfigError, StoreError
+from connector.cli.sync_verify import repair_rows, verify_cmd
+from connector.errors import ConfigError, InputError, StoreError
 from connector.netsuite import NetSuiteClient, NetSuiteConnectFailed
+from connector.store import Store
 from connector.sync.engine import SyncEngine, SyncReport
 from connector.sync.ledger import errors, record_refused
 from connector.sync.mapping import load_mapping
+from connector.sync.rebaseline import Rebaseline
 from connector.text import plural
 
 log = logging.getLogger("promosync.sync")
@@ -55,6 +61,12 @@ def _json_flag(fn: Callable[..., Any]) -> Callable[..., Any]:
 def _report_flag(fn: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--report", "report_file", type=click.Path(dir_okay=False),
                         help="Write the JSON report to this file.")(fn)
+
+
+def _metrics_flag(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--metrics-file", type=click.Path(dir_okay=False),
+                        help="Write the run's figures to this file in the Prometheus text "
+                             "format (node_exporter's textfile collector).")(fn)
 
 
 def _recheck_flag(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -145,11 +157,12 @@ def plan_cmd(app: App, as_json: bool, recheck: bool) -> None:
     app.as_json = app.as_json or as_json
     with _engine(app, recheck) as engine:
         plan = engine.plan()
+    repairs = repair_rows(app.store)  # recorded by `sync verify --fix`; run does them first
     if app.as_json:
         emit(app, {"actions": [a.row() for a in plan.actions], "counts": plan.counts(),
-                   "in_step": plan.in_step})
+                   "repairs": repairs, "in_step": plan.in_step and not repairs})
         return
-    emit(app, [a.row() for a in plan.actions], columns=PLAN_COLUMNS, title="sync plan")
+    emit(app, [a.row() for a in plan.actions] + repairs, columns=PLAN_COLUMNS, title="sync plan")
     counts = ", ".join(f"{n} {k}" for k, n in plan.counts().items() if n)
     app.info(f"{counts or 'no promotions'}")
 
@@ -157,13 +170,15 @@ def plan_cmd(app: App, as_json: bool, recheck: bool) -> None:
 @sync_group.command("run")
 @_json_flag
 @_report_flag
+@_metrics_flag
 @_recheck_flag
 @click.pass_context
-def run_cmd(ctx: click.Context, as_json: bool, report_file: str | None, recheck: bool) -> None:
+def run_cmd(ctx: click.Context, as_json: bool, report_file: str | None,
+            metrics_file: str | None, recheck: bool) -> None:
     """Apply the plan, then mirror redemptions back. Safe to repeat and to kill."""
     app: App = ctx.obj
     app.as_json = app.as_json or as_json
-    with _job(app, "run", report_file) as job, _engine(app, recheck, job) as engine:
+    with _job(app, "run", report_file, metrics_file) as job, _engine(app, recheck, job) as engine:
         job.done(engine.run())
     ctx.exit(job.exit_code)
 
@@ -171,13 +186,15 @@ def run_cmd(ctx: click.Context, as_json: bool, report_file: str | None, recheck:
 @sync_group.command("retry")
 @_json_flag
 @_report_flag
+@_metrics_flag
 @click.pass_context
-def retry_cmd(ctx: click.Context, as_json: bool, report_file: str | None) -> None:
+def retry_cmd(ctx: click.Context, as_json: bool, report_file: str | None,
+              metrics_file: str | None) -> None:
     """Run again only the promotions that `sync errors` lists as open; nothing else is read
     or written in NetSuite, and no mirror runs."""
     app: App = ctx.obj
     app.as_json = app.as_json or as_json
-    with _job(app, "retry", report_file) as job:
+    with _job(app, "retry", report_file, metrics_file) as job:
         names = sorted({e["promotion"] for e in errors(app.store) if e["promotion"]})
         if not names:
             app.info("sync retry: no promotion has an open error; nothing to retry")
@@ -192,24 +209,66 @@ def retry_cmd(ctx: click.Context, as_json: bool, report_file: str | None) -> Non
 @sync_group.command("mirror")
 @_json_flag
 @_report_flag
+@_metrics_flag
 @click.pass_context
-def mirror_cmd(ctx: click.Context, as_json: bool, report_file: str | None) -> None:
+def mirror_cmd(ctx: click.Context, as_json: bool, report_file: str | None,
+               metrics_file: str | None) -> None:
     """Mark codes used in NetSuite redeemed here; push local redemptions if allowed."""
     app: App = ctx.obj
     app.as_json = app.as_json or as_json
-    with _job(app, "mirror", report_file) as job, _engine(app, job=job) as engine:
+    with _job(app, "mirror", report_file, metrics_file) as job, _engine(app, job=job) as engine:
         job.done(engine.mirror())
     ctx.exit(job.exit_code)
+
+
+@sync_group.command("rebaseline")
+@_json_flag
+@click.option("--yes", is_flag=True,
+              help="Do not ask for confirmation (required when not run from a terminal).")
+@pass_app
+def rebaseline_cmd(app: App, as_json: bool, yes: bool) -> None:
+    """After a sandbox refresh: re-read NetSuite and relink the store to what it holds now.
+
+    Checks the account again, rebuilds each promotion's and code's link to NetSuite, queues
+    local redemptions NetSuite lacks to be pushed again and makes the next mirror read
+    NetSuite's redemptions from the start. No local redemption is lost or undone, and nothing
+    is written to NetSuite: run `promosync sync run` afterwards."""
+    app.as_json = app.as_json or as_json
+    store = app.store  # a missing store is said before anything else
+    mapping = load_mapping(app.settings.mapping)
+    if not yes and not sys.stdin.isatty():
+        raise InputError("sync rebaseline rewrites the store's links to NetSuite; when not "
+                         "run from a terminal it needs --yes")
+    client = NetSuiteClient.from_settings(app.settings)
+    try:
+        if not yes and not click.confirm(f"Relink the store to what NetSuite account "
+                                         f"{client.account_id} holds now?", default=False,
+                                         err=True):
+            raise click.Abort()
+        report = Rebaseline(store, client, mapping, timezone=app.settings.netsuite_timezone).run()
+    except NetSuiteConnectFailed as exc:
+        raise ConfigError(unreachable(client.base_url, exc)) from None
+    finally:
+        client.close()
+    if app.as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2, default=str))
+    else:
+        for line in report.lines():
+            app.info(line)
 
 
 class _Running(_Job):
     """A job under way: `done` prints and writes the report of a run that came to its end,
     `stopped` writes (and records) the report of one that an error or a signal ended."""
 
-    def __init__(self, app: App, command: str, target: Path | None) -> None:
+    def __init__(self, app: App, command: str, target: Path | None,
+                 metrics: Path | None = None) -> None:
         super().__init__(command)
         self.app = app
         self.target = target
+        self.metrics = metrics
+        self.alerts: AlertsConfig | None = None  # read once the job starts (R44)
+        self.started = time.monotonic()
         self.exit_code = 0
 
     def done(self, report: SyncReport) -> None:
@@ -219,12 +278,15 @@ class _Running(_Job):
             write_report(self.target, data)
         _say(self.app, data)
         self.exit_code = report.exit_code
+        self._ended(data, self.app.store)
 
     def skip(self) -> None:
+        data: dict[str, Any] = {"command": self.command, "run": None, "outcome": "ok",
+                                "exit_code": 0, "reason": "no open error to retry",
+                                "promotions": []}
         if self.target is not None:
-            write_report(self.target, {"command": self.command, "run": None, "outcome": "ok",
-                                       "exit_code": 0, "reason": "no open error to retry",
-                                       "promotions": []})
+            write_report(self.target, data)
+        self._ended(data, self.app.store)
 
     def stopped(self, exc: BaseException) -> None:
         code, line = ending(exc)
@@ -245,6 +307,18 @@ class _Running(_Job):
                 log.warning("could not record the %s in sync_runs: %s", self.command, failed)
         if self.target is not None:
             write_report(self.target, data)
+        self._ended(data, None if _store_down(self.app, exc) else self.app.store)
+
+    def _ended(self, data: dict[str, Any], store: Store | None) -> None:
+        """--metrics-file (R45) and the alerts (R44) for the job's ending; a target that fails
+        is a warning, never the job's exit code."""
+        if self.metrics is not None:
+            write_metrics(self.metrics, self.command, data, time.monotonic() - self.started,
+                          store)
+        try:
+            after_job(data, store, self.alerts)
+        except Exception as failed:  # noqa: BLE001 - an alert never changes how the job ends
+            log.warning("alerts for the %s not sent: %s", self.command, failed)
 
 
 def _store_down(app: App, exc: BaseException) -> bool:
@@ -253,13 +327,17 @@ def _store_down(app: App, exc: BaseException) -> bool:
 
 
 @contextmanager
-def _job(app: App, command: str, report_file: str | None) -> Iterator[_Running]:
-    """Check --report's folder first; write the report however the job ends; SIGTERM unwinds
-    like Ctrl-C (the lock is released, the run recorded as aborted, the report written)."""
-    job = _Running(app, command, checked(report_file) if report_file else None)
+def _job(app: App, command: str, report_file: str | None,
+         metrics_file: str | None = None) -> Iterator[_Running]:
+    """Check the folders of --report and --metrics-file first; write them however the job ends
+    and send its alerts; SIGTERM unwinds like Ctrl-C (the lock is released, the run recorded as
+    aborted, the report written)."""
+    job = _Running(app, command, checked(report_file) if report_file else None,
+                   checked_metrics(metrics_file) if metrics_file else None)
     main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, raise_terminated) if main else None
     try:
+        job.alerts = load_alerts()  # a malformed [alerts] table: exit 2 before any work
         yield job
     except click.exceptions.Exit:
         raise
@@ -316,6 +394,6 @@ def summary_lines(data: dict[str, Any], promotions: bool = True) -> list[str]:
     return lines
 
 
-for _command in LEDGER_COMMANDS:
+for _command in [*LEDGER_COMMANDS, verify_cmd]:
     sync_group.add_command(_command)
 COMMANDS = [sync_group]
