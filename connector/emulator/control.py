@@ -10,6 +10,8 @@
     POST /__emulator__/add_coupon  {"transaction", "code"}: an existing order now uses a code
     POST /__emulator__/cancel      {"transaction"}
     GET  /__emulator__/discount    ?promotion=ID -> {"meaning": "percent" | "amount" | null}
+    POST /__emulator__/refresh     {"mode": "save" | "wipe" | "older" | "tokens"}: a sandbox
+                                   refresh (refresh.py)
 
 Not part of NetSuite and not subject to OAuth or faults: tests and demos drive the emulator
 with it over HTTP (the same methods on `NetSuiteBackend` / `Emulator` work in-process). `at` is
@@ -28,6 +30,7 @@ from typing import Any
 from connector.emulator.apierror import ApiError
 from connector.emulator.backend import NetSuiteBackend
 from connector.emulator.faults import Faults
+from connector.emulator.refresh import Refresher
 from connector.emulator.traffic import Traffic
 from connector.emulator.wire import Request, Response
 
@@ -76,12 +79,14 @@ class Control:
         self.backend = backend
         self.faults = faults
         self.traffic = traffic
+        self.refresher = Refresher(backend)
 
     def reset(self, body: Body | None = None) -> Body:
         """Empty the database, clear faults and counters."""
         self.backend.reset()
         self.faults.clear(seed=self.backend.options.seed)
         self.traffic.reset()
+        self.refresher.close()
         return {"reset": True}
 
     def seed(self, body: Body) -> Body:
@@ -134,3 +139,6 @@ class Control:
     def cancel(self, body: Body) -> Body:
         self.backend.cancel_transaction(int(body["transaction"]))
         return {"cancelled": str(body["transaction"])}
+
+    def refresh(self, body: Body) -> Body:
+        return self.refresher.refresh(str(body["mode"]), body)

@@ -84,6 +84,10 @@ class mock_netsuite(ContextDecorator):  # noqa: N801 - reads like responses' / m
     def reset(self) -> None:
         self.emulator.reset()
 
+    def refresh(self, mode: str, **values: str) -> dict[str, Any]:
+        """Play a sandbox refresh (save, wipe, older, tokens: see emulator/refresh.py)."""
+        return self.emulator.control.refresh({"mode": mode, **values})
+
     # ---- wiring ----------------------------------------------------------------------------------
     def _callback(self, prepared: requests.PreparedRequest) -> tuple[int, dict[str, str], bytes]:
         raw: object = prepared.body

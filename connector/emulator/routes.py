@@ -66,6 +66,7 @@ ROUTE_TABLE: tuple[tuple[str, str, str, str, str], ...] = (
     ("control.add_coupon", "POST", _C + "add_coupon/*", "add_coupon", CONTROL),
     ("control.cancel", "POST", _C + "cancel/*", "cancel", CONTROL),
     ("control.discount", "GET", _C + "discount/*", "discount", CONTROL),
+    ("control.refresh", "POST", _C + "refresh/*", "refresh", CONTROL),
 )
 
 
