@@ -40,14 +40,12 @@ from connector.cli._metrics import write as write_metrics
 from connector.cli._report import checked
 from connector.cli._report import write as write_report
 from connector.cli.sync_ledger import LEDGER_COMMANDS
-from connector.cli.sync_verify import repair_rows, verify_cmd
-from connector.errors import ConfigError, InputError, StoreError
+from connector.errors import ConfigError, StoreError
 from connector.netsuite import NetSuiteClient, NetSuiteConnectFailed
 from connector.store import Store
 from connector.sync.engine import SyncEngine, SyncReport
 from connector.sync.ledger import errors, record_refused
 from connector.sync.mapping import load_mapping
-from connector.sync.rebaseline import Rebaseline
 from connector.text import plural
 
 log = logging.getLogger("promosync.sync")
@@ -157,12 +155,11 @@ def plan_cmd(app: App, as_json: bool, recheck: bool) -> None:
     app.as_json = app.as_json or as_json
     with _engine(app, recheck) as engine:
         plan = engine.plan()
-    repairs = repair_rows(app.store)  # recorded by `sync verify --fix`; run does them first
     if app.as_json:
         emit(app, {"actions": [a.row() for a in plan.actions], "counts": plan.counts(),
-                   "repairs": repairs, "in_step": plan.in_step and not repairs})
+                   "in_step": plan.in_step})
         return
-    emit(app, [a.row() for a in plan.actions] + repairs, columns=PLAN_COLUMNS, title="sync plan")
+    emit(app, [a.row() for a in plan.actions], columns=PLAN_COLUMNS, title="sync plan")
     counts = ", ".join(f"{n} {k}" for k, n in plan.counts().items() if n)
     app.info(f"{counts or 'no promotions'}")
 
@@ -219,42 +216,6 @@ def mirror_cmd(ctx: click.Context, as_json: bool, report_file: str | None,
     with _job(app, "mirror", report_file, metrics_file) as job, _engine(app, job=job) as engine:
         job.done(engine.mirror())
     ctx.exit(job.exit_code)
-
-
-@sync_group.command("rebaseline")
-@_json_flag
-@click.option("--yes", is_flag=True,
-              help="Do not ask for confirmation (required when not run from a terminal).")
-@pass_app
-def rebaseline_cmd(app: App, as_json: bool, yes: bool) -> None:
-    """After a sandbox refresh: re-read NetSuite and relink the store to what it holds now.
-
-    Checks the account again, rebuilds each promotion's and code's link to NetSuite, queues
-    local redemptions NetSuite lacks to be pushed again and makes the next mirror read
-    NetSuite's redemptions from the start. No local redemption is lost or undone, and nothing
-    is written to NetSuite: run `promosync sync run` afterwards."""
-    app.as_json = app.as_json or as_json
-    store = app.store  # a missing store is said before anything else
-    mapping = load_mapping(app.settings.mapping)
-    if not yes and not sys.stdin.isatty():
-        raise InputError("sync rebaseline rewrites the store's links to NetSuite; when not "
-                         "run from a terminal it needs --yes")
-    client = NetSuiteClient.from_settings(app.settings)
-    try:
-        if not yes and not click.confirm(f"Relink the store to what NetSuite account "
-                                         f"{client.account_id} holds now?", default=False,
-                                         err=True):
-            raise click.Abort()
-        report = Rebaseline(store, client, mapping, timezone=app.settings.netsuite_timezone).run()
-    except NetSuiteConnectFailed as exc:
-        raise ConfigError(unreachable(client.base_url, exc)) from None
-    finally:
-        client.close()
-    if app.as_json:
-        click.echo(json.dumps(report.as_dict(), indent=2, default=str))
-    else:
-        for line in report.lines():
-            app.info(line)
 
 
 class _Running(_Job):
@@ -394,6 +355,6 @@ def summary_lines(data: dict[str, Any], promotions: bool = True) -> list[str]:
     return lines
 
 
-for _command in [*LEDGER_COMMANDS, verify_cmd]:
+for _command in LEDGER_COMMANDS:
     sync_group.add_command(_command)
 COMMANDS = [sync_group]
