@@ -1,0 +1,386 @@
+"""`sync verify`: a three-way reconciliation of the store and NetSuite, read-only (R43).
+
+    records  the snapshot (sync.remote) against the local promotions: chunks NetSuite lacks,
+             chunks inactive there, promotions deleted here but active there, and records
+             under promosync's external-id prefix that no local promotion or chunk owns
+    codes    every code of every single-use chunk, read once (sync.verify_read), against the
+             store's codes of that chunk (sync.verify_local): codes missing on either side,
+             NetSuite ids the store does not record
+    used     used / unused parity: codes used in NetSuite but active here (not mirrored),
+             codes redeemed here that NetSuite shows unused (not pushed, or kept here)
+
+Why every code is read: equal counts (or sums of ids) do not prove equal sets - a deleted code
+and an added one leave the count as it was - and SuiteQL offers no aggregate over the codes'
+text that the account check can vouch for. So each code is seen once, a page holds at most
+1,000, and a chunk of n codes costs at least ceil(n / 1,000) pages; the aggregates (records,
+per-chunk count and id range, used count) are what makes the pages run in parallel.
+
+No lock is taken and nothing is written. A run may be moving codes meanwhile: the store is read
+before NetSuite, and every candidate difference is looked up again in the store after
+NetSuite was read, so a code pushed, read back or mirrored in between is not reported; a
+code pushed after the snapshot (its id above the chunk's highest) is not judged. While a run
+holds the lock, what it moves is listed as pending, which does not fail the verify.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import threading
+import time
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+from connector.chunks import chunk_count, chunk_external_id
+from connector.codes import paused_gc
+from connector.netsuite import NetSuiteClient
+from connector.store import Store
+from connector.sync.local import local_promotions
+from connector.sync.mapping import Mapping
+from connector.sync.model import LocalPromotion, RemoteChunk
+from connector.sync.plan import chunk_targets
+from connector.sync.remote import PREFIX, snapshot
+from connector.sync.session import Account
+from connector.sync.state import load_records
+from connector.sync.verify_local import (
+    ChunkCodes,
+    Fresh,
+    chunk_codes,
+    fresh,
+    redeemed_per_chunk,
+    sync_running,
+    unplaced_codes,
+)
+from connector.sync.verify_model import MOVING, ChunkCheck, Difference, VerifyReport
+from connector.sync.verify_read import Pages, Target, Task, tasks, used_ranges
+
+_CHUNK_EID = re.compile(r"promosync-([0-9a-z]+)-([0-9]+)")
+
+
+class _Counter:
+    """HTTP responses of the client while verify runs, and how many were SuiteQL pages."""
+
+    def __init__(self, client: NetSuiteClient) -> None:
+        self.lock = threading.Lock()
+        self.requests = self.pages = 0
+        self.client = client
+        client.session.hooks.setdefault("response", []).append(self.hook)
+
+    def hook(self, resp: requests.Response, *args: Any, **kwargs: Any) -> None:
+        with self.lock:
+            self.requests += 1
+            if "/query/" in str(resp.request.url):
+                self.pages += 1
+
+    def close(self) -> None:
+        self.client.session.hooks["response"].remove(self.hook)
+
+
+@dataclass
+class _Candidate:
+    kind: str
+    target: Target
+    code: str
+    netsuite_id: str | None = None
+    transaction: str | None = None
+
+
+@dataclass
+class _Chunk:
+    """Comparison state of one chunk while its pages come in."""
+
+    target: Target
+    check: ChunkCheck
+    local: ChunkCodes | None = None
+    left: int = 0  # code windows still to come
+    used_left: int = 0
+    redeemed_ids: dict[str, str] = field(default_factory=dict)  # NetSuite id -> code
+    used: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # id -> code, tx
+
+
+class Verifier:
+    """`Verifier(store, client, mapping, account).run(names)` -> VerifyReport."""
+
+    def __init__(self, store: Store, client: NetSuiteClient, mapping: Mapping,
+                 account: Account) -> None:
+        self.store = store
+        self.client = client
+        self.mapping = mapping
+        self.account = account
+        self.candidates: list[_Candidate] = []
+
+    def run(self, names: Collection[str] | None = None) -> VerifyReport:
+        started = time.perf_counter()
+        counter = _Counter(self.client)
+        try:
+            report = self.account.retrying(lambda: self._run(names))
+        finally:
+            counter.close()
+        report.requests, report.pages = counter.requests, counter.pages
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _run(self, names: Collection[str] | None) -> VerifyReport:
+        self.candidates = []
+        report = VerifyReport()
+        shapes = self.account.shapes()
+        report.used_source = shapes.used_counts
+        with self.store.read() as conn:
+            running = sync_running(conn)
+            promotions = local_promotions(conn, self.mapping.chunk_size)
+            records = load_records(conn)
+        if names is not None:
+            promotions = [p for p in promotions if p.name in names]
+        keys = None if names is None else [p.external_key for p in promotions]
+        remote = snapshot(self.client, None, self.mapping.use_types.values(), known=records,
+                          keys=keys)
+        targets = self._records(promotions, remote, names is None, report)
+        if shapes.used_counts == "tranpromotion" and targets:
+            found = used_ranges(self.client, [t.netsuite_id for t in targets],
+                                self.mapping.page_size)
+            targets = [_with_used(t, found.get(t.netsuite_id)) for t in targets]
+        self._codes(targets, shapes.used_counts, report)
+        with self.store.read() as conn:
+            report.running = running or sync_running(conn)
+        self._judge(report)
+        if report.running:
+            for d in report.differences:
+                d.pending = d.kind in MOVING
+        return report
+
+    # ---- records ----------------------------------------------------------------------------
+
+    def _records(self, promotions: list[LocalPromotion], remote: dict[str, RemoteChunk],
+                 every: bool, report: VerifyReport) -> list[Target]:
+        owned: set[str] = set()
+        targets: list[Target] = []
+        for promo in sorted(promotions, key=lambda p: p.name):
+            prefix = f"{PREFIX}{promo.external_key}-"
+            if promo.deleted:
+                for eid, old in remote.items():
+                    if eid.startswith(prefix):
+                        owned.add(eid)
+                        if old.inactive is False:
+                            report.differences.append(Difference(
+                                "deleted_here", promo.name, _chunk_no(eid), eid,
+                                netsuite_id=old.id))
+                continue
+            n = self._chunks(promo)
+            with self.store.read() as conn:
+                redeemed = redeemed_per_chunk(conn, promo.id)
+                unplaced = (unplaced_codes(conn, promo.id)
+                            if promo.use_type == "single_use" else 0)
+            for k in range(n):
+                eid = chunk_external_id(promo.external_key, k)
+                owned.add(eid)
+                rec = remote.get(eid)
+                local = promo.chunks.get(k)
+                check = ChunkCheck(promo.name, k + 1, eid, rec.id if rec else None,
+                                   store_codes=local.codes if local else 0,
+                                   netsuite_codes=rec.codes if rec else 0,
+                                   store_redeemed=redeemed.get(k, 0))
+                report.chunks.append(check)
+                if rec is None:
+                    report.differences.append(Difference("record_missing", promo.name, k + 1,
+                                                         eid))
+                    continue
+                if rec.inactive:
+                    report.differences.append(Difference("record_inactive", promo.name,
+                                                         k + 1, eid, netsuite_id=rec.id))
+                if promo.use_type == "single_use":
+                    targets.append(Target(promo.name, promo.id, k, eid, rec.id, rec.codes,
+                                          rec.lo, rec.hi))
+                    check.compared = True
+            if unplaced:
+                report.differences.append(Difference("codes_not_placed", promo.name, None,
+                                                     why=f"{unplaced:,}"))
+        if every:
+            for eid, rec in sorted(remote.items()):
+                # an inactive one is harmless: no code of it can be used
+                if eid not in owned and "-retired-" not in eid and rec.inactive is not True:
+                    report.differences.append(Difference("unknown_record", None, None, eid,
+                                                         netsuite_id=rec.id,
+                                                         repair={"step": "inactivate",
+                                                                 "netsuite_id": rec.id,
+                                                                 "external_id": eid}))
+        return targets
+
+    def _chunks(self, promo: LocalPromotion) -> int:
+        """How many chunks the planner gives the promotion (sync.plan._promotion)."""
+        size = self.mapping.chunk_size
+        if promo.use_type != "single_use":
+            return 1
+        if promo.codes_from == "netsuite":
+            return len(chunk_targets(max(promo.target, promo.code_count), size))
+        return max(chunk_count(promo.code_count, size), max(promo.chunks, default=-1) + 1)
+
+    # ---- codes ------------------------------------------------------------------------------
+
+    def _codes(self, targets: list[Target], used_source: str | None,
+               report: VerifyReport) -> None:
+        todo = tasks(targets, self.mapping.page_size)
+        checks = {(c.promotion, c.chunk): c for c in report.chunks}
+        state: dict[tuple[int, int], _Chunk] = {}
+        for t in targets:
+            st = state[(t.promotion_id, t.chunk)] = _Chunk(t, checks[(t.promotion, t.chunk + 1)])
+            st.check.netsuite_used = (t.used if used_source == "tranpromotion"
+                                      else 0 if used_source == "couponcode" else None)
+        for task in todo:
+            st = state[(task.target.promotion_id, task.target.chunk)]
+            if task.kind == "codes":
+                st.left += 1
+            else:
+                st.used_left += 1
+        for st in state.values():  # chunks with no code in NetSuite: no page to wait for
+            if not st.left:
+                self._local(st)
+                self._leftovers(st)
+        pages = Pages(self.client, self.mapping.page_size, used_source == "couponcode")
+        with paused_gc():
+            for task, rows in pages.run(todo):
+                self._page(state[(task.target.promotion_id, task.target.chunk)], task, rows,
+                           used_source)
+        for st in state.values():
+            if used_source == "tranpromotion":
+                st.check.netsuite_used = len(st.used)
+                self._used_parity(st)
+
+    def _local(self, st: _Chunk) -> ChunkCodes:
+        if st.local is None:
+            with self.store.read() as conn:
+                st.local = chunk_codes(conn, st.target.promotion_id, st.target.chunk)
+        return st.local
+
+    def _page(self, st: _Chunk, task: Task, rows: list[dict[str, Any]],
+              used_source: str | None) -> None:
+        if task.kind == "used":
+            for r in rows:
+                st.used.setdefault(str(r["id"]), (str(r["code"]).upper(),
+                                                  str(r["tx"]) if r.get("tx") else None))
+            st.used_left -= 1
+            return
+        local = self._local(st)
+        ids, states, t = local.ids, local.states, st.target
+        add = self.candidates.append
+        column = used_source == "couponcode"
+        for r in rows:
+            nid, code = str(r["id"]), str(r["code"]).upper()
+            if code not in ids:
+                add(_Candidate("unknown_code", t, code, nid))
+                continue
+            mine = ids.pop(code)
+            if mine != nid:
+                add(_Candidate("not_recorded", t, code, nid))
+            here = states.get(code, "active")
+            if here == "redeemed":
+                st.redeemed_ids[nid] = code
+            if column:
+                used = r.get("used") == "T"
+                if used:
+                    st.check.netsuite_used = (st.check.netsuite_used or 0) + 1
+                if used and here == "active":
+                    add(_Candidate("not_mirrored", t, code, nid))
+                elif not used and here == "redeemed":
+                    add(_Candidate("used_here_only", t, code, nid))
+        st.left -= 1
+        if not st.left:
+            self._leftovers(st)
+
+    def _leftovers(self, st: _Chunk) -> None:
+        """The store's codes of a chunk that NetSuite's pages did not show."""
+        local = self._local(st)
+        hi = st.target.hi
+        for code, nid in local.ids.items():
+            if nid is None:
+                if local.states.get(code, "active") == "active":
+                    self.candidates.append(_Candidate("not_pushed", st.target, code))
+            elif hi is None or not nid.isdigit() or int(nid) <= hi:
+                self.candidates.append(_Candidate("missing_in_netsuite", st.target, code, nid))
+        local.ids.clear()
+
+    def _used_parity(self, st: _Chunk) -> None:
+        """tranpromotion accounts: NetSuite's used ids against the codes redeemed here."""
+        for nid, (code, tx) in st.used.items():
+            if nid not in st.redeemed_ids:
+                self.candidates.append(_Candidate("not_mirrored", st.target, code, nid, tx))
+        for nid, code in st.redeemed_ids.items():
+            if nid not in st.used:
+                self.candidates.append(_Candidate("used_here_only", st.target, code, nid))
+
+    # ---- judging candidates against the store as it is now ----------------------------------
+
+    def _judge(self, report: VerifyReport) -> None:
+        with self.store.read() as conn:
+            now = fresh(conn, [c.code for c in self.candidates])
+        for cand in self.candidates:
+            diff = self._verdict(cand, now.get(cand.code))
+            if diff is not None:
+                report.differences.append(diff)
+
+    def _verdict(self, cand: _Candidate, now: Fresh | None) -> Difference | None:
+        t = cand.target
+
+        def diff(kind: str, repair: dict[str, Any] | None = None, why: str = "") -> Difference:
+            return Difference(kind, t.promotion, t.chunk + 1, t.external_id, cand.code,
+                              cand.netsuite_id, cand.transaction, why, repair=repair)
+
+        mine = now is not None and now.promotion_id == t.promotion_id and now.chunk == t.chunk
+        if cand.kind == "unknown_code":
+            if now is None:
+                return diff("unknown_code", {"step": "adopt", "code": cand.code,
+                                             "netsuite_id": cand.netsuite_id,
+                                             "promotion_id": t.promotion_id, "chunk": t.chunk,
+                                             "external_id": t.external_id,
+                                             "record": t.netsuite_id})
+            if not mine:
+                return diff("other_chunk")
+            cand.kind = "not_recorded"  # read back or pushed while NetSuite was read
+        assert now is not None
+        if cand.kind == "not_recorded":
+            if now.netsuite_id == cand.netsuite_id:
+                return None
+            return diff("not_recorded", {"step": "record_id", "code": cand.code,
+                                         "netsuite_id": cand.netsuite_id,
+                                         "was": now.netsuite_id})
+        if cand.kind == "not_pushed":
+            if now.netsuite_id is not None or now.state != "active" or not mine:
+                return None  # pushed (or redeemed, voided) while NetSuite was read
+            return diff("not_pushed")
+        if cand.kind == "missing_in_netsuite":
+            if now.netsuite_id != cand.netsuite_id or not mine:
+                return None
+            if now.state == "redeemed":
+                return diff("missing_used")
+            if now.state != "active":
+                return None  # a voided code NetSuite no longer has is no loss
+            return diff("missing_in_netsuite", {"step": "forget_id", "code": cand.code,
+                                                "netsuite_id": cand.netsuite_id})
+        if cand.kind == "not_mirrored":
+            if now.state != "active":
+                return None
+            return diff("not_mirrored", {"step": "mirror", "code": cand.code,
+                                         "transaction": cand.transaction})
+        # used_here_only: redeemed here, unused in NetSuite
+        if now.state != "redeemed":
+            return None
+        if now.redeemed_by == "local" and not now.pushed:
+            return diff("redemption_not_pushed" if self.mapping.push_local_redemptions
+                        else "redemption_kept_here")
+        why = ("mirrored from NetSuite earlier" if now.redeemed_by == "netsuite"
+               else "its sales order was pushed" if now.redeemed_by == "local"
+               else "no redemption event")
+        return diff("used_here_only", why=why)
+
+
+def _with_used(t: Target, found: tuple[int, int, int] | None) -> Target:
+    if found is None:
+        return t
+    return dataclasses.replace(t, used=found[0], used_lo=found[1], used_hi=found[2])
+
+
+def _chunk_no(eid: str) -> int | None:
+    found = _CHUNK_EID.fullmatch(eid)
+    return int(found.group(2)) if found else None

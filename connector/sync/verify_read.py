@@ -1,0 +1,99 @@
+"""The NetSuite side of `sync verify`: which pages to read, and reading them in parallel.
+
+Per chunk record the snapshot (sync.remote) gives the code count and the id range in one
+aggregate query; where used codes come from the tranpromotion table, one more aggregate gives
+their count and id range per chunk. The codes are then read once each, in id windows of one
+page (`remote.windows`), keyset within a window, on `reader_threads` threads: a chunk of n codes
+costs ceil(n / page size) pages when NetSuite numbered its codes consecutively (generated
+codes), a few more when other records' ids fall between them. Used codes are read only for a
+chunk where NetSuite counts some. Only columns the account check probes are named: couponcode
+id, code, promotion, used (when the account lets SuiteQL read it); tranpromotion couponcode,
+transaction, promocode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from connector.netsuite import NetSuiteClient
+from connector.sync import suiteql_values as sql
+from connector.sync.remote import Window, read_window, reader_threads, unordered_map, windows
+
+
+@dataclass(frozen=True)
+class Target:
+    """A chunk whose codes are compared one by one."""
+
+    promotion: str
+    promotion_id: int
+    chunk: int  # 0-based
+    external_id: str
+    netsuite_id: str
+    codes: int
+    lo: int | None
+    hi: int | None
+    used: int = 0  # tranpromotion rows of the chunk (0: none to read)
+    used_lo: int | None = None
+    used_hi: int | None = None
+
+
+@dataclass(frozen=True)
+class Task:
+    kind: str  # "codes" | "used"
+    target: Target
+    window: Window
+
+
+def used_ranges(client: NetSuiteClient, nids: list[str], page_size: int
+                ) -> dict[str, tuple[int, int, int]]:
+    """Per chunk record id: (tranpromotion rows, lowest and highest coupon code id)."""
+    out: dict[str, tuple[int, int, int]] = {}
+    for i in range(0, len(nids), 500):
+        for r in client.suiteql(
+                "SELECT promocode, COUNT(*) AS n, MIN(couponcode) AS lo, MAX(couponcode) AS hi "
+                f"FROM tranpromotion WHERE promocode IN ({sql.integers(nids[i:i + 500])}) "
+                "AND couponcode IS NOT NULL GROUP BY promocode", page_size=page_size):
+            if int(r.get("n") or 0):
+                out[str(r["promocode"])] = (int(r["n"]), int(r["lo"]), int(r["hi"]))
+    return out
+
+
+def tasks(targets: list[Target], page_size: int) -> list[Task]:
+    """Every page to read, chunk after chunk (a chunk's codes, then its used codes)."""
+    out: list[Task] = []
+    for t in targets:
+        if t.codes and t.lo is not None and t.hi is not None:
+            out.extend(Task("codes", t, w) for w in windows(t.lo, t.hi, t.codes, page_size))
+        if t.used and t.used_lo is not None and t.used_hi is not None:
+            # rows, not distinct codes: never dense, so each window is read by keyset
+            out.extend(Task("used", t, Window(w.index, w.low, w.high))
+                       for w in windows(t.used_lo, t.used_hi, t.used, page_size))
+    return out
+
+
+class Pages:
+    """Reads tasks' pages; `run(tasks)` yields (task, rows) as each window completes."""
+
+    def __init__(self, client: NetSuiteClient, page_size: int, used_column: bool) -> None:
+        self.client = client
+        self.page_size = page_size
+        self.used_column = used_column
+
+    def run(self, todo: list[Task]) -> Iterator[tuple[Task, list[dict[str, Any]]]]:
+        yield from unordered_map(self._fetch, todo, reader_threads(self.client))
+
+    def _fetch(self, task: Task) -> list[dict[str, Any]]:
+        nid = sql.integer(task.target.netsuite_id)
+        if task.kind == "codes":
+            used = ", used" if self.used_column else ""
+            query = f"SELECT id, code{used} FROM couponcode WHERE promotion = {nid}"
+            return read_window(self.client, query, task.window, self.page_size)
+        query = ("SELECT tp.couponcode AS id, cc.code AS code, tp.transaction AS tx "
+                 "FROM tranpromotion tp JOIN couponcode cc ON cc.id = tp.couponcode "
+                 f"WHERE tp.promocode = {nid}")
+        # A code used by two orders gives two rows with one key; keyset paging then skips
+        # the second only when a page ends between them, and that code is already seen.
+        return read_window(self.client, query, task.window, self.page_size,
+                           window_key="tp.couponcode", page_key="tp.couponcode")
