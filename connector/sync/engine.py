@@ -50,6 +50,7 @@ from connector.sync.plan import build_plan
 from connector.sync.remote import snapshot
 from connector.sync.session import Account
 from connector.sync.state import SyncLock, finish_run, load_records, start_run
+from connector.sync.verify_repair import carry_out
 
 log = logging.getLogger("promosync.sync")
 # Nothing else can work after these: stop the run (credentials, role, host unreachable).
@@ -174,6 +175,7 @@ class SyncEngine:
         with self._recorded(report) as lock:
             self._timed(report, "account", self.account.shapes)
             if only is None:
+                self._timed(report, "repairs", lambda: carry_out(self.store, self.client))
                 self._timed(report, "mirror_before",
                             lambda: report.mirror.append(self._mirror()))
             self._timed(report, "chunks", lambda: self._assign_chunks(only))

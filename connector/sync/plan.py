@@ -224,13 +224,16 @@ def _recreate(promo: LocalPromotion, local: LocalChunk, target: int, generated: 
 
 def _update(promo: LocalPromotion, local: LocalChunk, target: int, generated: bool,
             rec: RemoteChunk, done: ChunkRecord | None, write: dict[str, Any]) -> Action:
-    generate = max(0, target - rec.codes) if generated else 0
+    # Local codes NetSuite lacks (a chunk relinked by `sync rebaseline`, R46) are pushed, never
+    # replaced by new ones; nor are codes the store holds already generated again.
+    pending = local.pending if promo.use_type == "single_use" else 0
+    generate = max(0, target - max(rec.codes + pending, local.codes)) if generated else 0
     read_back = max(0, rec.codes - local.codes) if generated else 0
     if generate and done is not None and done.target >= target:
         # NetSuite was already asked for these codes (a generating write is never sent twice
         # blindly): wait for them and read them back.
         read_back, generate = read_back + generate, 0
-    push = local.pending if not generated and promo.use_type == "single_use" else 0
+    push = pending
     reasons = []
     if done is None or done.body_hash != write["body_hash"]:
         reasons.append("fields changed" if done and done.body_hash else "fields not known to match")
