@@ -289,6 +289,11 @@ class Distributor:
     def _warn(self, warning: ListWarning) -> None:
         if self.log_warnings:
             log.warning("%s", warning.text)
+        # R44: and to the alert targets of promosync.toml that take list_warning (in the
+        # background; a target that fails is a WARNING, never the assignment's outcome)
+        from connector.alerts import list_reached_warning
+
+        list_reached_warning(warning.list, warning.remaining, warning.limit)
         for hook in self._hooks:
             try:
                 hook(warning)

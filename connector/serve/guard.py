@@ -16,6 +16,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from connector.alerts import guard_locked_out
+
 log = logging.getLogger(__name__)
 
 
@@ -66,6 +68,7 @@ class GuessGuard:
             text = (f"guessing guard: {client} had {self.limit} codes refused within "
                     f"{self.window:g} s; its scans are refused for {self.block:g} s")
             log.warning("%s", text)
+            guard_locked_out(text)  # R44: alerted where promosync.toml has targets for it
             if self.on_block is not None:
                 self.on_block(text)
 
