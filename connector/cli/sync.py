@@ -40,6 +40,7 @@ from connector.cli._metrics import write as write_metrics
 from connector.cli._report import checked
 from connector.cli._report import write as write_report
 from connector.cli.sync_ledger import LEDGER_COMMANDS
+from connector.cli.sync_verify import repair_rows, verify_cmd
 from connector.errors import ConfigError, StoreError
 from connector.netsuite import NetSuiteClient, NetSuiteConnectFailed
 from connector.store import Store
@@ -155,11 +156,12 @@ def plan_cmd(app: App, as_json: bool, recheck: bool) -> None:
     app.as_json = app.as_json or as_json
     with _engine(app, recheck) as engine:
         plan = engine.plan()
+    repairs = repair_rows(app.store)  # recorded by `sync verify --fix`; run does them first
     if app.as_json:
         emit(app, {"actions": [a.row() for a in plan.actions], "counts": plan.counts(),
-                   "in_step": plan.in_step})
+                   "repairs": repairs, "in_step": plan.in_step and not repairs})
         return
-    emit(app, [a.row() for a in plan.actions], columns=PLAN_COLUMNS, title="sync plan")
+    emit(app, [a.row() for a in plan.actions] + repairs, columns=PLAN_COLUMNS, title="sync plan")
     counts = ", ".join(f"{n} {k}" for k, n in plan.counts().items() if n)
     app.info(f"{counts or 'no promotions'}")
 
@@ -355,6 +357,6 @@ def summary_lines(data: dict[str, Any], promotions: bool = True) -> list[str]:
     return lines
 
 
-for _command in LEDGER_COMMANDS:
+for _command in [*LEDGER_COMMANDS, verify_cmd]:
     sync_group.add_command(_command)
 COMMANDS = [sync_group]
