@@ -15,11 +15,12 @@ text that the account check can vouch for. So each code is seen once, a page hol
 1,000, and a chunk of n codes costs at least ceil(n / 1,000) pages; the aggregates (records,
 per-chunk count and id range, used count) are what makes the pages run in parallel.
 
-No lock is taken and nothing is written. A run may be moving codes meanwhile: the store is read
-before NetSuite, and every candidate difference is looked up again in the store after
-NetSuite was read, so a code pushed, read back or mirrored in between is not reported; a
-code pushed after the snapshot (its id above the chunk's highest) is not judged. While a run
-holds the lock, what it moves is listed as pending, which does not fail the verify.
+No lock is taken and nothing is written. A run may be moving codes meanwhile: every candidate
+difference is looked up again in the store after NetSuite was read, so a code pushed, read
+back or mirrored in between is not reported. A code the store holds under an id above the
+chunk's highest when NetSuite was counted (pushed since, or the highest and deleted since?)
+is looked up by id: one query, and only when there is such a code. While a run holds the
+lock, what it moves is listed as pending, which does not fail the verify.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from connector.chunks import chunk_count, chunk_external_id
 from connector.codes import paused_gc
 from connector.netsuite import NetSuiteClient
 from connector.store import Store
+from connector.sync import suiteql_values as sql
 from connector.sync.local import local_promotions
 from connector.sync.mapping import Mapping
 from connector.sync.model import LocalPromotion, RemoteChunk
@@ -297,8 +299,10 @@ class Verifier:
             if nid is None:
                 if local.states.get(code, "active") == "active":
                     self.candidates.append(_Candidate("not_pushed", st.target, code))
-            elif hi is None or not nid.isdigit() or int(nid) <= hi:
-                self.candidates.append(_Candidate("missing_in_netsuite", st.target, code, nid))
+            else:
+                kind = ("missing_in_netsuite" if hi is None or not nid.isdigit()
+                        or int(nid) <= hi else "beyond")
+                self.candidates.append(_Candidate(kind, st.target, code, nid))
         local.ids.clear()
 
     def _used_parity(self, st: _Chunk) -> None:
@@ -313,12 +317,29 @@ class Verifier:
     # ---- judging candidates against the store as it is now ----------------------------------
 
     def _judge(self, report: VerifyReport) -> None:
+        self._beyond()
         with self.store.read() as conn:
             now = fresh(conn, [c.code for c in self.candidates])
         for cand in self.candidates:
             diff = self._verdict(cand, now.get(cand.code))
             if diff is not None:
                 report.differences.append(diff)
+
+    def _beyond(self) -> None:
+        """Codes the store holds under ids above a chunk's highest when NetSuite was counted:
+        pushed since then, or the highest ones and deleted since. NetSuite is asked which of
+        those ids exist now (one query per 500; none in the usual case)."""
+        beyond = [c for c in self.candidates if c.kind == "beyond"]
+        if not beyond:
+            return
+        ids = sorted({str(c.netsuite_id) for c in beyond}, key=int)
+        there: set[str] = set()
+        for i in range(0, len(ids), 500):
+            there.update(str(r["id"]) for r in self.client.suiteql(
+                f"SELECT id FROM couponcode WHERE id IN ({sql.integers(ids[i:i + 500])})"))
+        for c in beyond:
+            c.kind = "pushed_since" if c.netsuite_id in there else "missing_in_netsuite"
+        self.candidates = [c for c in self.candidates if c.kind != "pushed_since"]
 
     def _verdict(self, cand: _Candidate, now: Fresh | None) -> Difference | None:
         t = cand.target

@@ -20,6 +20,7 @@ from connector.sync.session import Account
 from connector.sync.state import SyncLock
 from connector.sync.verify import Verifier
 from connector.sync.verify_model import VerifyReport
+from connector.sync.verify_read import Target
 from connector.sync.verify_repair import carry_out, repair_steps, save_repairs
 from tests.sync.conftest import EngineFactory, end_state, sample_promotions, writes
 
@@ -233,3 +234,34 @@ def test_R43_a_code_pushed_between_the_two_reads_is_not_reported(
     verifier._judge = pushed_meanwhile  # type: ignore[method-assign]
     assert verifier.run().differences == []
     assert [c.kind for c in verifier.candidates] == ["not_recorded"]
+
+
+def test_R43_the_highest_code_deleted_is_found_and_one_pushed_since_the_count_is_not(
+        store: Store, emu: mock_netsuite, client: NetSuiteClient, engine: EngineFactory,
+        mapping: Mapping) -> None:
+    """NetSuite's highest id is taken before the codes are read: a stored id above it is a
+    code pushed since (no difference) or the highest code, deleted (a difference)."""
+    sample_promotions(store, generated=20, local=10)
+    engine().run()
+    local = ns_codes(emu, "Local")
+    client.delete("couponCode", local[-1][0])
+    report = verify(store, client, mapping)
+    assert kinds(report) == [("missing_in_netsuite", local[-1][1])]
+    save_repairs(store, report.differences)
+    engine().run()  # pushes it again (a new, higher id)
+    generate.generate_codes(store, "Local", count=1)
+    engine().run()
+    newest = ns_codes(emu, "Local")[-1]
+    verifier = Verifier(store, client, mapping, Account(store, client, mapping))
+    records = verifier._records
+
+    def counted_before_the_push(*args: Any) -> list[Target]:
+        # NetSuite's count and highest id of Local as they were before the newest push
+        return [dataclasses.replace(t, codes=t.codes - 1, hi=int(newest[0]) - 1)
+                if t.promotion == "Local" else t for t in records(*args)]
+
+    verifier._records = counted_before_the_push  # type: ignore[method-assign, assignment]
+    plain = verify(store, client, mapping)
+    patched = verifier.run()
+    assert plain.differences == [] and patched.differences == []
+    assert patched.pages == plain.pages + 1  # the newest id looked up: it exists
