@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> Any:
         if code == EXIT_INTERNAL and os.environ.get("PROMOSYNC_DEBUG"):
             raise
         if line:
-            click.echo(_logs.said(line), err=True)
+            click.echo(_logs.said(line, sys.argv[1:] if argv is None else argv), err=True)
         sys.exit(code)
     finally:
         _logs.forget()

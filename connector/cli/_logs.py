@@ -126,9 +126,13 @@ def setup(level: int, fmt: str) -> None:
                             "%(message)s", stream=sys.stderr)
 
 
-def said(text: str) -> str:
-    """The command's closing line (`error: ...`) as stderr takes it in the chosen format."""
-    wanted = _json_mode or os.environ.get(FORMAT_ENV, "").strip().lower() == "json"
+def said(text: str, argv: list[str]) -> str:
+    """The command's closing line (`error: ...`) as stderr takes it in the chosen format (also
+    when the command line was refused before --log-format took effect)."""
+    asked = next((argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--log-format"),
+                 next((a.partition("=")[2] for a in argv if a.startswith("--log-format=")),
+                      os.environ.get(FORMAT_ENV, "")))
+    wanted = _json_mode or asked.strip().lower() == "json"
     return line(text) if wanted and not _is_json(text) else text
 
 
