@@ -41,12 +41,13 @@ from connector.cli._report import checked
 from connector.cli._report import write as write_report
 from connector.cli.sync_ledger import LEDGER_COMMANDS
 from connector.cli.sync_verify import repair_rows, verify_cmd
-from connector.errors import ConfigError, StoreError
+from connector.errors import ConfigError, InputError, StoreError
 from connector.netsuite import NetSuiteClient, NetSuiteConnectFailed
 from connector.store import Store
 from connector.sync.engine import SyncEngine, SyncReport
 from connector.sync.ledger import errors, record_refused
 from connector.sync.mapping import load_mapping
+from connector.sync.rebaseline import Rebaseline
 from connector.text import plural
 
 log = logging.getLogger("promosync.sync")
@@ -218,6 +219,42 @@ def mirror_cmd(ctx: click.Context, as_json: bool, report_file: str | None,
     with _job(app, "mirror", report_file, metrics_file) as job, _engine(app, job=job) as engine:
         job.done(engine.mirror())
     ctx.exit(job.exit_code)
+
+
+@sync_group.command("rebaseline")
+@_json_flag
+@click.option("--yes", is_flag=True,
+              help="Do not ask for confirmation (required when not run from a terminal).")
+@pass_app
+def rebaseline_cmd(app: App, as_json: bool, yes: bool) -> None:
+    """After a sandbox refresh: re-read NetSuite and relink the store to what it holds now.
+
+    Checks the account again, rebuilds each promotion's and code's link to NetSuite, queues
+    local redemptions NetSuite lacks to be pushed again and makes the next mirror read
+    NetSuite's redemptions from the start. No local redemption is lost or undone, and nothing
+    is written to NetSuite: run `promosync sync run` afterwards."""
+    app.as_json = app.as_json or as_json
+    store = app.store  # a missing store is said before anything else
+    mapping = load_mapping(app.settings.mapping)
+    if not yes and not sys.stdin.isatty():
+        raise InputError("sync rebaseline rewrites the store's links to NetSuite; when not "
+                         "run from a terminal it needs --yes")
+    client = NetSuiteClient.from_settings(app.settings)
+    try:
+        if not yes and not click.confirm(f"Relink the store to what NetSuite account "
+                                         f"{client.account_id} holds now?", default=False,
+                                         err=True):
+            raise click.Abort()
+        report = Rebaseline(store, client, mapping, timezone=app.settings.netsuite_timezone).run()
+    except NetSuiteConnectFailed as exc:
+        raise ConfigError(unreachable(client.base_url, exc)) from None
+    finally:
+        client.close()
+    if app.as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2, default=str))
+    else:
+        for line in report.lines():
+            app.info(line)
 
 
 class _Running(_Job):

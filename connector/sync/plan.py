@@ -200,6 +200,8 @@ def _create(promo: LocalPromotion, local: LocalChunk, target: int, generated: bo
     generate = max(0, target - local.codes) if generated else 0
     why = ("not in NetSuite any more: create it again" if done and done.netsuite_id
            else "new in NetSuite")
+    if generated:  # the new record holds only what it generates until the store's are pushed
+        write = {**write, "target": generate}
     return Action("create", reason=_with_codes(why, generate, push, 0), write=True,
                   generate=generate, push=push, **write)
 
@@ -217,6 +219,8 @@ def _recreate(promo: LocalPromotion, local: LocalChunk, target: int, generated: 
     retire = "inactivate" if used else "delete"
     push = local.active
     generate = max(0, target - local.codes) if generated else 0
+    if generated:  # as for a create: the store's codes are pushed to the new record
+        write = {**write, "target": generate}
     why = f"{what} cannot change in place (R28): {retire} the old record, create a new one"
     return Action("recreate", reason=_with_codes(why, generate, push, 0), write=True,
                   generate=generate, push=push, retire=retire, netsuite_id=rec.id, **write)
