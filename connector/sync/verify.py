@@ -29,7 +29,7 @@ import dataclasses
 import re
 import threading
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,7 +57,7 @@ from connector.sync.verify_local import (
     unplaced_codes,
 )
 from connector.sync.verify_model import MOVING, ChunkCheck, Difference, VerifyReport
-from connector.sync.verify_read import Pages, Target, Task, tasks, used_ranges
+from connector.sync.verify_read import Pages, Target, Task, chunk_tasks, used_ranges
 
 _CHUNK_EID = re.compile(r"promosync-([0-9a-z]+)-([0-9]+)")
 
@@ -223,32 +223,35 @@ class Verifier:
 
     def _codes(self, targets: list[Target], used_source: str | None,
                report: VerifyReport) -> None:
-        todo = tasks(targets, self.mapping.page_size)
         checks = {(c.promotion, c.chunk): c for c in report.chunks}
         state: dict[tuple[int, int], _Chunk] = {}
         for t in targets:
             st = state[(t.promotion_id, t.chunk)] = _Chunk(t, checks[(t.promotion, t.chunk + 1)])
             st.check.netsuite_used = (t.used if used_source == "tranpromotion"
                                       else 0 if used_source == "couponcode" else None)
-        for task in todo:
-            st = state[(task.target.promotion_id, task.target.chunk)]
-            if task.kind == "codes":
-                st.left += 1
-            else:
-                st.used_left += 1
-        for st in state.values():  # chunks with no code in NetSuite: no page to wait for
-            if not st.left:
-                self._local(st)
-                self._leftovers(st)
         pages = Pages(self.client, self.mapping.page_size, used_source == "couponcode")
         with paused_gc():
-            for task, rows in pages.run(todo):
+            for task, rows in pages.run(self._tasks(state)):
                 self._page(state[(task.target.promotion_id, task.target.chunk)], task, rows,
                            used_source)
         for st in state.values():
             if used_source == "tranpromotion":
                 st.check.netsuite_used = len(st.used)
                 self._used_parity(st)
+
+    def _tasks(self, state: dict[tuple[int, int], _Chunk]) -> Iterator[Task]:
+        """Each chunk's pages, chunk after chunk. Pulled as request slots free up, so the
+        store's codes of the next chunk are read while this chunk's pages are on the wire;
+        a chunk's windows are all counted before the first is handed out."""
+        for st in state.values():
+            local = self._local(st)
+            known = sorted(int(v) for v in local.ids.values() if v is not None and v.isdigit())
+            todo = chunk_tasks(st.target, known, self.mapping.page_size)
+            st.left = sum(1 for t in todo if t.kind == "codes")
+            st.used_left = len(todo) - st.left
+            if not st.left:  # no code in NetSuite: no page to wait for
+                self._leftovers(st)
+            yield from todo
 
     def _local(self, st: _Chunk) -> ChunkCodes:
         if st.local is None:

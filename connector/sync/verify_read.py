@@ -8,12 +8,13 @@ costs ceil(n / page size) pages when NetSuite numbered its codes consecutively (
 codes), a few more when other records' ids fall between them. Used codes are read only for a
 chunk where NetSuite counts some. Only columns the account check probes are named: couponcode
 id, code, promotion, used (when the account lets SuiteQL read it); tranpromotion couponcode,
-transaction, promocode.
+transaction, promocode. Where ids are not consecutive, windows are cut at the ids the store
+knows (`id_windows`), so deleted codes or a code pushed again later cost no extra page.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,16 +61,37 @@ def used_ranges(client: NetSuiteClient, nids: list[str], page_size: int
     return out
 
 
-def tasks(targets: list[Target], page_size: int) -> list[Task]:
-    """Every page to read, chunk after chunk (a chunk's codes, then its used codes)."""
+def id_windows(known: list[int], lo: int, hi: int, count: int, page_size: int
+               ) -> list[Window]:
+    """Windows over NetSuite's ids lo..hi (`count` codes) for one chunk, each expected to hold
+    one page: consecutive ids are cut every page (`remote.windows`); otherwise the cuts are
+    made at every page-th id the store knows (`known`, sorted), so a gap (codes deleted, a code
+    pushed again long after) costs no page and a window never holds much more than a page.
+    When the store knows too few of the ids, the range is cut evenly."""
+    inside = [i for i in known if lo <= i <= hi]
+    if hi - lo + 1 == count or 10 * len(inside) < 9 * count:
+        return windows(lo, hi, count, page_size)
+    out: list[Window] = []
+    low = lo - 1
+    for cut in inside[page_size - 1::page_size]:
+        if cut >= hi:
+            break
+        out.append(Window(len(out), low, cut))
+        low = cut
+    out.append(Window(len(out), low, hi))
+    return out
+
+
+def chunk_tasks(t: Target, known: list[int], page_size: int) -> list[Task]:
+    """Every page to read for one chunk: its codes, then its used codes."""
     out: list[Task] = []
-    for t in targets:
-        if t.codes and t.lo is not None and t.hi is not None:
-            out.extend(Task("codes", t, w) for w in windows(t.lo, t.hi, t.codes, page_size))
-        if t.used and t.used_lo is not None and t.used_hi is not None:
-            # rows, not distinct codes: never dense, so each window is read by keyset
-            out.extend(Task("used", t, Window(w.index, w.low, w.high))
-                       for w in windows(t.used_lo, t.used_hi, t.used, page_size))
+    if t.codes and t.lo is not None and t.hi is not None:
+        out.extend(Task("codes", t, w) for w in id_windows(known, t.lo, t.hi, t.codes,
+                                                             page_size))
+    if t.used and t.used_lo is not None and t.used_hi is not None:
+        # rows, not distinct codes: never dense, so each window is read by keyset
+        out.extend(Task("used", t, Window(w.index, w.low, w.high))
+                   for w in windows(t.used_lo, t.used_hi, t.used, page_size))
     return out
 
 
@@ -81,7 +103,7 @@ class Pages:
         self.page_size = page_size
         self.used_column = used_column
 
-    def run(self, todo: list[Task]) -> Iterator[tuple[Task, list[dict[str, Any]]]]:
+    def run(self, todo: Iterable[Task]) -> Iterator[tuple[Task, list[dict[str, Any]]]]:
         yield from unordered_map(self._fetch, todo, reader_threads(self.client))
 
     def _fetch(self, task: Task) -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ from connector.sync.session import Account
 from connector.sync.state import SyncLock
 from connector.sync.verify import Verifier
 from connector.sync.verify_model import VerifyReport
-from connector.sync.verify_read import Target
+from connector.sync.verify_read import Target, id_windows
 from connector.sync.verify_repair import carry_out, repair_steps, save_repairs
 from tests.sync.conftest import EngineFactory, end_state, sample_promotions, writes
 
@@ -108,6 +108,7 @@ def test_R43_a_deleted_code_and_a_missed_redemption_are_found_fixed_and_gone(
     assert repair_steps(store) == []
     after = verify(store, client, mapping)
     assert after.differences == [] and after.exit_code == 0
+    assert after.pages == report.pages  # the codes pushed again far above cost no page
     assert len(ns_codes(emu, "Big #2")) == 1000 and len(ns_codes(emu, "Local")) == 120
     with store.read() as conn:
         state = conn.scalar(select(s.codes.c.state).where(s.codes.c.code == big[20][1]))
@@ -265,3 +266,19 @@ def test_R43_the_highest_code_deleted_is_found_and_one_pushed_since_the_count_is
     patched = verifier.run()
     assert plain.differences == [] and patched.differences == []
     assert patched.pages == plain.pages + 1  # the newest id looked up: it exists
+
+
+def test_R43_windows_follow_the_ids_the_store_knows_so_gaps_cost_no_page() -> None:
+    """Codes deleted in the middle and one pushed again far above: still ceil(n / page)
+    windows, tiling NetSuite's whole id range (a code the store does not know is still read)."""
+    known = [i for i in range(1, 2501) if i != 500] + [9000]
+    got = id_windows(known, 1, 9000, 2500, 1000)
+    assert len(got) == 3
+    assert got[0].low == 0 and got[-1].high == 9000
+    assert all(a.high == b.low for a, b in zip(got, got[1:], strict=False))
+    assert sum(1 for i in known if got[1].low < i <= got[1].high) == 1000
+    dense = id_windows(list(range(1, 2501)), 1, 2500, 2500, 1000)
+    assert [(w.low, w.high, w.expected) for w in dense] == [(0, 1000, 1000), (1000, 2000, 1000),
+                                                            (2000, 2500, 500)]
+    unknown_to_store = id_windows([], 1, 9000, 2500, 1000)  # cut evenly, as remote.windows
+    assert unknown_to_store[0].low == 0 and unknown_to_store[-1].high == 9000
