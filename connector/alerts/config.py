@@ -56,7 +56,7 @@ class _Target(BaseModel):
     kind: str
     name: str | None = Field(None, min_length=1, max_length=64)
     events: list[Event] = Field(default_factory=lambda: list(EVENTS))
-    timeout: float = Field(8.0, gt=0, le=9.0)  # seconds a delivery may take, retries included
+    timeout: float = Field(6.0, gt=0, le=9.0)  # seconds a delivery may take, retries included
 
     @model_validator(mode="before")
     @classmethod

@@ -1,9 +1,9 @@
 """Sending an alert to its targets without holding the caller up (R44): `notify`.
 
-Each target gets its own daemon thread and a deadline (the target's `timeout`, 8 s by default,
+Each target gets its own daemon thread and a deadline (the target's `timeout`, 6 s by default,
 retries included), so targets that are down cost their time side by side, not one after another.
 `notify` returns at once; a command that ends waits at exit for deliveries still under way, but
-never past their deadline: a webhook that is down delays a sync run's exit by at most ~8 s, and
+never past their deadline: a webhook that is down delays a sync run's exit by at most ~6 s, and
 never changes its exit code. A failed delivery is a WARNING line naming the event, the target
 and the cause; never the secret, and never the alert's URL beyond its host.
 """

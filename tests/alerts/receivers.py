@@ -39,6 +39,7 @@ class Received:
     body: bytes
     signed: bool  # the signature checked out with the receiver's key
     at: float = field(default_factory=time.monotonic)
+    wall: float = field(default_factory=time.time)
 
     def json(self) -> Any:
         return json.loads(self.body)
