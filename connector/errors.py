@@ -4,7 +4,8 @@ The tree (callers branch on classes, never on message text)::
 
     ConnectorError                      exit code 1 unless a subclass says otherwise
     ├── ConfigError                     settings, credentials, mapping files (exit 2)
-    │   └── DiscountTypeContradicted    NetSuite reads a written discountType the other way
+    │   ├── DiscountTypeContradicted    NetSuite reads a written discountType the other way
+    │   └── AccountRefreshed            NetSuite no longer holds what the store links (a refresh)
     ├── DiscountTypeUnknown             the account does not say which value means percent
     ├── InputError                      counts, patterns, files, arguments
     │   └── FileInputError              a file with bad lines: every problem with its line number
@@ -65,6 +66,11 @@ class ConfigError(ConnectorError):
 
 class DiscountTypeContradicted(ConfigError):
     """NetSuite read a written discountType as the other meaning: the run stops (exit 2)."""
+
+
+class AccountRefreshed(ConfigError):
+    """The NetSuite account no longer holds what the store links to (a sandbox refreshed from
+    production or an older copy): nothing is written until `sync rebaseline` (exit 2)."""
 
 
 class DiscountTypeUnknown(ConnectorError):

@@ -1,6 +1,7 @@
 """SyncEngine: `sync plan`, `sync run` and `sync mirror` (R24-R32).
 
-    run:    lock -> mirror (so no redemption is lost to a re-create) -> chunk codes ->
+    run:    lock -> refresh check (R46: a refreshed sandbox stops it, sync.refresh) ->
+            mirror (so no redemption is lost to a re-create) -> chunk codes ->
             snapshot -> plan -> apply each promotion (a failure is reported, the others go
             on) -> mirror -> report
     retry:  a run for the named promotions only (the open errors of `sync errors`): no
@@ -30,6 +31,7 @@ from typing import Any
 import requests
 
 from connector.errors import (
+    AccountRefreshed,
     ConnectorError,
     DiscountTypeContradicted,
     DiscountTypeUnknown,
@@ -40,6 +42,7 @@ from connector.errors import (
 )
 from connector.netsuite import NetSuiteClient, NetSuiteConnectFailed
 from connector.store import Store
+from connector.sync import refresh
 from connector.sync.apply import Applier, Hook
 from connector.sync.ledger import KEEP_DAYS, record_refused
 from connector.sync.local import assign_chunks, local_promotions
@@ -149,7 +152,8 @@ class SyncEngine:
     def plan(self, only: Collection[str] | None = None) -> Plan:
         """What a run would do now (for the promotions named in `only`, if given). Reads
         NetSuite and the store; writes to neither."""
-        return self.account.retrying(lambda: self._plan(only))
+        with refresh.credentials_checked(self.store, self.client):
+            return self.account.retrying(lambda: self._plan(only))
 
     def _plan(self, only: Collection[str] | None) -> Plan:
         shapes = self.account.shapes()
@@ -162,6 +166,8 @@ class SyncEngine:
             keys = [p.external_key for p in promotions]
         remote = snapshot(self.client, shapes.used_counts, self.mapping.use_types.values(),
                           known=records, keys=keys)
+        refresh.refuse_if_refreshed(self.client, records, remote, keys,  # R46
+                                    self.mapping.page_size)
         plan = build_plan(promotions, records, remote, self.mapping, shapes.discount_types)
         if only is not None:  # NetSuite records of other promotions are not this run's business
             plan.actions = [a for a in plan.actions if a.promotion in only]
@@ -175,6 +181,7 @@ class SyncEngine:
         with self._recorded(report) as lock:
             self._timed(report, "account", self.account.shapes)
             if only is None:
+                self._timed(report, "refresh_check", self._refresh_check)
                 self._timed(report, "repairs", lambda: carry_out(self.store, self.client))
                 self._timed(report, "mirror_before",
                             lambda: report.mirror.append(self._mirror()))
@@ -190,6 +197,7 @@ class SyncEngine:
         report = SyncReport("mirror")
         with self._recorded(report):
             self._timed(report, "account", self.account.shapes)
+            self._timed(report, "refresh_check", self._refresh_check)
             self._timed(report, "mirror", lambda: report.mirror.append(self._mirror()))
         return report
 
@@ -206,7 +214,8 @@ class SyncEngine:
             with SyncLock(self.store, ttl=self.lock_ttl) as lock:
                 report.run = start_run(self.store, report.command, lock.owner, self.keep_days)
                 try:
-                    yield lock
+                    with refresh.credentials_checked(self.store, self.client):
+                        yield lock
                 except BaseException as exc:
                     report.outcome, report.reason = stopped(exc)
                     report.stopped_code = getattr(exc, "exit_code", None)
@@ -242,6 +251,9 @@ class SyncEngine:
             report.steps[name] = report.steps.get(name, 0.0) + time.perf_counter() - start
             report.step_requests[name] = (report.step_requests.get(name, 0)
                                           + self.requests.count - sent)
+
+    def _refresh_check(self) -> None:
+        refresh.check(self.store, self.client, self.mapping.page_size)
 
     def _mirror(self) -> MirrorReport:
         return self.account.retrying(lambda: Mirror(
@@ -304,6 +316,8 @@ def stopped(exc: BaseException) -> tuple[str, str]:
         return "aborted", str(exc) or f"stopped ({type(exc).__name__})"
     if isinstance(exc, SyncLocked):
         return "aborted", str(exc)
+    if isinstance(exc, AccountRefreshed):  # R46: nothing was written
+        return "refused", str(exc)
     if isinstance(exc, ConnectorError):
         return "failed", str(exc)
     return "failed", f"{type(exc).__name__}: {exc}"
