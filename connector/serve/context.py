@@ -97,7 +97,6 @@ class Context:
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
-        self.idempotency.close()
 
 
 def _session_secret(store: Store, settings: ServeSettings) -> bytes:

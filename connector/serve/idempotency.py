@@ -2,7 +2,8 @@
 
 Keys belong to the API key that sent them (two clients may pick the same one) and live 24
 hours. The first request with a key claims it with one INSERT ... ON CONFLICT DO NOTHING whose
-row count says who won, runs, and stores its answer. A request that finds the key taken:
+row count says who won (on PostgreSQL the same statement returns the row that holds a key
+taken already), runs, and stores its answer. A request that finds the key taken:
   * with another fingerprint (method, path, body) gets 409: the key was used for something else;
   * with the same one and an answer stored gets that answer again;
   * with the same one still running waits for it (up to WAIT seconds), then gets 409; a claim
@@ -16,19 +17,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from connector.errors import StoreError
+from connector.errors import StoreError, StoreOffline
 from connector.store import Store
 from connector.store import schema as s
 from connector.store.schema import utcnow
@@ -63,9 +65,12 @@ def fingerprint(method: str, path: str, body: Any) -> str:
     return hashlib.sha256(canonical.encode("ascii")).hexdigest()
 
 
+_KEY = re.compile(f"[!-~]{{1,{MAX_KEY}}}")
+
+
 def valid_key(key: str) -> bool:
     """1 to 255 printable ASCII characters, no spaces."""
-    return 0 < len(key) <= MAX_KEY and all("!" <= c <= "~" for c in key)
+    return _KEY.fullmatch(key) is not None
 
 
 class Idempotency:
@@ -73,24 +78,24 @@ class Idempotency:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.fast = _Lines(store) if store.dialect == "postgresql" else None
+        self.lines = store.thread_connections  # PostgreSQL: each thread's own connection
+        if self.lines is not None:
+            # imported here: it needs psycopg, which only a PostgreSQL store installs
+            from connector.store.thread_connections import PreparedCall
 
-    def close(self) -> None:
-        if self.fast is not None:
-            self.fast.close()
+            self._claim = PreparedCall.of("idempotency_claim", _CLAIM)
+            self._finish = PreparedCall.of("idempotency_finish", _FINISH)
 
     def claim(self, api_key_id: int, key: str, print_: str) -> Stored | None:
         """None: this request runs (and must `finish` or `drop`). Else the stored answer.
         Raises KeyReused or StillRunning."""
         deadline = time.monotonic() + WAIT
         while True:
-            if self._insert(api_key_id, key, print_):
+            claimed, row = self._insert(api_key_id, key, print_)
+            if claimed:
                 return None
-            with _single(self.store) as conn:
-                row = conn.execute(select(_I.fingerprint, _I.status, _I.response, _I.created_at)
-                                   .where(_I.api_key_id == api_key_id, _I.key == key)).first()
             if row is None:
-                continue  # dropped or expired in between: claim it again
+                continue  # dropped or expired in between, or not visible yet: claim it again
             now = utcnow()
             if row.created_at < now - KEEP or (row.status is None and row.created_at < now - STALE):
                 self._expire(api_key_id, key, row.created_at)
@@ -105,8 +110,8 @@ class Idempotency:
 
     def finish(self, api_key_id: int, key: str, status: int, body: Any) -> None:
         answer = json.dumps(body, default=str)
-        if self.fast is not None:
-            self.fast.run(_FINISH, (status, answer, api_key_id, key))
+        if self.lines is not None:
+            self._call(self._finish, (status, answer, api_key_id, key))
             return
         with _single(self.store) as conn:
             conn.execute(s.idempotency_keys.update()
@@ -120,66 +125,65 @@ class Idempotency:
 
     def purge(self) -> int:
         """Forget keys older than 24 hours; how many."""
-        with self.store.begin() as conn:
+        with _single(self.store) as conn:
             done = conn.execute(delete(s.idempotency_keys)
                                 .where(_I.created_at < utcnow() - KEEP))
         return int(done.rowcount or 0)
 
-    def _insert(self, api_key_id: int, key: str, print_: str) -> bool:
-        if self.fast is not None:
+    def _insert(self, api_key_id: int, key: str, print_: str) -> tuple[bool, Any]:
+        """Claim the key: (True, None), or (False, the row that holds it, None if unseen)."""
+        if self.lines is not None:
             now = utcnow().replace(tzinfo=None)  # the column holds UTC without a zone
-            return self.fast.run(_CLAIM, (api_key_id, key, print_, now)) == 1
+            reply = self._call(self._claim, (api_key_id, key, print_, now))
+            if reply is None or reply is True:
+                return reply is True, None
+            made = datetime.fromisoformat(reply["created_at"]).replace(tzinfo=UTC)
+            return False, SimpleNamespace(**{**reply, "created_at": made})
         values = {"api_key_id": api_key_id, "key": key, "fingerprint": print_,
                   "created_at": utcnow()}
         with _single(self.store) as conn:
-            return _insert_or_skip(conn, values) == 1
+            if _insert_or_skip(conn, values) == 1:
+                return True, None
+        with _single(self.store) as conn:
+            row = conn.execute(select(_I.fingerprint, _I.status, _I.response, _I.created_at)
+                               .where(_I.api_key_id == api_key_id, _I.key == key)).first()
+        return False, row
 
     def _expire(self, api_key_id: int, key: str, created: Any) -> None:
         with _single(self.store) as conn:
             conn.execute(delete(s.idempotency_keys).where(
                 _I.api_key_id == api_key_id, _I.key == key, _I.created_at == created))
 
-
-_CLAIM = ("INSERT INTO idempotency_keys (api_key_id, key, fingerprint, created_at) "
-          "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING")
-_FINISH = ("UPDATE idempotency_keys SET status = %s, response = %s "
-           "WHERE api_key_id = %s AND key = %s")
-
-
-class _Lines:
-    """PostgreSQL: the claim and the answer of every keyed write, as prepared statements on a
-    connection each server thread keeps (autocommit, outside the pool): one round trip and
-    about a fifth of the client time of the same through SQLAlchemy, which is what a keyed
-    write cost most. Values travel apart from the statement (extended protocol)."""
-
-    def __init__(self, store: Store) -> None:
-        self.url = store.engine.url.set(drivername="postgresql").render_as_string(
-            hide_password=False)
-        self.mine = threading.local()
-        self.every: list[Any] = []
-        self.guard = threading.Lock()
-
-    def run(self, sql: str, values: tuple[Any, ...]) -> int:
-        import psycopg
-
-        conn = getattr(self.mine, "conn", None)
+    def _call(self, statement: Any, values: tuple[Any, ...]) -> Any:
+        """One statement on this thread's own connection (PostgreSQL), its own transaction."""
+        assert self.lines is not None
         try:
-            if conn is None or conn.closed or conn.broken:
-                conn = self.mine.conn = psycopg.connect(self.url, autocommit=True)
-                with self.guard:
-                    self.every.append(conn)
-            return int(conn.execute(sql, values, prepare=True).rowcount)
-        except psycopg.OperationalError as exc:
-            self.mine.conn = None
-            first = str(exc).strip().splitlines()
-            raise StoreError("the store cannot be reached: "
-                             f"{first[0] if first else type(exc).__name__}") from None
+            with self.lines.using() as line:
+                return line.call(statement, values)
+        except StoreOffline as exc:
+            raise StoreError(f"the store cannot be reached: {exc.detail or exc}") from None
 
-    def close(self) -> None:
-        with self.guard:
-            every, self.every = self.every, []
-        for conn in every:
-            conn.close()
+
+# PostgreSQL: the claim and the answer of every keyed write, each one prepared statement on the
+# thread's own connection (store/thread_connections.py, as the redemption functions run):
+# one round trip each, without the client time of the pool and a cursor, which is what a
+# keyed write cost most. The claim answers true when it took the key, else the row holding it
+# (null when that row is not visible to it yet: the caller claims again).
+_CLAIM = """
+WITH claimed AS (
+    INSERT INTO idempotency_keys (api_key_id, key, fingerprint, created_at)
+    VALUES ($1::bigint, $2::text, $3::text, $4::timestamp)
+    ON CONFLICT DO NOTHING RETURNING 1)
+SELECT CASE WHEN EXISTS (SELECT FROM claimed) THEN 'true'::json
+            ELSE (SELECT json_build_object('fingerprint', fingerprint, 'status', status,
+                                           'response', response, 'created_at', created_at)
+                    FROM idempotency_keys WHERE api_key_id = $1::bigint AND key = $2::text)
+       END"""
+_FINISH = """
+WITH done AS (
+    UPDATE idempotency_keys SET status = $1::integer, response = $2::text
+     WHERE api_key_id = $3::bigint AND key = $4::text RETURNING 1)
+SELECT to_json(count(*)) FROM done"""
 
 
 @contextmanager
