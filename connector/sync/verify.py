@@ -30,6 +30,7 @@ import re
 import threading
 import time
 from collections.abc import Collection, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +52,7 @@ from connector.sync.verify_local import (
     ChunkCodes,
     Fresh,
     chunk_codes,
+    external_keys,
     fresh,
     redeemed_per_chunk,
     sync_running,
@@ -60,6 +62,7 @@ from connector.sync.verify_model import MOVING, ChunkCheck, Difference, VerifyRe
 from connector.sync.verify_read import Pages, Target, Task, chunk_tasks, used_ranges
 
 _CHUNK_EID = re.compile(r"promosync-([0-9a-z]+)-([0-9]+)")
+_ABSENT = object()
 
 
 class _Counter:
@@ -97,6 +100,7 @@ class _Chunk:
     target: Target
     check: ChunkCheck
     local: ChunkCodes | None = None
+    loading: Future[ChunkCodes] | None = None  # the store's codes, read on the loader thread
     left: int = 0  # code windows still to come
     used_left: int = 0
     redeemed_ids: dict[str, str] = field(default_factory=dict)  # NetSuite id -> code
@@ -113,6 +117,7 @@ class Verifier:
         self.mapping = mapping
         self.account = account
         self.candidates: list[_Candidate] = []
+        self.loader: ThreadPoolExecutor | None = None
 
     def run(self, names: Collection[str] | None = None) -> VerifyReport:
         started = time.perf_counter()
@@ -130,21 +135,25 @@ class Verifier:
         report = VerifyReport()
         shapes = self.account.shapes()
         report.used_source = shapes.used_counts
-        with self.store.read() as conn:
-            running = sync_running(conn)
-            promotions = local_promotions(conn, self.mapping.chunk_size)
-            records = load_records(conn)
-        if names is not None:
-            promotions = [p for p in promotions if p.name in names]
-        keys = None if names is None else [p.external_key for p in promotions]
-        remote = snapshot(self.client, None, self.mapping.use_types.values(), known=records,
-                          keys=keys)
-        targets = self._records(promotions, remote, names is None, report)
-        if shapes.used_counts == "tranpromotion" and targets:
-            found = used_ranges(self.client, [t.netsuite_id for t in targets],
-                                self.mapping.page_size)
-            targets = [_with_used(t, found.get(t.netsuite_id)) for t in targets]
-        self._codes(targets, shapes.used_counts, report)
+        # The store's side is read on a thread of its own while NetSuite answers: counting a
+        # million codes per chunk takes the store as long as the first requests take NetSuite.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="verify-store") as loader:
+            self.loader = loader
+            local = loader.submit(self._local_side, names)
+            with self.store.read() as conn:
+                running = sync_running(conn)
+                records = load_records(conn)
+                keys = None if names is None else external_keys(conn, names)
+            remote = snapshot(self.client, None, self.mapping.use_types.values(),
+                              known=records, keys=keys)
+            used: dict[str, tuple[int, int, int]] = {}
+            chunk_ids = [r.id for eid, r in remote.items() if _CHUNK_EID.fullmatch(eid)]
+            if shapes.used_counts == "tranpromotion" and chunk_ids:
+                used = used_ranges(self.client, chunk_ids, self.mapping.page_size)
+            promotions, redeemed, unplaced = local.result()
+            targets = [_with_used(t, used.get(t.netsuite_id)) for t in self._records(
+                promotions, remote, names is None, report, redeemed, unplaced)]
+            self._codes(targets, shapes.used_counts, report)
         with self.store.read() as conn:
             report.running = running or sync_running(conn)
         self._judge(report)
@@ -153,10 +162,25 @@ class Verifier:
                 d.pending = d.kind in MOVING
         return report
 
+    def _local_side(self, names: Collection[str] | None
+                    ) -> tuple[list[LocalPromotion], dict[int, dict[int, int]], dict[int, int]]:
+        """The local promotions with their code counts per chunk, codes redeemed per chunk,
+        and codes in no chunk yet."""
+        with self.store.read() as conn:
+            promotions = local_promotions(conn, self.mapping.chunk_size)
+            if names is not None:
+                promotions = [p for p in promotions if p.name in names]
+            live = [p for p in promotions if not p.deleted]
+            redeemed = {p.id: redeemed_per_chunk(conn, p.id) for p in live}
+            unplaced = {p.id: unplaced_codes(conn, p.id) for p in live
+                        if p.use_type == "single_use"}
+        return promotions, redeemed, unplaced
+
     # ---- records ----------------------------------------------------------------------------
 
     def _records(self, promotions: list[LocalPromotion], remote: dict[str, RemoteChunk],
-                 every: bool, report: VerifyReport) -> list[Target]:
+                 every: bool, report: VerifyReport, redeemed_by: dict[int, dict[int, int]],
+                 unplaced_by: dict[int, int]) -> list[Target]:
         owned: set[str] = set()
         targets: list[Target] = []
         for promo in sorted(promotions, key=lambda p: p.name):
@@ -171,10 +195,7 @@ class Verifier:
                                 netsuite_id=old.id))
                 continue
             n = self._chunks(promo)
-            with self.store.read() as conn:
-                redeemed = redeemed_per_chunk(conn, promo.id)
-                unplaced = (unplaced_codes(conn, promo.id)
-                            if promo.use_type == "single_use" else 0)
+            redeemed, unplaced = redeemed_by.get(promo.id, {}), unplaced_by.get(promo.id, 0)
             for k in range(n):
                 eid = chunk_external_id(promo.external_key, k)
                 owned.add(eid)
@@ -240,23 +261,37 @@ class Verifier:
                 self._used_parity(st)
 
     def _tasks(self, state: dict[tuple[int, int], _Chunk]) -> Iterator[Task]:
-        """Each chunk's pages, chunk after chunk. Pulled as request slots free up, so the
-        store's codes of the next chunk are read while this chunk's pages are on the wire;
-        a chunk's windows are all counted before the first is handed out."""
-        for st in state.values():
-            local = self._local(st)
-            known = sorted(int(v) for v in local.ids.values() if v is not None and v.isdigit())
-            todo = chunk_tasks(st.target, known, self.mapping.page_size)
-            st.left = sum(1 for t in todo if t.kind == "codes")
+        """Each chunk's pages, chunk after chunk, pulled as request slots free up. The store's
+        codes of a chunk are read on the loader thread, the next chunk's while this one's
+        pages are on the wire; a chunk whose NetSuite ids are consecutive needs none of them
+        to be cut into windows. A chunk's windows are all counted before the first goes."""
+        chunks = list(state.values())
+        loader = self.loader
+        assert loader is not None
+        for i, st in enumerate(chunks):
+            for ahead in chunks[i:i + 2]:
+                if ahead.loading is None:
+                    ahead.loading = loader.submit(self._read_chunk, ahead.target)
+            t = st.target
+            known: list[int] = []
+            if t.lo is not None and t.hi is not None and t.hi - t.lo + 1 != t.codes:
+                known = sorted(int(v) for v in self._local(st).ids.values()
+                               if v is not None and v.isdigit())
+            todo = chunk_tasks(t, known, self.mapping.page_size)
+            st.left = sum(1 for task in todo if task.kind == "codes")
             st.used_left = len(todo) - st.left
             if not st.left:  # no code in NetSuite: no page to wait for
                 self._leftovers(st)
             yield from todo
 
+    def _read_chunk(self, t: Target) -> ChunkCodes:
+        with self.store.read() as conn:
+            return chunk_codes(conn, t.promotion_id, t.chunk)
+
     def _local(self, st: _Chunk) -> ChunkCodes:
         if st.local is None:
-            with self.store.read() as conn:
-                st.local = chunk_codes(conn, st.target.promotion_id, st.target.chunk)
+            st.local = (st.loading.result() if st.loading is not None
+                        else self._read_chunk(st.target))
         return st.local
 
     def _page(self, st: _Chunk, task: Task, rows: list[dict[str, Any]],
@@ -269,27 +304,35 @@ class Verifier:
             return
         local = self._local(st)
         ids, states, t = local.ids, local.states, st.target
-        add = self.candidates.append
+        add, pop = self.candidates.append, ids.pop
         column = used_source == "couponcode"
-        for r in rows:
-            nid, code = str(r["id"]), str(r["code"]).upper()
-            if code not in ids:
-                add(_Candidate("unknown_code", t, code, nid))
-                continue
-            mine = ids.pop(code)
+        for r in rows:  # a million times: the common case costs one pop and one compare
+            code = r["code"]
+            mine = pop(code, _ABSENT)
+            if mine is _ABSENT:
+                code = str(code).upper()
+                mine = pop(code, _ABSENT)
+                if mine is _ABSENT:
+                    add(_Candidate("unknown_code", t, code, str(r["id"])))
+                    continue
+            nid = r["id"]
             if mine != nid:
-                add(_Candidate("not_recorded", t, code, nid))
+                nid = str(nid)
+                if mine != nid:
+                    add(_Candidate("not_recorded", t, code, nid))
+            if not (states or column):
+                continue
             here = states.get(code, "active")
             if here == "redeemed":
-                st.redeemed_ids[nid] = code
+                st.redeemed_ids[str(nid)] = code
             if column:
                 used = r.get("used") == "T"
                 if used:
                     st.check.netsuite_used = (st.check.netsuite_used or 0) + 1
                 if used and here == "active":
-                    add(_Candidate("not_mirrored", t, code, nid))
+                    add(_Candidate("not_mirrored", t, code, str(nid)))
                 elif not used and here == "redeemed":
-                    add(_Candidate("used_here_only", t, code, nid))
+                    add(_Candidate("used_here_only", t, code, str(nid)))
         st.left -= 1
         if not st.left:
             self._leftovers(st)

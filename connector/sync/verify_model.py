@@ -95,6 +95,10 @@ class Difference:
             text += " (pending: a sync run holds the lock and is moving it now)"
         return text[0].upper() + text[1:] + "."
 
+    def as_dict(self) -> dict[str, Any]:
+        """The difference as JSON shows it (alerts and metrics take the same)."""
+        return self.row()
+
     def row(self) -> dict[str, Any]:
         return {"kind": self.kind, "promotion": self.promotion, "chunk": self.chunk,
                 "external_id": self.external_id, "code": self.code,
