@@ -1,14 +1,16 @@
 """`--metrics-file FILE` of the sync commands (R45): the job's figures in the Prometheus text
 format, for node_exporter's textfile collector (or anything that reads that format).
 
-Every line is a gauge with the `promosync_` prefix and a `command` label (run, retry, mirror):
-the time of the last success (this job's end when it succeeded, else the last successful job of
-the same command in the ledger), the job's end, duration, outcome and exit code, codes generated,
-read back, pushed and mirrored, NetSuite requests and 429 answers, promotions that failed, open
-errors (`sync errors`), and how long ago the mirror's watermark last moved, per source. A figure
-that cannot be known (the store could not be opened) is left out, its HELP and TYPE kept. The
-folder is checked before any work, and the file is written like --report: to a temporary file
-beside it, then renamed over it, on every ending the process survives.
+Every line is a gauge with the `promosync_` prefix and a `command` label (run, retry, mirror,
+verify): the time of the last success (this job's end when it succeeded, else the last
+successful job of the same command in the ledger; verify keeps no ledger row, so a failed verify
+leaves it out), the job's end, duration, outcome and exit code, codes generated, read back,
+pushed and mirrored, NetSuite requests and 429 answers, promotions that failed, open errors
+(`sync errors`), how long ago the mirror's watermark last moved, per source, and for verify the
+differences it found. A figure that cannot be known (the store could not be opened) is left
+out, its HELP and TYPE kept. The folder is checked before any work, and the file is written like
+--report: to a temporary file beside it, then renamed over it, on every ending the process
+survives.
 """
 
 from __future__ import annotations
@@ -17,13 +19,19 @@ import contextlib
 import os
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import click
+
+from connector.cli._exits import EXIT_INTERRUPTED, EXIT_TERMINATED, ending, store_failure
 from connector.cli._report import _mode
-from connector.errors import ConfigError
+from connector.errors import ConfigError, StoreError
 
 if TYPE_CHECKING:
+    from connector.cli._common import App
     from connector.store import Store
 
 OUTCOMES = ("ok", "partial", "failed", "refused", "aborted")
@@ -44,7 +52,10 @@ _GAUGES: dict[str, str] = {
     "open_errors": "Errors still open after the last job (promosync sync errors).",
     "mirror_watermark_lag_seconds": "Seconds since the mirror's watermark last moved, per "
                                     "source of redemptions.",
+    "verify_differences": "Differences sync verify found between NetSuite and the store "
+                          "(those a running sync is moving left out).",
 }
+_ONLY_WITH_SAMPLES = {"verify_differences"}  # a family that is not every command's
 
 
 def checked(path: str) -> Path:
@@ -100,8 +111,11 @@ def render(command: str, data: dict[str, Any], seconds: float, ended: float,
     put("open_errors", ledger.get("open_errors"))
     for source, lag in sorted((ledger.get("watermarks") or {}).items()):
         put("mirror_watermark_lag_seconds", round(lag, 3), source=source)
+    put("verify_differences", data.get("differences"))
     lines: list[str] = []
     for name, help_text in _GAUGES.items():
+        if name in _ONLY_WITH_SAMPLES and not samples[name]:
+            continue
         full = f"promosync_{name}"
         lines += [f"# HELP {full} {help_text}", f"# TYPE {full} gauge"]
         for labels, value in samples[name]:
@@ -127,6 +141,30 @@ def from_ledger(store: Store, command: str, now: float) -> dict[str, Any]:
             "open_errors": len(errors(store)),
             "watermarks": {name.removeprefix("mirror."): max(0.0, now - at.timestamp())
                            for name, at in moved}}
+
+
+@contextmanager
+def written(app: App, command: str, path: str | None) -> Iterator[dict[str, Any]]:
+    """--metrics-file of a command that keeps no ledger row (sync verify): FILE's folder checked
+    first; the file written however the command ends, from the figures the command puts in the
+    dict it is given (outcome, exit_code, requests, differences), or from the error that ended
+    it. `path` None: nothing to write."""
+    target = checked(path) if path else None
+    started = time.monotonic()
+    data: dict[str, Any] = {"command": command}
+    try:
+        yield data
+    except BaseException as exc:
+        if target is not None and not isinstance(exc, click.exceptions.Exit):
+            code, _line = ending(exc)
+            data.update(outcome="aborted" if code in (EXIT_INTERRUPTED, EXIT_TERMINATED)
+                        else "refused" if code in (2, 3) else "failed", exit_code=code)
+            down = app.opened_store is None or isinstance(exc, StoreError) or store_failure(exc)
+            write(target, command, data, time.monotonic() - started,
+                  None if down else app.opened_store)
+        raise
+    if target is not None:
+        write(target, command, data, time.monotonic() - started, app.opened_store)
 
 
 def write(target: Path, command: str, data: dict[str, Any], seconds: float,

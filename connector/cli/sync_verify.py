@@ -14,8 +14,10 @@ from typing import Any
 
 import click
 
+from connector.alerts import load_alerts, reconciliation_differences
 from connector.catalog import promotion_row
 from connector.cli._common import App, emit
+from connector.cli._metrics import written
 from connector.errors import ConfigError
 from connector.netsuite import NetSuiteClient, NetSuiteConnectFailed
 from connector.store import Store
@@ -40,10 +42,13 @@ TABLE_ROWS = 50  # differences shown in the table; --json lists every one
 @click.option("--inactivate-unknown", is_flag=True,
               help="With --fix: the next `sync run` also inactivates NetSuite promotions that "
                    "carry promosync's external ids but belong to no promotion in this store.")
+@click.option("--metrics-file", type=click.Path(dir_okay=False),
+              help="Write the figures to this file in the Prometheus text format "
+                   "(node_exporter's textfile collector).")
 @click.argument("promotions", nargs=-1)
 @click.pass_context
 def verify_cmd(ctx: click.Context, as_json: bool, fix: bool, inactivate_unknown: bool,
-               promotions: tuple[str, ...]) -> None:
+               metrics_file: str | None, promotions: tuple[str, ...]) -> None:
     """Compare the store with NetSuite, promotion by promotion and code by code: code counts
     and code sets per chunk, used / unused parity, promosync records NetSuite holds that the
     store does not know, and promotions NetSuite lacks. Reads only; PROMO names limit it to
@@ -52,6 +57,18 @@ def verify_cmd(ctx: click.Context, as_json: bool, fix: bool, inactivate_unknown:
     app.as_json = app.as_json or as_json
     if inactivate_unknown and not fix:
         raise click.UsageError("--inactivate-unknown goes with --fix")
+    with written(app, "verify", metrics_file) as figures:  # R45
+        alerts = load_alerts()  # R44: a malformed [alerts] table is exit 2 before any work
+        report = _verify(app, fix, inactivate_unknown, promotions)
+        figures.update(outcome="ok" if report.exit_code == 0 else "failed",
+                       exit_code=report.exit_code, requests=report.requests,
+                       differences=len(report.open))
+    reconciliation_differences([d.row() for d in report.open], "verify", alerts)
+    ctx.exit(report.exit_code)
+
+
+def _verify(app: App, fix: bool, inactivate_unknown: bool,
+            promotions: tuple[str, ...]) -> VerifyReport:
     store = app.store
     names = None
     if promotions:
@@ -72,7 +89,7 @@ def verify_cmd(ctx: click.Context, as_json: bool, fix: bool, inactivate_unknown:
     if fix:
         report.repairs_written = save_repairs(store, report.differences, inactivate_unknown)
     _show(app, report, fix)
-    ctx.exit(report.exit_code)
+    return report
 
 
 def _show(app: App, report: VerifyReport, fix: bool) -> None:

@@ -169,3 +169,27 @@ def test_R44_reconciliation_difference_is_alerted_and_none_is_silent(
     assert body["summary"] == ("sync verify found 3 differences between NetSuite and the store "
                                "(P1, P7)")
     assert body["details"]["kinds"] == ["missing_in_netsuite", "redeemed_only_in_netsuite"]
+
+
+def test_R44_sync_verify_alerts_the_differences_it_finds(
+        toml: Callable[[str], Path], receiver: WebhookReceiver, sync_env: dict[str, str],
+        netsuite: EmulatorServer) -> None:
+    from tests.sync.conftest import make_client
+
+    toml("[alerts]\n" + webhook_table(receiver.url, 'events = ["reconciliation_difference"]'))
+    assert run_cli(["sync", "run"], sync_env).exit_code == 0
+    assert run_cli(["sync", "verify"], sync_env).exit_code == 0
+    with netsuite.backend.db.lock:
+        first = netsuite.backend.db.conn.execute("SELECT MIN(id) FROM couponcode").fetchone()[0]
+    client = make_client(netsuite.url)
+    client.delete("couponCode", str(first))  # deleted by hand in NetSuite
+    client.close()
+    assert run_cli(["sync", "verify"], sync_env).exit_code == 1
+    [got] = receiver.wait_for(1)
+    time.sleep(0.3)
+    assert len(receiver.received) == 1  # the verify in step said nothing
+    body = got.json()
+    assert body["event"] == "reconciliation_difference"
+    assert body["summary"].startswith("sync verify found 1 difference between NetSuite and "
+                                      "the store (P")
+    assert body["details"]["differences"] == 1

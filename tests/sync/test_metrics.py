@@ -131,3 +131,34 @@ def test_R45_a_refused_run_writes_its_metrics_too(
     assert one(found, "run_outcome", outcome="refused") == 1
     assert one(found, "run_exit_code") == 2
     assert ("promosync_last_success_timestamp_seconds", (("command", "run"),)) not in found
+
+
+def test_R45_verify_writes_its_differences(
+        store: Store, emu: mock_netsuite, env: dict[str, str], tmp_path: Path) -> None:
+    from tests.sync.conftest import make_client
+
+    two_promotions(store)
+    assert run_cli(["sync", "run"], env).exit_code == 0
+    prom = tmp_path / "verify.prom"
+    assert run_cli(["sync", "verify", "--metrics-file", str(prom)], env).exit_code == 0
+    found = metrics(prom)
+    assert one(found, "run_outcome", "verify", outcome="ok") == 1
+    assert one(found, "verify_differences", "verify") == 0
+    assert one(found, "requests", "verify") > 0
+    assert one(found, "last_success_timestamp_seconds", "verify") == one(
+        found, "last_run_timestamp_seconds", "verify")
+    with emu.backend.db.lock:
+        first = emu.backend.db.conn.execute("SELECT MIN(id) FROM couponcode").fetchone()[0]
+    client = make_client(emu.url)
+    client.delete("couponCode", str(first))  # deleted by hand in NetSuite
+    client.close()
+    assert run_cli(["sync", "verify", "--metrics-file", str(prom)], env).exit_code == 1
+    found = metrics(prom)
+    assert one(found, "run_outcome", "verify", outcome="failed") == 1
+    assert one(found, "run_exit_code", "verify") == 1
+    assert one(found, "verify_differences", "verify") == 1
+    assert ("promosync_last_success_timestamp_seconds", (("command", "verify"),)) not in found
+    # the run's own file has no verify family
+    run_prom = tmp_path / "run.prom"
+    run_cli(["sync", "run", "--metrics-file", str(run_prom)], env)
+    assert "verify_differences" not in run_prom.read_text()
