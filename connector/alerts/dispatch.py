@@ -18,6 +18,7 @@ import threading
 import time
 from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 from connector.alerts.config import (
     AlertsConfig,
@@ -116,11 +117,41 @@ def notify(alert: Alert | None, config: AlertsConfig | None = None) -> Sending |
     targets = config.for_event(alert.event)
     if not targets:
         return None
+    _hide_from_http_logs(config)
     sending = Sending(scrubbed(alert, config), targets)
     with _pending_lock:
         _pending[:] = [s for s in _pending if s.deadline > time.monotonic()]
         _pending.append(sending)
     return sending
+
+
+class _Hidden(logging.Filter):
+    """Takes secrets out of the HTTP library's DEBUG lines (with -vv urllib3 logs each request's
+    path: a Slack webhook's path is its credential)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: frozenset[str] = frozenset()  # replaced whole: threads read it freely
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if any(v in text for v in self.values):
+            for value in sorted(self.values, key=len, reverse=True):
+                text = text.replace(value, "***")
+            record.msg, record.args = text, ()
+        return True
+
+
+_HIDDEN = _Hidden()
+logging.getLogger("urllib3.connectionpool").addFilter(_HIDDEN)
+
+
+def _hide_from_http_logs(config: AlertsConfig) -> None:
+    for target in config.targets:
+        if isinstance(target, SlackTarget) and (url := os.environ.get(target.url_env)):
+            parts = urlsplit(url)
+            _HIDDEN.values = _HIDDEN.values | {v for v in (url, parts.path, parts.query)
+                                               if len(v) >= 6}
 
 
 def scrubbed(alert: Alert, config: AlertsConfig) -> Alert:

@@ -4,6 +4,7 @@ real servers on 127.0.0.1, the [alerts] table's refusals, and `promosync alerts 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable
 from email import message_from_bytes
@@ -105,8 +106,11 @@ def test_R44_target_down_gives_up_within_its_deadline(
 
 
 def test_R44_slack_gets_text_at_the_url_from_the_environment(
-        receiver: WebhookReceiver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SLACK_URL", receiver.url)
+        receiver: WebhookReceiver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    secret_path = "/services/T0001/B0002/slacksecrettoken"
+    monkeypatch.setenv("SLACK_URL", receiver.url.rsplit("/", 1)[0] + secret_path)
     cfg = config('[[alerts.targets]]\nkind = "slack"\nurl_env = "SLACK_URL"\n',
                  tmp_path / "a.toml")
     sending = notify(events.run_ended({"command": "run", "outcome": "partial", "exit_code": 1,
@@ -117,6 +121,11 @@ def test_R44_slack_gets_text_at_the_url_from_the_environment(
     assert set(got.json()) == {"text"}
     text = got.json()["text"]
     assert "sync run ended with failures" in text and "failed: P2" in text
+    assert got.path == secret_path
+    # -vv shows the HTTP library's request lines: the webhook's path (its credential) is hidden
+    http_lines = [r.getMessage() for r in caplog.records if r.name.startswith("urllib3")]
+    assert any('"POST *** HTTP/1.1" 200' in line for line in http_lines), http_lines
+    assert not any("slacksecrettoken" in r.getMessage() for r in caplog.records)
 
 
 def test_R44_smtp_sends_over_starttls_and_logs_in_only_inside_tls(
