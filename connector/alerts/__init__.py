@@ -38,7 +38,8 @@ def after_job(data: Mapping[str, Any], store: Store | None,
     if config is None or not config.targets:
         return []
     found: list[Alert | None] = [events.run_ended(data)]
-    if store is not None and data.get("run") is not None and data.get("command") != "mirror":
+    if (store is not None and data.get("run") is not None and data.get("command") != "mirror"
+            and config.for_event("promotion_failing")):
         from connector.sync.ledger import errors
 
         found += events.promotions_failing(errors(store), config.failing_runs, data["run"])
