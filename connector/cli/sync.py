@@ -1,12 +1,12 @@
-"""`promosync sync plan | run | retry | mirror`: the NetSuite sync commands (history, show and
-errors, which read the run ledger, are in sync_ledger.py).
+"""`promosync sync plan | run | retry | mirror | rebaseline`: the NetSuite sync commands
+(history, show and errors, which read the run ledger, are in sync_ledger.py).
 
-Exit codes: 0 in step, 1 some promotions refused or failed, 2 settings, credentials, the store
-or an unreachable NetSuite, 3 another run holds the lock, 130 / 143 interrupted / stopped by
-SIGTERM. `--report FILE` writes the JSON report (never a secret) on every one of those endings,
-with the outcome and the reason (R38); its folder is checked before any work. On a terminal a
-progress bar shows codes moving, otherwise one plain line per promotion (cron, systemd,
-Kubernetes logs).
+Exit codes: 0 in step, 1 some promotions refused or failed, 2 settings, credentials, the store,
+an unreachable NetSuite or a refreshed sandbox (`sync rebaseline`), 3 another run holds the
+lock, 130 / 143 interrupted / stopped by SIGTERM. `--report FILE` writes the JSON report (never
+a secret) on every one of those endings, with the outcome and the reason (R38); its folder is
+checked before any work. On a terminal a progress bar shows codes moving, otherwise one plain
+line per promotion (cron, systemd, Kubernetes logs).
 """
 
 from __future__ import annotations

@@ -176,18 +176,19 @@ def check(store: Store, client: NetSuiteClient, page_size: int = PAGE) -> None:
 
 
 def worked_before(store: Store, account: str) -> str | None:
-    """How we know the credentials once worked: a sync run that reached NetSuite, or the
-    account profile `netsuite check` cached; None when neither is in the store."""
+    """How we know the credentials once worked: the account's profile is cached (the account
+    check of `netsuite check` or of a first sync run reached it), and when a sync run last
+    reached NetSuite; None when this account was never reached from this store."""
     runs, profiles = s.sync_runs, s.netsuite_profiles
     with store.read() as conn:
+        checked = conn.scalar(select(profiles.c.checked_at).where(profiles.c.account == account))
         ended = conn.scalar(select(runs.c.finished_at).where(runs.c.status.in_(("ok", "partial")))
                             .order_by(runs.c.finished_at.desc()).limit(1))
-        checked = conn.scalar(select(profiles.c.checked_at).where(profiles.c.account == account))
+    if checked is None:
+        return None
     if ended is not None:
         return f"a sync run reached NetSuite with them at {ended:%Y-%m-%d %H:%M} UTC"
-    if checked is not None:
-        return f"the account was checked with them at {checked:%Y-%m-%d %H:%M} UTC"
-    return None
+    return f"the account was checked with them at {checked:%Y-%m-%d %H:%M} UTC"
 
 
 @contextmanager

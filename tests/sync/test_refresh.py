@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
 
 from connector import catalog, generate
@@ -75,6 +77,8 @@ def test_R46_records_gone_are_recognised_before_any_write(
         engine().mirror()
     with pytest.raises(AccountRefreshed):
         engine().plan()
+    with pytest.raises(AccountRefreshed):  # a retry compares its own promotions' links
+        engine().run(only=["Big", "Local"])
     assert writes(emu) == before and emu.backend.db.counts()["promotioncode"] == 0
     assert _watermarks(store) == watermarks
 
@@ -183,3 +187,28 @@ def test_R46_refused_credentials_that_worked_before_say_the_account_may_be_refre
     assert run_cli(["sync", "run"], new).exit_code == 0
     assert writes(emu) == before + 3  # each record's fields written once more, no code
     assert json.loads(run_cli(["sync", "plan", "--json"], new).stdout)["in_step"]
+
+
+def test_R46_an_oauth2_client_refused_after_working_says_the_account_may_be_refreshed(
+        store: Store, emu: mock_netsuite, env: dict[str, str], tmp_path: Path) -> None:
+    key = tmp_path / "key.pem"
+    key.write_bytes(rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    oauth2 = {**env, "NETSUITE_CLIENT_ID": emu.credentials.oauth2_client_id,
+              "NETSUITE_CERTIFICATE_ID": "cert-1", "NETSUITE_PRIVATE_KEY_FILE": str(key)}
+    for name in ("NETSUITE_CONSUMER_KEY", "NETSUITE_CONSUMER_SECRET", "NETSUITE_TOKEN_ID",
+                 "NETSUITE_TOKEN_SECRET"):
+        oauth2[name] = ""
+    sample_promotions(store, generated=30, local=20)
+    assert run_cli(["sync", "run"], oauth2).exit_code == 0, "OAuth 2.0 works before"
+    emu.refresh("tokens", client_id="oauth2-client-after")  # the mapping was not copied
+    before = writes(emu)
+    result = run_cli(["sync", "mirror"], oauth2)
+    assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert "invalid_client" in result.stderr and "may have been refreshed" in result.stderr
+    assert writes(emu) == before
+    after = {**oauth2, "NETSUITE_CLIENT_ID": "oauth2-client-after"}
+    assert run_cli(["sync", "rebaseline", "--yes"], after).exit_code == 0
+    assert run_cli(["sync", "run"], after).exit_code == 0
+    assert json.loads(run_cli(["sync", "plan", "--json"], after).stdout)["in_step"]
