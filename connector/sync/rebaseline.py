@@ -40,7 +40,14 @@ from connector.sync.engine import RequestCounter
 from connector.sync.local import local_promotions, read_back_values, store_read_back
 from connector.sync.mapping import Mapping
 from connector.sync.model import ChunkRecord, LocalPromotion, RemoteChunk
-from connector.sync.remote import snapshot
+from connector.sync.remote import (
+    Window,
+    read_window,
+    reader_threads,
+    snapshot,
+    unordered_map,
+    windows,
+)
 from connector.sync.session import Account
 from connector.sync.state import SyncLock, chunk_batch, load_records, save_record
 
@@ -119,9 +126,9 @@ class Rebaseline:
             remote = snapshot(self.client, shapes.used_counts,
                               self.mapping.use_types.values())  # every record read by REST too
             chunks = self._chunks(remote)
-            codes = {c.external_id: self._codes(remote[c.external_id].id)
-                     for c in chunks if c.external_id in remote
-                     and c.promotion.use_type == "single_use"}
+            codes = self._codes([remote[c.external_id] for c in chunks
+                                 if c.external_id in remote
+                                 and c.promotion.use_type == "single_use"])
             orders = self._orders()
             lock.check()
             with self.store.begin() as conn:
@@ -158,12 +165,23 @@ class Rebaseline:
                 k += 1
         return [out[key] for key in sorted(out)]
 
-    def _codes(self, nid: str) -> dict[str, str]:
-        """Code text (upper case) -> couponCode internal id of one promotion record."""
-        rows = self.client.suiteql_keyset(
-            f"SELECT id, code FROM couponcode WHERE promotion = {sql.integer(nid)} "
-            "AND id > {after} ORDER BY id", page_size=self.mapping.page_size)
-        return {str(r["code"]).upper(): str(r["id"]) for r in rows}
+    def _codes(self, records: list[RemoteChunk]) -> dict[str, dict[str, str]]:
+        """Per external id, code text (upper case) -> couponCode internal id: every record's
+        codes cut into id windows of about a page (the snapshot gives each record's count and
+        id range), read on parallel threads, keyset within a window, as read-back does."""
+        page = self.mapping.page_size
+        out: dict[str, dict[str, str]] = {r.external_id: {} for r in records}
+        work = [(r, w) for r in records if r.codes and r.lo is not None and r.hi is not None
+                for w in windows(r.lo, r.hi, r.codes, page)]
+
+        def fetch(item: tuple[RemoteChunk, Window]) -> list[dict[str, Any]]:
+            rec, window = item
+            query = f"SELECT id, code FROM couponcode WHERE promotion = {sql.integer(rec.id)}"
+            return read_window(self.client, query, window, page)
+
+        for (rec, _w), rows in unordered_map(fetch, work, reader_threads(self.client)):
+            out[rec.external_id].update((str(r["code"]).upper(), str(r["id"])) for r in rows)
+        return out
 
     def _orders(self) -> set[str]:
         """External ids of the sales orders promosync pushed that NetSuite holds."""
