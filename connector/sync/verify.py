@@ -294,7 +294,7 @@ class Verifier:
                         else self._read_chunk(st.target))
         return st.local
 
-    def _page(self, st: _Chunk, task: Task, rows: list[dict[str, Any]],
+    def _page(self, st: _Chunk, task: Task, rows: list[Any],
               used_source: str | None) -> None:
         if task.kind == "used":
             for r in rows:
@@ -307,15 +307,15 @@ class Verifier:
         add, pop = self.candidates.append, ids.pop
         column = used_source == "couponcode"
         for r in rows:  # a million times: the common case costs one pop and one compare
-            code = r["code"]
+            code = r[0]
             mine = pop(code, _ABSENT)
             if mine is _ABSENT:
                 code = str(code).upper()
                 mine = pop(code, _ABSENT)
                 if mine is _ABSENT:
-                    add(_Candidate("unknown_code", t, code, str(r["id"])))
+                    add(_Candidate("unknown_code", t, code, str(r[1])))
                     continue
-            nid = r["id"]
+            nid = r[1]
             if mine != nid:
                 nid = str(nid)
                 if mine != nid:
@@ -326,7 +326,7 @@ class Verifier:
             if here == "redeemed":
                 st.redeemed_ids[str(nid)] = code
             if column:
-                used = r.get("used") == "T"
+                used = r[2] == "T"
                 if used:
                     st.check.netsuite_used = (st.check.netsuite_used or 0) + 1
                 if used and here == "active":
@@ -399,7 +399,8 @@ class Verifier:
             if now is None:
                 return diff("unknown_code", {"step": "adopt", "code": cand.code,
                                              "netsuite_id": cand.netsuite_id,
-                                             "promotion_id": t.promotion_id, "chunk": t.chunk,
+                                             "promotion_id": t.promotion_id,
+                                             "chunk_index": t.chunk,
                                              "external_id": t.external_id,
                                              "record": t.netsuite_id})
             if not mine:

@@ -14,13 +14,22 @@ knows (`id_windows`), so deleted codes or a code pushed again later cost no extr
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from connector.netsuite import NetSuiteClient
 from connector.sync import suiteql_values as sql
-from connector.sync.remote import Window, read_window, reader_threads, unordered_map, windows
+from connector.sync.remote import (
+    Window,
+    first_query,
+    read_window,
+    reader_threads,
+    unordered_map,
+    windows,
+)
 
 
 @dataclass(frozen=True)
@@ -95,6 +104,43 @@ def chunk_tasks(t: Target, known: list[int], page_size: int) -> list[Task]:
     return out
 
 
+# A page's shape, and its rows as tuples, read by SQLite's JSON functions on the fetching
+# thread (the interpreter lock is free while SQLite reads): a thousand-row page is then a list
+# of tuples instead of a thousand dicts (each with its `links` list) built under the lock.
+_SHAPE = ("SELECT json_type(?1, '$.items'), json_extract(?1, '$.hasMore'), count(*), "
+          "sum(type = 'object' AND json_type(value, '$.id') IN ('text', 'integer') "
+          "AND json_type(value, '$.code') = 'text') FROM json_each(?1, '$.items')")
+_ROWS = ("SELECT json_extract(value, '$.code'), json_extract(value, '$.id'){used} "
+         "FROM json_each(?1, '$.items')")
+_local = threading.local()
+
+
+def _reader() -> sqlite3.Connection:
+    conn: sqlite3.Connection | None = getattr(_local, "conn", None)
+    if conn is None:
+        conn = _local.conn = sqlite3.connect(":memory:")
+    return conn
+
+
+def compact_rows(text: str, used: bool) -> list[tuple[Any, ...]] | None:
+    """A whole page's rows as (code, id[, used]) when it is the last of its window and plain
+    ASCII JSON of the expected shape; None sends it the Python way (which also raises
+    NetSuite's errors for a malformed body)."""
+    if not text.isascii() or "\\u" in text:
+        return None
+    try:
+        kind, more, n, good = _reader().execute(_SHAPE, [text]).fetchone()
+        if kind != "array" or more not in (0, None) or good != n:
+            return None
+        return _reader().execute(_ROWS.format(used=", json_extract(value, '$.used')"
+                                              if used else ""), [text]).fetchall()
+    except sqlite3.Error:
+        return None
+
+
+Row = tuple[Any, ...]  # (code, id[, used]) of a code page; a used page's rows are dicts
+
+
 class Pages:
     """Reads tasks' pages; `run(tasks)` yields (task, rows) as each window completes."""
 
@@ -103,15 +149,13 @@ class Pages:
         self.page_size = page_size
         self.used_column = used_column
 
-    def run(self, todo: Iterable[Task]) -> Iterator[tuple[Task, list[dict[str, Any]]]]:
+    def run(self, todo: Iterable[Task]) -> Iterator[tuple[Task, list[Any]]]:
         yield from unordered_map(self._fetch, todo, reader_threads(self.client))
 
-    def _fetch(self, task: Task) -> list[dict[str, Any]]:
+    def _fetch(self, task: Task) -> list[Any]:
         nid = sql.integer(task.target.netsuite_id)
         if task.kind == "codes":
-            used = ", used" if self.used_column else ""
-            query = f"SELECT id, code{used} FROM couponcode WHERE promotion = {nid}"
-            return read_window(self.client, query, task.window, self.page_size)
+            return self._codes(nid, task.window)
         query = ("SELECT tp.couponcode AS id, cc.code AS code, tp.transaction AS tx "
                  "FROM tranpromotion tp JOIN couponcode cc ON cc.id = tp.couponcode "
                  f"WHERE tp.promocode = {nid}")
@@ -119,3 +163,26 @@ class Pages:
         # the second only when a page ends between them, and that code is already seen.
         return read_window(self.client, query, task.window, self.page_size,
                            window_key="tp.couponcode", page_key="tp.couponcode")
+
+    def _codes(self, nid: str, window: Window) -> list[Row]:
+        """A window's codes: its first page (the whole window, nearly always) as tuples;
+        a window holding more than a page goes on by keyset after the first page's last id."""
+        used = self.used_column
+        query = f"SELECT id, code{', used' if used else ''} FROM couponcode WHERE promotion = {nid}"
+        page = self.client.suiteql_page_or(first_query(query, window), limit=self.page_size,
+                                           offset=0, take=lambda text: compact_rows(text, used))
+        if isinstance(page, list):
+            return page
+        items = [i for i in page.get("items") or [] if isinstance(i, dict)]
+        rows = [_tuple(i, used) for i in items]
+        if page.get("hasMore") and items:
+            rest = self.client.suiteql_keyset(
+                f"{query} AND id > {window.low} AND id <= {window.high} AND id > {{after}} "
+                "ORDER BY id", key="id", start_after=int(items[-1]["id"]),
+                page_size=self.page_size)
+            rows.extend(_tuple(i, used) for i in rest)
+        return rows
+
+
+def _tuple(item: dict[str, Any], used: bool) -> Row:
+    return (item["code"], item["id"], item.get("used")) if used else (item["code"], item["id"])

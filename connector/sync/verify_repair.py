@@ -109,7 +109,7 @@ def carry_out(store: Store, client: NetSuiteClient) -> dict[str, int]:
 
 
 def _adopt(conn: Connection, dialect: str, st: dict[str, Any]) -> int:
-    pid, chunk = int(st["promotion_id"]), int(st["chunk"])
+    pid, chunk = int(st["promotion_id"]), int(st["chunk_index"])  # "chunk" is 1-based
     batch = chunk_batch(conn, dialect, pid, chunk, str(st["external_id"]),
                         f"netsuite:{st['record']}", 0)
     return store_read_back(conn, dialect, [(str(st["code"]).upper(), pid, batch, 1, chunk,

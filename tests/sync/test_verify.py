@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from connector import catalog, generate
 from connector.emulator import mock_netsuite
@@ -20,7 +20,7 @@ from connector.sync.session import Account
 from connector.sync.state import SyncLock
 from connector.sync.verify import Verifier
 from connector.sync.verify_model import VerifyReport
-from connector.sync.verify_read import Target, id_windows
+from connector.sync.verify_read import Target, compact_rows, id_windows
 from connector.sync.verify_repair import carry_out, repair_steps, save_repairs
 from tests.sync.conftest import EngineFactory, end_state, sample_promotions, writes
 
@@ -282,3 +282,43 @@ def test_R43_windows_follow_the_ids_the_store_knows_so_gaps_cost_no_page() -> No
                                                             (2000, 2500, 500)]
     unknown_to_store = id_windows([], 1, 9000, 2500, 1000)  # cut evenly, as remote.windows
     assert unknown_to_store[0].low == 0 and unknown_to_store[-1].high == 9000
+
+
+def test_R43_codes_added_in_netsuite_are_read_past_a_full_page_and_adopted(
+        store: Store, emu: mock_netsuite, client: NetSuiteClient, engine: EngineFactory,
+        mapping: Mapping) -> None:
+    """150 codes NetSuite made in a promotion whose 10 codes the store knows: windows cut
+    evenly, one of them holding more than a page (read on by keyset); each code is reported,
+    --fix adopts them all and the next verify agrees."""
+    sample_promotions(store, generated=20, local=10)
+    engine().run()
+    local_id = next(p for p in emu.backend.dump()["promotions"] if p["name"] == "Local")["id"]
+    assert emu.backend.generate_codes(int(local_id), "ADD-[AN.8]", 150) == 150
+    first = ns_codes(emu, "Local")[0]
+    client.delete("couponCode", first[0])  # ids no longer consecutive: 101 in the first window
+    report = verify(store, client, mapping)
+    added = [d for d in report.differences if d.kind == "unknown_code"]
+    assert len(added) == 150 and len(report.differences) == 151
+    assert {(d.code or "")[:4] for d in added} == {"ADD-"} and added[0].chunk == 1
+    assert [d.code for d in report.differences if d.kind == "missing_in_netsuite"] == [first[1]]
+    assert report.pages == 3 + 3  # aggregates, then 2 windows, the first one page more
+    assert save_repairs(store, report.differences) == 151
+    engine().run()
+    assert verify(store, client, mapping).differences == []
+    with store.read() as conn:
+        n = conn.scalar(select(func.count()).select_from(s.codes).join(
+            s.promotions, s.promotions.c.id == s.codes.c.promotion_id)
+            .where(s.promotions.c.name == "Local", s.codes.c.netsuite_id.is_not(None)))
+    assert n == 160
+
+
+def test_R43_a_page_is_read_as_tuples_only_when_plain_and_whole() -> None:
+    page = '{"items":[{"links":[],"id":"7","code":"AB-1"},{"links":[],"id":8,"code":"AB-2"}],' \
+           '"hasMore":false}'
+    assert compact_rows(page, False) == [("AB-1", "7"), ("AB-2", 8)]
+    assert compact_rows(page.replace("false", "true"), False) is None  # more pages follow
+    assert compact_rows(page.replace("AB-1", "AB-\u00c9"), False) is None  # not ASCII
+    assert compact_rows(page.replace('"AB-1"', "1"), False) is None  # a code that is no text
+    assert compact_rows("not json", False) is None
+    used = page.replace('"code":"AB-1"', '"code":"AB-1","used":"T"')
+    assert compact_rows(used, True) == [("AB-1", "7", "T"), ("AB-2", 8, None)]
