@@ -132,7 +132,7 @@ def promotions(ctx: Context, call: Call) -> tuple[int, Any]:
 
 def _endpoint(scopes: frozenset[str], work: Any, body: Any = None, *, write: bool = True,
               guarded: bool = False) -> Endpoint:
-    return Endpoint(scopes, work, body, write, guarded)
+    return Endpoint(scopes, work, body, write, guarded, till=scopes == REDEEM)
 
 
 TXN = "/v1/transactions/{sale}"

@@ -1,5 +1,6 @@
-"""What one running server shares between requests: the store, its settings, the thread pool,
-a `Register` per API key, the `Distributor`, the guard and the idempotency keys."""
+"""What one running server shares between requests: the store, its settings, the thread pools
+(the registers' and the rest's), a `Register` per API key, the `Distributor`, the guard and
+the idempotency keys."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ class Context:
     store: Store
     settings: ServeSettings
     pool: ThreadPoolExecutor
+    tills: ThreadPoolExecutor
     guard: GuessGuard
     idempotency: Idempotency
     distributor: Distributor
@@ -55,6 +57,8 @@ class Context:
             store=store,
             settings=settings,
             pool=ThreadPoolExecutor(settings.serve_threads, thread_name_prefix="promosync-serve"),
+            tills=ThreadPoolExecutor(settings.serve_register_threads,
+                                     thread_name_prefix="promosync-till"),
             guard=guard,
             idempotency=Idempotency(store),
             distributor=Distributor(store, timezone=zone),  # R22 warnings go to the log
@@ -96,6 +100,7 @@ class Context:
         return found
 
     def close(self) -> None:
+        self.tills.shutdown(wait=True, cancel_futures=True)
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 

@@ -3,8 +3,10 @@
 Bad input is refused before anything is written: a missing or revoked key (401), a key without
 the scope (403), a body over 1 MB (413), not JSON (415), malformed JSON, unknown fields or wrong
 types (400). Only then is an Idempotency-Key claimed and the work done. The body is read on the
-event loop; everything after it runs as one call on the server's thread pool, whose threads
-keep their store connections (a `Register` on PostgreSQL keeps one per thread).
+event loop; everything after it runs as one call on a thread pool, whose threads keep their
+store connections (a `Register` on PostgreSQL keeps one per thread). The registers' calls
+(transactions and validate) have a small pool of their own, so that they never queue behind
+a long request (a message run, a sync plan) and few threads pass the interpreter lock around.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ class Endpoint:
     body: type[Any] | None = None  # a bodies model; None: the request has no body
     write: bool = True
     guarded: bool = False  # refused codes count against the client (guard.py)
+    till: bool = False  # a register's call: runs on the registers' own threads (context.py)
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,8 @@ async def run(ctx: Context, request: Request, endpoint: Endpoint) -> Answer:
         raw = await read_body(request) if endpoint.body is not None else b""
         loop = asyncio.get_running_loop()
         facts = _facts(request)
-        return await loop.run_in_executor(ctx.pool, partial(_handle, ctx, facts, endpoint, raw))
+        pool = ctx.tills if endpoint.till else ctx.pool
+        return await loop.run_in_executor(pool, partial(_handle, ctx, facts, endpoint, raw))
     except ApiError as exc:
         return Answer(exc.status, exc.body(), exc.headers)
 

@@ -7,7 +7,10 @@ Read like every other setting (flags, then environment, then `promosync.toml`); 
                                     admin-password` makes it); never the password itself
     PROMOSYNC_SESSION_SECRET        HMAC key of the session cookie (else made once and kept
                                     in the store)
-    PROMOSYNC_SERVE_THREADS         threads that run store work (16)
+    PROMOSYNC_SERVE_THREADS         threads that run store work other than registers' (16)
+    PROMOSYNC_SERVE_REGISTER_THREADS  threads that run registers' calls, transactions and
+                                    validate (4): few, so that they pass the interpreter lock
+                                    around less while many registers wait
     PROMOSYNC_GUARD_REFUSALS        refused codes ... (10)
     PROMOSYNC_GUARD_WINDOW          ... within this many seconds (60) ...
     PROMOSYNC_GUARD_BLOCK           ... refuse further scans for this many seconds (300)
@@ -33,6 +36,8 @@ class ServeSettings(Settings):
         "PROMOSYNC_ADMIN_PASSWORD_HASH", "admin_password_hash", None)
     session_secret: SecretStr | None = _field("PROMOSYNC_SESSION_SECRET", "session_secret", None)
     serve_threads: int = _field("PROMOSYNC_SERVE_THREADS", "serve_threads", 16, ge=1, le=256)
+    serve_register_threads: int = _field(
+        "PROMOSYNC_SERVE_REGISTER_THREADS", "serve_register_threads", 4, ge=1, le=256)
     guard_refusals: int = _field("PROMOSYNC_GUARD_REFUSALS", "guard_refusals", 10, ge=1)
     guard_window: float = _field("PROMOSYNC_GUARD_WINDOW", "guard_window", 60.0, gt=0)
     guard_block: float = _field("PROMOSYNC_GUARD_BLOCK", "guard_block", 300.0, gt=0)

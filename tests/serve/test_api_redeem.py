@@ -3,8 +3,13 @@ and answers R13/R14 refusals with 4xx JSON carrying the rule id and the exact me
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from connector import code_history, delete_promotion
 from connector.errors import (
@@ -18,7 +23,7 @@ from connector.errors import (
     UnknownCode,
     WrongCustomer,
 )
-from tests.serve.conftest import Served
+from tests.serve.conftest import Served, start
 
 CART = {"lines": [{"item": "SHIRT", "amount": "40.00"}]}
 
@@ -148,3 +153,34 @@ def test_R15_customer_change_remove_and_R18_cancel(served: Served) -> None:
     assert code_history(served.store, b)[0].state == "redeemed"  # R18: stays used
     again = served.call("POST", f"/v1/transactions/{sale}/cancel")
     assert again.status_code == 400 and "cancelled already" in again.json()["error"]["message"]
+
+
+@pytest.fixture
+def one_spare_thread(sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                     ) -> Iterator[Served]:
+    """The server with one thread for everything but registers, and two for registers."""
+    yield from start(sqlite_url, tmp_path, monkeypatch, serve_threads=1, serve_register_threads=2)
+
+
+def test_R41_registers_calls_do_not_wait_behind_other_work(one_spare_thread: Served) -> None:
+    """Registers' calls run on threads of their own: with every other thread busy (a long
+    message run, say), validate, scan and pay still answer."""
+    server = one_spare_thread
+    code = server.codes(count=1)[0]
+    busy, release = threading.Event(), threading.Event()
+
+    def hold_the_thread() -> None:
+        busy.set()
+        release.wait(30)
+
+    server.app.state.ctx.pool.submit(hold_the_thread)
+    assert busy.wait(10)
+    try:
+        checked = server.call("POST", "/v1/validate", json={"code": code, **CART})
+        assert checked.status_code == 200, checked.text
+        sale = _open(server)
+        assert _scan(server, sale, code).status_code == 201
+        assert server.call("POST", f"/v1/transactions/{sale}/pay").status_code == 200
+    finally:
+        release.set()
+    assert server.call("GET", "/v1/lists", key="lists").status_code == 200
