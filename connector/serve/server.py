@@ -7,6 +7,7 @@ client address the guard counts is the socket's peer: forwarded-for headers are 
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 import socket
 import sys
@@ -67,6 +68,11 @@ def run(app: Starlette, sock: socket.socket, log_level: str = "warning") -> None
     # The event loop hands each request to a pool thread and its answer back: with Python's
     # 5 ms switch interval it waited up to that long for the interpreter lock each time.
     sys.setswitchinterval(SWITCH_INTERVAL)
+    # What is loaded by now (modules, the app, the store's metadata) lives as long as the
+    # process: kept out of the collector's full sweeps, each of which had paused every
+    # request in flight for as long as it took to walk them all.
+    gc.collect()
+    gc.freeze()
     uvicorn.Server(config(app, log_level)).run(sockets=[sock])
 
 
