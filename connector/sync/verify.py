@@ -52,8 +52,8 @@ from connector.sync.verify_local import (
     ChunkCodes,
     Fresh,
     chunk_codes,
-    external_keys,
     fresh,
+    promotion_keys,
     redeemed_per_chunk,
     sync_running,
     unplaced_codes,
@@ -98,11 +98,11 @@ class _Chunk:
     """Comparison state of one chunk while its pages come in."""
 
     target: Target
-    check: ChunkCheck
     local: ChunkCodes | None = None
     loading: Future[ChunkCodes] | None = None  # the store's codes, read on the loader thread
     left: int = 0  # code windows still to come
     used_left: int = 0
+    ns_used: int = 0  # codes NetSuite's pages showed used (couponcode.used)
     redeemed_ids: dict[str, str] = field(default_factory=dict)  # NetSuite id -> code
     used: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # id -> code, tx
 
@@ -135,25 +135,37 @@ class Verifier:
         report = VerifyReport()
         shapes = self.account.shapes()
         report.used_source = shapes.used_counts
-        # The store's side is read on a thread of its own while NetSuite answers: counting a
-        # million codes per chunk takes the store as long as the first requests take NetSuite.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="verify-store") as loader:
+        # The store's side is read on a thread of its own while NetSuite answers, and the
+        # pages start as soon as NetSuite's records are known: counting a million codes per
+        # chunk takes the store longer than the first requests take NetSuite.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="verify-store") as side, \
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix="verify-codes") as loader:
             self.loader = loader
-            local = loader.submit(self._local_side, names)
+            local = side.submit(self._local_side, names)
             with self.store.read() as conn:
                 running = sync_running(conn)
                 records = load_records(conn)
-                keys = None if names is None else external_keys(conn, names)
+                basics = promotion_keys(conn, names)
             remote = snapshot(self.client, None, self.mapping.use_types.values(),
-                              known=records, keys=keys)
+                              known=records, keys=None if names is None else list(basics))
             used: dict[str, tuple[int, int, int]] = {}
             chunk_ids = [r.id for eid, r in remote.items() if _CHUNK_EID.fullmatch(eid)]
             if shapes.used_counts == "tranpromotion" and chunk_ids:
                 used = used_ranges(self.client, chunk_ids, self.mapping.page_size)
+            state = self._codes([_with_used(t, used.get(t.netsuite_id))
+                                 for t in _paged(basics, remote)], shapes.used_counts)
             promotions, redeemed, unplaced = local.result()
-            targets = [_with_used(t, used.get(t.netsuite_id)) for t in self._records(
-                promotions, remote, names is None, report, redeemed, unplaced)]
-            self._codes(targets, shapes.used_counts, report)
+        owned = {(t.promotion_id, t.chunk) for t in self._records(
+            promotions, remote, names is None, report, redeemed, unplaced)}
+        checks = {(c.promotion, c.chunk): c for c in report.chunks}
+        for key, st in state.items():
+            check = checks.get((st.target.promotion, st.target.chunk + 1))
+            if key in owned and check is not None:
+                check.netsuite_used = (st.ns_used if shapes.used_counts == "couponcode"
+                                       else len(st.used) if shapes.used_counts else None)
+        # a record past the promotion's last chunk is reported as unknown, its codes are not
+        self.candidates = [c for c in self.candidates
+                           if (c.target.promotion_id, c.target.chunk) in owned]
         with self.store.read() as conn:
             report.running = running or sync_running(conn)
         self._judge(report)
@@ -242,23 +254,18 @@ class Verifier:
 
     # ---- codes ------------------------------------------------------------------------------
 
-    def _codes(self, targets: list[Target], used_source: str | None,
-               report: VerifyReport) -> None:
-        checks = {(c.promotion, c.chunk): c for c in report.chunks}
-        state: dict[tuple[int, int], _Chunk] = {}
-        for t in targets:
-            st = state[(t.promotion_id, t.chunk)] = _Chunk(t, checks[(t.promotion, t.chunk + 1)])
-            st.check.netsuite_used = (t.used if used_source == "tranpromotion"
-                                      else 0 if used_source == "couponcode" else None)
+    def _codes(self, targets: list[Target], used_source: str | None
+               ) -> dict[tuple[int, int], _Chunk]:
+        state = {(t.promotion_id, t.chunk): _Chunk(t) for t in targets}
         pages = Pages(self.client, self.mapping.page_size, used_source == "couponcode")
         with paused_gc():
             for task, rows in pages.run(self._tasks(state)):
                 self._page(state[(task.target.promotion_id, task.target.chunk)], task, rows,
                            used_source)
-        for st in state.values():
-            if used_source == "tranpromotion":
-                st.check.netsuite_used = len(st.used)
+        if used_source == "tranpromotion":
+            for st in state.values():
                 self._used_parity(st)
+        return state
 
     def _tasks(self, state: dict[tuple[int, int], _Chunk]) -> Iterator[Task]:
         """Each chunk's pages, chunk after chunk, pulled as request slots free up. The store's
@@ -328,7 +335,7 @@ class Verifier:
             if column:
                 used = r[2] == "T"
                 if used:
-                    st.check.netsuite_used = (st.check.netsuite_used or 0) + 1
+                    st.ns_used += 1
                 if used and here == "active":
                     add(_Candidate("not_mirrored", t, code, str(nid)))
                 elif not used and here == "redeemed":
@@ -441,6 +448,20 @@ class Verifier:
                else "its sales order was pushed" if now.redeemed_by == "local"
                else "no redemption event")
         return diff("used_here_only", why=why)
+
+
+def _paged(basics: dict[str, tuple[int, str, bool]], remote: dict[str, RemoteChunk]
+           ) -> list[Target]:
+    """NetSuite's chunk records of the local single-use promotions still live, in promotion
+    name and chunk order: what is read code by code (known before the store's counts are)."""
+    out = []
+    for eid, rec in remote.items():
+        found = _CHUNK_EID.fullmatch(eid)
+        promo = basics.get(found.group(1)) if found else None
+        if found and promo is not None and promo[2]:
+            out.append(Target(promo[1], promo[0], int(found.group(2)) - 1, eid, rec.id,
+                              rec.codes, rec.lo, rec.hi))
+    return sorted(out, key=lambda t: (t.promotion, t.chunk))
 
 
 def _with_used(t: Target, found: tuple[int, int, int] | None) -> Target:

@@ -93,9 +93,15 @@ def fresh(conn: Connection, codes: Iterable[str]) -> dict[str, Fresh]:
     return out
 
 
-def external_keys(conn: Connection, names: Collection[str]) -> list[str]:
+def promotion_keys(conn: Connection, names: Collection[str] | None
+                   ) -> dict[str, tuple[int, str, bool]]:
+    """External key -> (id, name, live and single-use) of the promotions (those named)."""
     p = s.promotions
-    return list(conn.scalars(select(p.c.external_key).where(p.c.name.in_(list(names)))))
+    query = select(p.c.id, p.c.name, p.c.external_key, p.c.use_type, p.c.deleted_at)
+    if names is not None:
+        query = query.where(p.c.name.in_(list(names)))
+    return {r.external_key: (int(r.id), r.name, r.use_type == "single_use"
+                             and r.deleted_at is None) for r in conn.execute(query)}
 
 
 def sync_running(conn: Connection) -> bool:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import func, select
 
 from connector import catalog, generate
@@ -15,6 +16,7 @@ from connector.emulator import mock_netsuite
 from connector.netsuite import NetSuiteClient
 from connector.store import Store
 from connector.store import schema as s
+from connector.sync import verify as verify_module
 from connector.sync.mapping import Mapping
 from connector.sync.session import Account
 from connector.sync.state import SyncLock
@@ -239,7 +241,7 @@ def test_R43_a_code_pushed_between_the_two_reads_is_not_reported(
 
 def test_R43_the_highest_code_deleted_is_found_and_one_pushed_since_the_count_is_not(
         store: Store, emu: mock_netsuite, client: NetSuiteClient, engine: EngineFactory,
-        mapping: Mapping) -> None:
+        mapping: Mapping, monkeypatch: pytest.MonkeyPatch) -> None:
     """NetSuite's highest id is taken before the codes are read: a stored id above it is a
     code pushed since (no difference) or the highest code, deleted (a difference)."""
     sample_promotions(store, generated=20, local=10)
@@ -254,15 +256,15 @@ def test_R43_the_highest_code_deleted_is_found_and_one_pushed_since_the_count_is
     engine().run()
     newest = ns_codes(emu, "Local")[-1]
     verifier = Verifier(store, client, mapping, Account(store, client, mapping))
-    records = verifier._records
+    paged = verify_module._paged
 
     def counted_before_the_push(*args: Any) -> list[Target]:
         # NetSuite's count and highest id of Local as they were before the newest push
         return [dataclasses.replace(t, codes=t.codes - 1, hi=int(newest[0]) - 1)
-                if t.promotion == "Local" else t for t in records(*args)]
+                if t.promotion == "Local" else t for t in paged(*args)]
 
-    verifier._records = counted_before_the_push  # type: ignore[method-assign, assignment]
     plain = verify(store, client, mapping)
+    monkeypatch.setattr(verify_module, "_paged", counted_before_the_push)
     patched = verifier.run()
     assert plain.differences == [] and patched.differences == []
     assert patched.pages == plain.pages + 1  # the newest id looked up: it exists
@@ -322,3 +324,22 @@ def test_R43_a_page_is_read_as_tuples_only_when_plain_and_whole() -> None:
     assert compact_rows("not json", False) is None
     used = page.replace('"code":"AB-1"', '"code":"AB-1","used":"T"')
     assert compact_rows(used, True) == [("AB-1", "7", "T"), ("AB-2", 8, None)]
+
+
+def test_R43_a_record_past_a_promotions_last_chunk_is_unknown_and_its_codes_not_judged(
+        store: Store, emu: mock_netsuite, client: NetSuiteClient, engine: EngineFactory,
+        mapping: Mapping) -> None:
+    sample_promotions(store, generated=20, local=10)
+    engine().run()
+    with store.read() as conn:
+        key = conn.scalar(select(s.promotions.c.external_key)
+                          .where(s.promotions.c.name == "Local"))
+    extra = client.upsert("promotionCode", f"promosync-{key}-2", {
+        "name": "Local #2", "customForm": {"id": "-10501"}, "useType": {"id": "SINGLEUSE"},
+        "discountType": {"id": "F"}, "rate": 5})
+    assert emu.backend.generate_codes(int(str(extra)), "XTRA-[AN.6]", 5) == 5
+    report = verify(store, client, mapping)
+    assert [(d.kind, d.external_id) for d in report.differences] == [
+        ("unknown_record", f"promosync-{key}-2")]
+    assert {(c.promotion, c.chunk) for c in report.chunks} == {
+        ("Big", 1), ("Local", 1), ("Multi", 1)}
