@@ -21,6 +21,7 @@ fields once (an older copy may hold older ones). Nothing is written to NetSuite.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Iterable
@@ -53,6 +54,21 @@ from connector.sync.state import SyncLock, chunk_batch, load_records, save_recor
 
 log = logging.getLogger("promosync.sync")
 ORDER_PREFIX = "promosync-redemption-"
+_TEMP = {
+    "sqlite": "CREATE TEMP TABLE IF NOT EXISTS rebaseline_codes (code TEXT PRIMARY KEY, "
+              "nid TEXT NOT NULL)",
+    "postgresql": "CREATE TEMP TABLE IF NOT EXISTS rebaseline_codes (code TEXT PRIMARY KEY, "
+                  "nid TEXT NOT NULL) ON COMMIT DROP",
+}
+# One parameter per chunk (the rows as JSON on SQLite, two arrays on PostgreSQL), codes upper-cased
+# as read-back stores them.
+_FILL = {
+    "sqlite": "INSERT OR IGNORE INTO rebaseline_codes (code, nid) SELECT "
+              "upper(j.value ->> 'code'), CAST(j.value ->> 'id' AS TEXT) FROM json_each(?) j",
+    "postgresql": "INSERT INTO rebaseline_codes (code, nid) SELECT upper(j.code), j.nid "
+                  "FROM unnest(%s::text[], %s::text[]) AS j(code, nid) "
+                  "ON CONFLICT (code) DO NOTHING",
+}
 
 
 @dataclass
@@ -165,12 +181,12 @@ class Rebaseline:
                 k += 1
         return [out[key] for key in sorted(out)]
 
-    def _codes(self, records: list[RemoteChunk]) -> dict[str, dict[str, str]]:
-        """Per external id, code text (upper case) -> couponCode internal id: every record's
-        codes cut into id windows of about a page (the snapshot gives each record's count and
-        id range), read on parallel threads, keyset within a window, as read-back does."""
+    def _codes(self, records: list[RemoteChunk]) -> dict[str, list[dict[str, Any]]]:
+        """Per external id, the record's coupon codes as SuiteQL gives them ({"id", "code"}):
+        cut into id windows of about a page (the snapshot gives each record's count and id
+        range), read on parallel threads, keyset within a window, as read-back does."""
         page = self.mapping.page_size
-        out: dict[str, dict[str, str]] = {r.external_id: {} for r in records}
+        out: dict[str, list[dict[str, Any]]] = {r.external_id: [] for r in records}
         work = [(r, w) for r in records if r.codes and r.lo is not None and r.hi is not None
                 for w in windows(r.lo, r.hi, r.codes, page)]
 
@@ -180,7 +196,7 @@ class Rebaseline:
             return read_window(self.client, query, window, page)
 
         for (rec, _w), rows in unordered_map(fetch, work, reader_threads(self.client)):
-            out[rec.external_id].update((str(r["code"]).upper(), str(r["id"])) for r in rows)
+            out[rec.external_id].extend(rows)
         return out
 
     def _orders(self) -> set[str]:
@@ -194,7 +210,7 @@ class Rebaseline:
     # ---- rewriting the store ------------------------------------------------------------------
 
     def _relink(self, conn: Connection, c: _Chunk, old: ChunkRecord | None,
-                rec: RemoteChunk | None, codes: dict[str, str] | None,
+                rec: RemoteChunk | None, codes: list[dict[str, Any]] | None,
                 report: RebaselineReport) -> None:
         dialect = self.store.dialect
         pid, k = c.promotion.id, c.chunk
@@ -215,42 +231,52 @@ class Rebaseline:
                         state="inactive" if rec.inactive else "active")
         if c.promotion.use_type != "single_use":
             return
-        self._relink_codes(conn, c, rec, codes or {}, report)
+        self._relink_codes(conn, c, rec, codes or [], report)
 
     def _relink_codes(self, conn: Connection, c: _Chunk, rec: RemoteChunk | None,
-                      remote: dict[str, str], report: RebaselineReport) -> None:
-        t = s.codes
-        pid, k = c.promotion.id, c.chunk
-        local = conn.execute(select(t.c.id, t.c.code, t.c.netsuite_id)
-                             .where(t.c.promotion_id == pid, t.c.netsuite_chunk == k)).all()
-        changes: list[tuple[str | None, int]] = []
-        seen: set[str] = set()
-        for row in local:
-            code = str(row.code).upper()
-            new = remote.get(code)
-            seen.add(code)
-            if new is None:
-                report.codes_unlinked += 1
-            if new != row.netsuite_id:
-                changes.append((new, int(row.id)))
-                report.codes_relinked += new is not None
-        if changes:
-            mark = "?" if self.store.dialect == "sqlite" else "%s"
-            conn.exec_driver_sql(f"UPDATE codes SET netsuite_id = {mark} WHERE id = {mark}",
-                                 changes)
-        extra = {code: nid for code, nid in remote.items() if code not in seen}
+                      remote: list[dict[str, Any]], report: RebaselineReport) -> None:
+        """Set-based, as the mirror applies redemptions: NetSuite's codes of the chunk go to a
+        temporary table in one statement, then one UPDATE unlinks the chunk's codes NetSuite
+        lacks and one relinks those it holds under another id (the unique index on code)."""
+        dialect = self.store.dialect
+        mark = "?" if dialect == "sqlite" else "%s"
+        conn.exec_driver_sql(_TEMP[dialect])
+        conn.exec_driver_sql("DELETE FROM rebaseline_codes")
+        if remote:
+            if dialect == "sqlite":
+                params: Any = (json.dumps(remote),)  # the rows as NetSuite sent them
+            else:
+                params = ([str(r["code"]) for r in remote], [str(r["id"]) for r in remote])
+            conn.exec_driver_sql(_FILL[dialect], params)
+        chunk = (c.promotion.id, c.chunk)
+        mine = f"promotion_id = {mark} AND netsuite_chunk = {mark}"
+        absent = "NOT EXISTS (SELECT 1 FROM rebaseline_codes r WHERE r.code = codes.code)"
+        report.codes_unlinked += int(conn.exec_driver_sql(
+            f"SELECT COUNT(*) FROM codes WHERE {mine} AND {absent}", chunk).scalar() or 0)
+        conn.exec_driver_sql(f"UPDATE codes SET netsuite_id = NULL WHERE {mine} AND "
+                             f"netsuite_id IS NOT NULL AND {absent}", chunk)
+        held = "(SELECT r.nid FROM rebaseline_codes r WHERE r.code = codes.code)"
+        report.codes_relinked += int(conn.exec_driver_sql(
+            f"UPDATE codes SET netsuite_id = {held} WHERE {mine} AND EXISTS (SELECT 1 FROM "
+            "rebaseline_codes r WHERE r.code = codes.code AND (codes.netsuite_id IS NULL OR "
+            "codes.netsuite_id <> r.nid))", chunk).rowcount)
+        extra = [(str(r[0]), str(r[1])) for r in conn.exec_driver_sql(
+            "SELECT r.code, r.nid FROM rebaseline_codes r WHERE NOT EXISTS (SELECT 1 FROM codes "
+            f"WHERE codes.code = r.code AND {mine})", chunk)]
+        conn.exec_driver_sql("DELETE FROM rebaseline_codes")
         if not extra or rec is None:
             return
         if c.promotion.codes_from != "netsuite":
             report.codes_unknown += len(extra)
             return
-        batch = chunk_batch(conn, self.store.dialect, pid, k, c.external_id, "rebaseline",
+        batch = chunk_batch(conn, dialect, c.promotion.id, c.chunk, c.external_id, "rebaseline",
                             len(extra))
-        rows = read_back_values([{"id": nid, "code": code} for code, nid in extra.items()],
-                                {"promotion_id": pid, "batch_id": batch, "chunk": k})
-        added = store_read_back(conn, self.store.dialect, rows)
+        rows = read_back_values([{"id": nid, "code": code} for code, nid in extra],
+                                {"promotion_id": c.promotion.id, "batch_id": batch,
+                                 "chunk": c.chunk})
+        added = store_read_back(conn, dialect, rows)
         report.codes_read += added
-        report.codes_unknown += len(extra) - added  # a code another promotion holds here
+        report.codes_unknown += len(extra) - added  # a code another promotion holds
 
 
 def _queue_redemptions(conn: Connection, orders: Iterable[str]) -> int:
