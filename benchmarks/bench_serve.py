@@ -1,14 +1,16 @@
 """Benchmark: the HTTP API of `promosync serve` against the same work through `Register`
 in-process, on PostgreSQL, in one run (R41).
 
-The server is `promosync serve` in its own process, as a user runs it. 16 clients (threads of
-this process, one keep-alive connection each) send:
-* POST /v1/validate: open + scan + cancel through Register (a dry run that holds nothing);
+The server is `promosync serve` in its own process, as a user runs it. 16 clients send:
+* POST /v1/validate: `Register.check`, the dry run of a scan (one read of the store);
 * scan + pay: POST .../codes then POST .../pay, each with an Idempotency-Key, on transactions
   opened beforehand (as bench_redeem does), and the same without keys.
 Baselines, same store, same run: the same work by 16 threads of one process calling Register
-directly (the server's own deployment, without HTTP), and by 16 worker processes (registers
-that each run Register themselves, as bench_redeem measures them).
+directly (the server's own deployment, without HTTP), and for scan + pay also by 16 worker
+processes (registers that each run Register themselves, as bench_redeem measures them).
+The clients are 16 processes, each with one keep-alive connection of the standard library's
+HTTP client (what `requests` sends through): independent callers, as registers are, whose CPU
+shares the machine with the server and PostgreSQL, as the baselines' callers do.
 Then idempotency: 1,000 transactions each paid 3 times with the same key by 16 clients at once,
 retries interleaved: every code must be redeemed once, and every answer to a key the same.
 
@@ -39,6 +41,7 @@ from sqlalchemy import create_engine, func, select, text
 
 from connector import Register, create_promotion, generate_codes, open_store, su_format
 from connector.serve.keys import create_key
+from connector.serve.settings import load_serve_settings
 from connector.store import Store
 from connector.store import schema as s
 
@@ -92,6 +95,44 @@ def _run(workers: int, items: Sequence[Any], make: Callable[[], Callable[[Any], 
         t.join()
     elapsed = max(r[1] for r in results) - min(r[0] for r in results)
     return len(items) / elapsed, [x for r in results for x in r[2]]
+
+
+def _clients(items: Sequence[Any], make: Callable[[], Callable[[Any], Any]]
+             ) -> tuple[float, list[float], list[Any]]:
+    """Rate (items/s), latencies and what each call returned (None left out) of CLIENTS
+    client processes sharing `items`, each with its own connection: independent clients, as
+    registers and web stores are, none waiting for another's interpreter lock."""
+    ctx = multiprocessing.get_context("fork")
+    start, out = ctx.Barrier(CLIENTS), ctx.Queue()
+
+    def client(share: list[Any]) -> None:
+        try:
+            work = make()
+            start.wait(timeout=60)
+            t0, lat, said = time.monotonic(), [], []
+            for item in share:
+                t1 = time.monotonic()
+                answer = work(item)
+                lat.append(time.monotonic() - t1)
+                if answer is not None:
+                    said.append(answer)
+            out.put((t0, time.monotonic(), lat, said))
+        except BaseException as exc:  # noqa: BLE001 - told to the parent, which stops
+            out.put(("failed", repr(exc)[:500], [], []))
+
+    procs = [ctx.Process(target=client, args=(list(items[i::CLIENTS]),))
+             for i in range(CLIENTS)]
+    for proc in procs:
+        proc.start()
+    results = [out.get(timeout=600) for _ in procs]
+    for proc in procs:
+        proc.join()
+    failed = [r[1] for r in results if r[0] == "failed"]
+    if failed:
+        raise SystemExit(f"a client failed: {failed[0]}")
+    elapsed = max(r[1] for r in results) - min(r[0] for r in results)
+    return (len(items) / elapsed, [x for r in results for x in r[2]],
+            [x for r in results for x in r[3]])
 
 
 def _ms(lat: list[float]) -> str:
@@ -174,9 +215,7 @@ def bench(url: str, n: int) -> bool:
 
     def local_validate() -> Callable[[Any], None]:
         def work(code: str) -> None:
-            sale = reg.open(lines=["ITEM:20.00"]).id
-            reg.scan(sale, code)
-            reg.cancel(sale)
+            reg.check(code, lines=["ITEM:20.00"])
         return work
 
     def local_redeem() -> Callable[[Any], None]:
@@ -225,11 +264,11 @@ def bench(url: str, n: int) -> bool:
                 answer.read()
             return work
 
-        v_http, v_http_lat = _run(CLIENTS, batches[3], http_validate)
+        v_http, v_http_lat, _ = _clients(batches[3], http_validate)
         readable = [sale for sale, _code in _open_fresh(url, batches[3][:n // 4])] * 4
-        g_http, g_http_lat = _run(CLIENTS, readable, http_read)
-        r_http, r_http_lat = _run(CLIENTS, _open_fresh(url, batches[4]), http_redeem(True))
-        r_bare, r_bare_lat = _run(CLIENTS, _open_fresh(url, batches[5]), http_redeem(False))
+        g_http, g_http_lat, _ = _clients(readable, http_read)
+        r_http, r_http_lat, _ = _clients(_open_fresh(url, batches[4]), http_redeem(True))
+        r_bare, r_bare_lat, _ = _clients(_open_fresh(url, batches[5]), http_redeem(False))
         same, retries = _retried_pays(server.base, key, _open_fresh(url, retried, scan=True))
     finally:
         server.stop()
@@ -245,13 +284,13 @@ def bench(url: str, n: int) -> bool:
     ok_r = r_http >= r_local / 2
     ok_once = twice == 0 and redeemed == used == expected and same
     print(f"PostgreSQL, {CLIENTS} concurrent clients, {n:,} operations each; server: "
-          f"promosync serve (one process); load average before: {load_before}")
-    print(f"  validate in-process (Register open+scan+cancel, {CLIENTS} threads): "
+          f"promosync serve (one process, {_threads()}); load average before: {load_before}")
+    print(f"  validate in-process (Register.check, {CLIENTS} threads): "
           f"{v_local:,.0f}/s, {_ms(v_local_lat)}")
     print(f"  validate over HTTP: {v_http:,.0f}/s, {_ms(v_http_lat)} "
           f"(target p99 < 20 ms) -> {'OK' if ok_v else 'MISSED'}")
-    print(f"  for scale, one read over HTTP (GET /v1/transactions/ID, what a read-only validate "
-          f"would cost): {g_http:,.0f}/s, {_ms(g_http_lat)}")
+    print(f"  for scale, one read over HTTP (GET /v1/transactions/ID): {g_http:,.0f}/s, "
+          f"{_ms(g_http_lat)}")
     print(f"  scan + pay in-process, {CLIENTS} threads of one process: {r_local:,.0f}/s, "
           f"{_ms(r_local_lat)}")
     print(f"  scan + pay in-process, {CLIENTS} processes: {r_proc:,.0f}/s, {_ms(r_proc_lat)}")
@@ -265,6 +304,12 @@ def bench(url: str, n: int) -> bool:
           f"used twice: {twice} -> {'OK' if ok_once else 'MISSED'}")
     print(f"  load average after the run: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return ok_v and ok_r and ok_once
+
+
+def _threads() -> str:
+    settings = load_serve_settings()
+    return (f"{settings.serve_register_threads} threads for registers, "
+            f"{settings.serve_threads} for the rest")
 
 
 def _open_fresh(url: str, codes: list[str], scan: bool = False) -> list[tuple[str, str]]:
@@ -283,19 +328,18 @@ def _retried_pays(base: str, key: str, items: list[tuple[str, str]]) -> tuple[bo
     tries = 3
     calls = [sale for sale, _code in items for _ in range(tries)]
     random.Random(7).shuffle(calls)
-    answers: dict[str, set[tuple[int, bytes]]] = {}
-    lock = threading.Lock()
 
-    def make() -> Callable[[Any], None]:
+    def make() -> Callable[[Any], Any]:
         client = Client(base, key)
 
-        def work(sale: str) -> None:
+        def work(sale: str) -> tuple[str, int, bytes]:
             status, body = client.post(f"/v1/transactions/{sale}/pay", idem=f"retry-{sale}")
-            with lock:
-                answers.setdefault(sale, set()).add((status, body))
+            return sale, status, body
         return work
 
-    _run(CLIENTS, calls, make)
+    answers: dict[str, set[tuple[int, bytes]]] = {}
+    for sale, status, body in _clients(calls, make)[2]:
+        answers.setdefault(sale, set()).add((status, body))
     same = all(len(a) == 1 and next(iter(a))[0] == 200 for a in answers.values())
     return same and len(answers) == len(items), tries
 
