@@ -5,12 +5,16 @@ the next is in step; its bad input is refused in one line."""
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
+import sys
 
+import pytest
 from sqlalchemy import func, select
 
 from connector import catalog, generate
 from connector.emulator import mock_netsuite
+from connector.errors import AccountRefreshed
 from connector.netsuite import NetSuiteClient
 from connector.store import Store
 from connector.store import schema as s
@@ -177,3 +181,59 @@ def test_R46_rebaseline_without_a_store_says_so(
     assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1
     assert "store" in result.stderr and writes(emu) == 0
     assert sum(emu.stats()["requests"].values()) == 0
+
+
+def test_R46_a_record_back_under_its_old_id_is_relinked_with_its_codes(
+        store: Store, emu: mock_netsuite, engine: EngineFactory, client: NetSuiteClient,
+        mapping: Mapping) -> None:
+    sample_promotions(store, generated=30, local=20)
+    assert engine().run().exit_code == 0
+    emu.refresh("save")
+    old = _codes(store, "Big")
+    with store.read() as conn:
+        pid = catalog.promotion_row(conn, "Big").id
+        link = conn.execute(select(s.sync_chunks).where(s.sync_chunks.c.promotion_id == pid)
+                            ).one()
+    emu.backend.delete("promotionCode", link.netsuite_id)  # deleted by hand: created again, its
+    # codes pushed from the store under new ids
+    assert engine().run().plan["create"] == 1
+    assert all(old[c][1] != nid for c, (_, nid) in _codes(store, "Big").items())
+    emu.refresh("older")  # the copy has Local under its old internal id and old code ids
+    before = writes(emu)
+    with pytest.raises(AccountRefreshed) as seen:
+        engine().run()
+    assert f"{link.external_id}: the store has internal id" in str(seen.value)
+    assert f"NetSuite has it under internal id {link.netsuite_id}" in str(seen.value)
+    report = Rebaseline(store, client, mapping).run()
+    assert (report.chunks_kept, report.chunks_relinked, report.chunks_gone) == (2, 1, 0)
+    assert report.codes_relinked == 30 and report.codes_unlinked == 0
+    assert _codes(store, "Big") == old and writes(emu) == before
+    assert engine().run().exit_code == 0
+    assert end_state(store, emu)["codes_equal"]
+    again = writes(emu)
+    assert engine().run().plan["nothing"] == 3 and writes(emu) == again
+
+
+def test_R46_rebaseline_on_a_terminal_asks_first(
+        store: Store, emu: mock_netsuite, env: dict[str, str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    sample_promotions(store, generated=30, local=20)
+    assert run_cli(["sync", "run"], env).exit_code == 0
+    emu.refresh("wipe")
+    monkeypatch.setattr(sys, "stdin", _Terminal("n\n"))
+    declined = run_cli(["sync", "rebaseline"], env)
+    assert declined.exit_code == 130 and "Relink the store to what NetSuite account " \
+        "1234567_SB1 holds now?" in declined.stderr
+    with store.read() as conn:  # nothing relinked
+        assert conn.scalar(select(func.count()).where(
+            s.sync_chunks.c.netsuite_id.is_not(None))) == 3
+    monkeypatch.setattr(sys, "stdin", _Terminal("y\n"))
+    agreed = run_cli(["sync", "rebaseline"], env)
+    assert agreed.exit_code == 0 and "3 not in NetSuite" in agreed.stdout
+
+
+class _Terminal(io.StringIO):
+    """Standard input that says it is a terminal, with the user's answer in it."""
+
+    def isatty(self) -> bool:
+        return True
