@@ -282,3 +282,22 @@ def test_R44_alerts_test_without_targets_or_with_a_missing_variable(
     assert result.stdout.strip() == ("ops (webhook): FAILED: the environment variable HOOK_KEY "
                                      "(the webhook's HMAC key) is not set")
     assert receiver.received == []
+
+
+@pytest.mark.parametrize(("outcome", "event", "words"), [
+    ("ok", None, None),
+    ("partial", "run_failed", "sync retry ended with failures"),
+    ("failed", "run_failed", "sync retry failed"),
+    ("refused", "run_refused", "sync retry was refused"),
+    ("aborted", "run_aborted", "sync retry was stopped"),
+])
+def test_R44_each_ending_of_a_sync_job_has_its_event(
+        outcome: str, event: str | None, words: str | None) -> None:
+    alert = events.run_ended({"command": "retry", "outcome": outcome, "run": 4,
+                              "exit_code": 0 if outcome == "ok" else 1, "reason": "why"})
+    if event is None:
+        assert alert is None
+    else:
+        assert alert is not None and alert.event == event
+        assert alert.summary == f"{words}: why"
+        assert alert.severity == ("warning" if outcome == "aborted" else "error")
