@@ -12,7 +12,8 @@ are gone or are now other records. Rebaseline, holding the sync lock:
    unlinked, and an active one is pushed by the next run); codes NetSuite generated that the
    store lacks are read in; local redemptions whose sales order NetSuite lacks are queued to be
    pushed again (where the mapping pushes them); the mirror's watermarks are dropped, so the
-   next mirror reads NetSuite's redemptions from the start (applying them is idempotent).
+   next mirror reads NetSuite's redemptions from the start (applying them is idempotent), and
+   so is a repair plan of `sync verify --fix` (made against NetSuite as it was).
 
 Nothing here changes a code's state: a redeemed code stays redeemed, and every local
 redemption and its event stay. Body hashes are cleared, so the next run rewrites each record's
@@ -51,6 +52,7 @@ from connector.sync.remote import (
 )
 from connector.sync.session import Account
 from connector.sync.state import SyncLock, chunk_batch, load_records, save_record
+from connector.sync.verify_repair import NAME as REPAIRS
 
 log = logging.getLogger("promosync.sync")
 ORDER_PREFIX = "promosync-redemption-"
@@ -86,6 +88,7 @@ class RebaselineReport:
     redemptions_queued: int = 0  # local redemptions whose sales order NetSuite lacks
     redeemed_kept: int = 0  # codes redeemed in the store (unchanged)
     watermarks_reset: list[str] = field(default_factory=list)
+    repairs_dropped: int = 0  # steps of a `sync verify --fix` plan made before the refresh
     requests: int = 0
     seconds: float = 0.0
 
@@ -104,6 +107,9 @@ class RebaselineReport:
             "are)",
             f"redemptions: {self.redeemed_kept:,} redeemed codes kept; "
             f"{self.redemptions_queued:,} local redemptions queued to be pushed again",
+            *([f"sync verify's repair plan ({self.repairs_dropped:,} steps) dropped: it was made "
+               "against NetSuite as it was; run `promosync sync verify` again"]
+              if self.repairs_dropped else []),
             "mirror: " + (f"watermarks reset ({', '.join(self.watermarks_reset)}): the next "
                           "mirror reads NetSuite's redemptions from the start"
                           if self.watermarks_reset else "no watermark to reset"),
@@ -157,6 +163,7 @@ class Rebaseline:
                     select(func.count()).select_from(s.codes)
                     .where(s.codes.c.state == "redeemed")) or 0)
                 report.watermarks_reset = _reset_watermarks(conn)
+                report.repairs_dropped = _drop_repairs(conn)
                 lock.check()
         report.requests = sent.count
         report.seconds = round(time.monotonic() - started, 3)
@@ -290,6 +297,17 @@ def _queue_redemptions(conn: Connection, orders: Iterable[str]) -> int:
     for i in range(0, len(gone), 500):
         conn.execute(e.update().where(e.c.id.in_(gone[i:i + 500])).values(pushed_at=None))
     return len(gone)
+
+
+def _drop_repairs(conn: Connection) -> int:
+    """Drop a `sync verify --fix` repair plan: its ids are those of NetSuite before."""
+    t = s.sync_watermarks
+    raw = conn.scalar(select(t.c.value).where(t.c.name == REPAIRS))
+    if raw is None:
+        return 0
+    conn.execute(t.delete().where(t.c.name == REPAIRS))
+    steps = json.loads(str(raw)).get("steps")
+    return len(steps) if isinstance(steps, list) else 0
 
 
 def _reset_watermarks(conn: Connection) -> list[str]:

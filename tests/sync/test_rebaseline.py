@@ -149,6 +149,12 @@ def test_R46_cli_rebaseline_json_and_its_bad_input(
         store: Store, emu: mock_netsuite, env: dict[str, str]) -> None:
     sample_promotions(store, generated=30, local=20)
     assert run_cli(["sync", "run"], env).exit_code == 0
+    with emu.backend.db.lock:  # one code lost in NetSuite before the refresh: verify --fix
+        emu.backend.db.conn.execute("DELETE FROM couponcode WHERE id = (SELECT MAX(id) FROM "
+                                    "couponcode)")  # records a repair for the next run
+    verify = run_cli(["sync", "verify", "--fix"], env)
+    with store.read() as conn:
+        assert get_watermark(conn, "verify.repair") is not None, verify.stdout
     emu.refresh("wipe")
     no_yes = run_cli(["sync", "rebaseline"], env)  # tests run off a terminal
     assert no_yes.exit_code == 1
@@ -168,6 +174,9 @@ def test_R46_cli_rebaseline_json_and_its_bad_input(
     assert done.exit_code == 0, done.stderr
     data = json.loads(done.stdout)
     assert data["chunks_gone"] == 3 and data["requests"] > 0 and data["account"] == "1234567_SB1"
+    assert data["repairs_dropped"] == 1  # made against NetSuite as it was
+    with store.read() as conn:
+        assert get_watermark(conn, "verify.repair") is None
     text = run_cli(["sync", "rebaseline", "--yes"], env)
     assert "chunks: 0 kept, 0 relinked to new internal ids, 3 not in NetSuite" in text.stdout
     assert run_cli(["sync", "run"], env).exit_code == 0
