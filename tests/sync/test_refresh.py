@@ -14,13 +14,13 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
 
 from connector import catalog, generate
-from connector.emulator import mock_netsuite
-from connector.errors import AccountRefreshed
+from connector.emulator import EmulatorServer, mock_netsuite
+from connector.errors import AccountRefreshed, NetSuiteAuthError
 from connector.store import Store
 from connector.store import schema as s
 from connector.sync.state import get_watermark
 from tests.conftest import run_cli
-from tests.sync.conftest import EngineFactory, end_state, sample_promotions, writes
+from tests.sync.conftest import EngineFactory, end_state, make_client, sample_promotions, writes
 
 
 def _links(store: Store) -> dict[str, str]:
@@ -212,3 +212,17 @@ def test_R46_an_oauth2_client_refused_after_working_says_the_account_may_be_refr
     assert run_cli(["sync", "rebaseline", "--yes"], after).exit_code == 0
     assert run_cli(["sync", "run"], after).exit_code == 0
     assert json.loads(run_cli(["sync", "plan", "--json"], after).stdout)["in_step"]
+
+
+def test_R46_refresh_tokens_on_a_real_emulator_server_refuses_the_old_token() -> None:
+    with EmulatorServer() as server:
+        old = make_client(server.url)
+        assert list(old.suiteql("SELECT id FROM promotioncode")) == []
+        answer = requests.post(server.url + "/__emulator__/refresh",
+                               json={"mode": "tokens", "token_id": "tk-2",
+                                     "token_secret": "ts-2-secret"}, timeout=5)
+        assert answer.status_code == 200 and answer.json()["token_id"] == "tk-2"
+        with pytest.raises(NetSuiteAuthError) as refused:
+            list(old.suiteql("SELECT id FROM promotioncode"))
+        assert refused.value.error_code == "INVALID_LOGIN"
+        old.close()
