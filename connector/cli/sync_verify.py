@@ -113,8 +113,9 @@ def _show(app: App, report: VerifyReport, fix: bool) -> None:
              f"({plural(report.pages, 'SuiteQL page')}) in {report.seconds:.1f} s")
     if fix:
         app.info(f"sync verify --fix: {plural(report.repairs_written or 0, 'repair step')} "
-                 "recorded; `promosync sync plan` shows them and `promosync sync run` carries "
-                 "them out, with the pushes, creates and mirrors its own plan makes")
+                 "recorded for `promosync sync run` (`promosync sync plan` lists them); the "
+                 "other differences need none: the run's own plan repairs them, or they are "
+                 "reported only")
 
 
 def repair_rows(store: Store) -> list[dict[str, Any]]:

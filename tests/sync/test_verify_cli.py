@@ -58,7 +58,7 @@ def test_R43_cli_verify_finds_fix_plans_run_repairs_then_exit_0(
     assert {c["promotion"] for c in only["chunks"]} == {"Big"} and only["in_step"] is True
 
     fixed = run_cli(["sync", "verify", "--fix"], env)
-    assert fixed.exit_code == 1 and "1 repair step recorded" in fixed.stdout
+    assert fixed.exit_code == 1 and "1 repair step recorded for" in fixed.stdout
     assert writes(emu) == sent  # verify, even with --fix, sends nothing to NetSuite
     plan = json.loads(run_cli(["sync", "plan", "--json"], env).stdout)
     assert plan["in_step"] is False
