@@ -106,7 +106,9 @@ class _Facts:
 
 
 def _facts(request: Request) -> _Facts:
-    return _Facts(request.method, request.url.path, dict(request.path_params),
+    # request.url.path, without building the whole URL (its host, port and query) for it
+    path = request.scope["path"].replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
+    return _Facts(request.method, path, dict(request.path_params),
                   request.headers.get("authorization", ""),
                   request.headers.get("idempotency-key"),
                   request.client.host if request.client else "unknown")
