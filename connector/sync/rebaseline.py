@@ -258,8 +258,6 @@ class Rebaseline:
         chunk = (c.promotion.id, c.chunk)
         mine = f"promotion_id = {mark} AND netsuite_chunk = {mark}"
         absent = "NOT EXISTS (SELECT 1 FROM rebaseline_codes r WHERE r.code = codes.code)"
-        report.codes_unlinked += int(conn.exec_driver_sql(
-            f"SELECT COUNT(*) FROM codes WHERE {mine} AND {absent}", chunk).scalar() or 0)
         conn.exec_driver_sql(f"UPDATE codes SET netsuite_id = NULL WHERE {mine} AND "
                              f"netsuite_id IS NOT NULL AND {absent}", chunk)
         held = "(SELECT r.nid FROM rebaseline_codes r WHERE r.code = codes.code)"
@@ -267,9 +265,15 @@ class Rebaseline:
             f"UPDATE codes SET netsuite_id = {held} WHERE {mine} AND EXISTS (SELECT 1 FROM "
             "rebaseline_codes r WHERE r.code = codes.code AND (codes.netsuite_id IS NULL OR "
             "codes.netsuite_id <> r.nid))", chunk).rowcount)
-        extra = [(str(r[0]), str(r[1])) for r in conn.exec_driver_sql(
-            "SELECT r.code, r.nid FROM rebaseline_codes r WHERE NOT EXISTS (SELECT 1 FROM codes "
-            f"WHERE codes.code = r.code AND {mine})", chunk)]
+        total, unlinked = conn.exec_driver_sql(
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN netsuite_id IS NULL THEN 1 ELSE 0 END), 0) "
+            f"FROM codes WHERE {mine}", chunk).one()
+        report.codes_unlinked += int(unlinked)
+        extra: list[tuple[str, str]] = []
+        if len(remote) > int(total) - int(unlinked):  # NetSuite holds codes the chunk lacks
+            extra = [(str(r[0]), str(r[1])) for r in conn.exec_driver_sql(
+                "SELECT r.code, r.nid FROM rebaseline_codes r WHERE NOT EXISTS (SELECT 1 FROM "
+                f"codes WHERE codes.code = r.code AND {mine})", chunk)]
         conn.exec_driver_sql("DELETE FROM rebaseline_codes")
         if not extra or rec is None:
             return
