@@ -105,7 +105,8 @@ def main() -> int:
               f"Python); baseline pages x {args.latency_ms:.0f} ms / {args.concurrency} = "
               f"{baseline:.2f}s; target <= 1.2x = {1.2 * baseline:.2f}s; ratio "
               f"{wall / baseline:.2f}x")
-        print(f"429 answers: {refused}; max in flight at the server: {stats['max_in_flight']}")
+        print(f"429 answers: {refused}; max in flight at the server: {stats['max_in_flight']}; "
+              f"load average {load_average()} on {os.cpu_count()} cores")
         ok = (code == 0 and data["in_step"] and pages == least and sent == pages
               and refused == 0 and wall <= 1.2 * baseline)
 
