@@ -2,14 +2,14 @@
 
 Per chunk record the snapshot (sync.remote) gives the code count and the id range in one
 aggregate query; where used codes come from the tranpromotion table, one more aggregate gives
-their count and id range per chunk. The codes are then read once each, in id windows of one
-page (`remote.windows`), keyset within a window, on `reader_threads` threads: a chunk of n codes
-costs ceil(n / page size) pages when NetSuite numbered its codes consecutively (generated
-codes), a few more when other records' ids fall between them. Used codes are read only for a
-chunk where NetSuite counts some. Only columns the account check probes are named: couponcode
-id, code, promotion, used (when the account lets SuiteQL read it); tranpromotion couponcode,
-transaction, promocode. Where ids are not consecutive, windows are cut at the ids the store
-knows (`id_windows`), so deleted codes or a code pushed again later cost no extra page.
+their count and id range per chunk. The codes are then read once each, in id windows of about
+one page, on `reader_threads` threads: consecutive ids (codes NetSuite generated) are cut every
+page (`remote.windows`); otherwise the cuts fall at every page-th id the store knows
+(`id_windows`), so deleted codes or a code pushed again later cost no extra page, and a window
+that holds more than a page goes on by keyset. A chunk of n codes so costs ceil(n / page size)
+pages. Used codes are read only for a chunk where NetSuite counts some. Only columns the
+account check probes are named: couponcode id, code, promotion, used (when the account lets
+SuiteQL read it); tranpromotion couponcode, transaction, promocode.
 """
 
 from __future__ import annotations
