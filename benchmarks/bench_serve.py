@@ -308,8 +308,9 @@ def bench(url: str, n: int) -> bool:
 
 def _threads() -> str:
     settings = load_serve_settings()
-    return (f"{settings.serve_register_threads} threads for registers, "
-            f"{settings.serve_threads} for the rest")
+    return (f"threads: {settings.serve_register_threads} for transactions, "
+            f"{settings.serve_validate_threads} for validate, {settings.serve_threads} for "
+            "the rest")
 
 
 def _open_fresh(url: str, codes: list[str], scan: bool = False) -> list[tuple[str, str]]:

@@ -132,7 +132,8 @@ def promotions(ctx: Context, call: Call) -> tuple[int, Any]:
 
 def _endpoint(scopes: frozenset[str], work: Any, body: Any = None, *, write: bool = True,
               guarded: bool = False) -> Endpoint:
-    return Endpoint(scopes, work, body, write, guarded, till=scopes == REDEEM)
+    lane = "rest" if scopes != REDEEM else "check" if work is validate else "till"
+    return Endpoint(scopes, work, body, write, guarded, lane)
 
 
 TXN = "/v1/transactions/{sale}"

@@ -1,6 +1,6 @@
 """What one running server shares between requests: the store, its settings, the thread pools
-(the registers' and the rest's), a `Register` per API key, the `Distributor`, the guard and
-the idempotency keys."""
+(registers' transactions, validate, the rest), a `Register` per API key, the `Distributor`,
+the guard and the idempotency keys."""
 
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ class Context:
     settings: ServeSettings
     pool: ThreadPoolExecutor
     tills: ThreadPoolExecutor
+    checks: ThreadPoolExecutor
     guard: GuessGuard
     idempotency: Idempotency
     distributor: Distributor
@@ -59,6 +60,8 @@ class Context:
             pool=ThreadPoolExecutor(settings.serve_threads, thread_name_prefix="promosync-serve"),
             tills=ThreadPoolExecutor(settings.serve_register_threads,
                                      thread_name_prefix="promosync-till"),
+            checks=ThreadPoolExecutor(settings.serve_validate_threads,
+                                      thread_name_prefix="promosync-check"),
             guard=guard,
             idempotency=Idempotency(store),
             distributor=Distributor(store, timezone=zone),  # R22 warnings go to the log
@@ -100,6 +103,7 @@ class Context:
         return found
 
     def close(self) -> None:
+        self.checks.shutdown(wait=True, cancel_futures=True)
         self.tills.shutdown(wait=True, cancel_futures=True)
         self.pool.shutdown(wait=True, cancel_futures=True)
 

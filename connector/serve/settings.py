@@ -8,9 +8,9 @@ Read like every other setting (flags, then environment, then `promosync.toml`); 
     PROMOSYNC_SESSION_SECRET        HMAC key of the session cookie (else made once and kept
                                     in the store)
     PROMOSYNC_SERVE_THREADS         threads that run store work other than registers' (16)
-    PROMOSYNC_SERVE_REGISTER_THREADS  threads that run registers' calls, transactions and
-                                    validate (4): few, so that they pass the interpreter lock
-                                    around less while many registers wait
+    PROMOSYNC_SERVE_REGISTER_THREADS  threads that run registers' transactions (16)
+    PROMOSYNC_SERVE_VALIDATE_THREADS  threads that run validate (4): one short read each, for
+                                    which few threads pass the interpreter lock around less
     PROMOSYNC_GUARD_REFUSALS        refused codes ... (10)
     PROMOSYNC_GUARD_WINDOW          ... within this many seconds (60) ...
     PROMOSYNC_GUARD_BLOCK           ... refuse further scans for this many seconds (300)
@@ -37,7 +37,9 @@ class ServeSettings(Settings):
     session_secret: SecretStr | None = _field("PROMOSYNC_SESSION_SECRET", "session_secret", None)
     serve_threads: int = _field("PROMOSYNC_SERVE_THREADS", "serve_threads", 16, ge=1, le=256)
     serve_register_threads: int = _field(
-        "PROMOSYNC_SERVE_REGISTER_THREADS", "serve_register_threads", 4, ge=1, le=256)
+        "PROMOSYNC_SERVE_REGISTER_THREADS", "serve_register_threads", 16, ge=1, le=256)
+    serve_validate_threads: int = _field(
+        "PROMOSYNC_SERVE_VALIDATE_THREADS", "serve_validate_threads", 4, ge=1, le=256)
     guard_refusals: int = _field("PROMOSYNC_GUARD_REFUSALS", "guard_refusals", 10, ge=1)
     guard_window: float = _field("PROMOSYNC_GUARD_WINDOW", "guard_window", 60.0, gt=0)
     guard_block: float = _field("PROMOSYNC_GUARD_BLOCK", "guard_block", 300.0, gt=0)

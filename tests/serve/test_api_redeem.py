@@ -23,6 +23,7 @@ from connector.errors import (
     UnknownCode,
     WrongCustomer,
 )
+from connector.serve.api import ENDPOINTS
 from tests.serve.conftest import Served, start
 
 CART = {"lines": [{"item": "SHIRT", "amount": "40.00"}]}
@@ -158,8 +159,10 @@ def test_R15_customer_change_remove_and_R18_cancel(served: Served) -> None:
 @pytest.fixture
 def one_spare_thread(sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                      ) -> Iterator[Served]:
-    """The server with one thread for everything but registers, and two for registers."""
-    yield from start(sqlite_url, tmp_path, monkeypatch, serve_threads=1, serve_register_threads=2)
+    """The server with one thread for everything but registers, and one each for registers'
+    transactions and validate."""
+    yield from start(sqlite_url, tmp_path, monkeypatch, serve_threads=1,
+                     serve_register_threads=1, serve_validate_threads=1)
 
 
 def test_R41_registers_calls_do_not_wait_behind_other_work(one_spare_thread: Served) -> None:
@@ -184,3 +187,12 @@ def test_R41_registers_calls_do_not_wait_behind_other_work(one_spare_thread: Ser
     finally:
         release.set()
     assert server.call("GET", "/v1/lists", key="lists").status_code == 200
+
+
+def test_R41_registers_transactions_and_validate_have_threads_of_their_own() -> None:
+    lanes = {(method, path): endpoint.lane for method, path, endpoint in ENDPOINTS}
+    assert lanes.pop(("POST", "/v1/validate")) == "check"
+    assert {lane for (_m, path), lane in lanes.items() if path.startswith("/v1/transactions")} \
+        == {"till"}
+    assert {lane for (_m, path), lane in lanes.items()
+            if not path.startswith("/v1/transactions")} == {"rest"}
