@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from connector import code_history
+from connector.models import EventKind
 from connector.serve.idempotency import Idempotency
 from connector.store import schema as s
 from connector.store.schema import utcnow
@@ -79,7 +80,7 @@ def test_R41_concurrent_retried_pays_redeem_each_code_once(served: Served) -> No
     for code in codes:
         record, events = code_history(served.store, code)
         assert record.use_count == 1
-        assert [e.kind for e in events].count("redeemed") == 1
+        assert [e.kind for e in events].count(EventKind.REDEEMED) == 1
 
 
 def test_R41_keys_are_kept_24_hours_then_forgotten(served: Served) -> None:
