@@ -18,7 +18,7 @@ HERE = Path(__file__).resolve().parent
 ORDER = [
     "bench_generate", "bench_export", "bench_client_overhead", "bench_emulator",
     "bench_redeem", "bench_lists", "bench_serve", "bench_pg_generate", "bench_sync", "bench_mirror",
-    "bench_check", "bench_push",
+    "bench_check", "bench_push", "bench_verify", "bench_rebaseline", "bench_alerts",
     "trial_faults", "trial_kill",
 ]
 

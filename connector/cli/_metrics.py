@@ -15,9 +15,6 @@ survives.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,8 +24,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from connector.cli._exits import EXIT_INTERRUPTED, EXIT_TERMINATED, ending, store_failure
-from connector.cli._report import _mode
-from connector.errors import ConfigError, StoreError
+from connector.cli._report import checked as report_checked
+from connector.cli._report import write_atomically
+from connector.errors import StoreError
 
 if TYPE_CHECKING:
     from connector.cli._common import App
@@ -60,17 +58,7 @@ _ONLY_WITH_SAMPLES = {"verify_differences"}  # a family that is not every comman
 
 def checked(path: str) -> Path:
     """FILE, once its folder is known to exist and take a new file (exit 2 otherwise)."""
-    target = Path(path).expanduser()
-    folder = target.parent
-    if not folder.is_dir():
-        raise ConfigError(f"cannot write the metrics file {path}: the folder {folder} does not "
-                          "exist")
-    if target.is_dir():
-        raise ConfigError(f"cannot write the metrics file {path}: it is a folder")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise ConfigError(f"cannot write the metrics file {path}: the folder {folder} is not "
-                          "writable")
-    return target
+    return report_checked(path, "the metrics file")
 
 
 def _label(value: str) -> str:
@@ -172,18 +160,4 @@ def write(target: Path, command: str, data: dict[str, Any], seconds: float,
     """Write the metrics of a job that ended with report `data`; `store` None: not usable."""
     ended = time.time()
     ledger = from_ledger(store, command, ended) if store is not None else {}
-    text = render(command, data, seconds, ended, ledger)
-    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, _mode(target))
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(temporary, target)
-    except BaseException as exc:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        if isinstance(exc, OSError):
-            raise ConfigError(f"cannot write the metrics file {target}: {exc.strerror}") from None
-        raise
+    write_atomically(target, render(command, data, seconds, ended, ledger), "the metrics file")

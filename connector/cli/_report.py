@@ -14,20 +14,21 @@ from typing import Any
 from connector.errors import ConfigError
 
 
-def checked(path: str) -> Path:
-    """FILE, once its folder is known to exist and take a new file (exit 2 otherwise)."""
+def checked(path: str, what: str = "the report") -> Path:
+    """FILE, once its folder is known to exist and take a new file (exit 2 otherwise); `what`
+    names the file in the error."""
     target = Path(path).expanduser()
     folder = target.parent
     if not folder.is_dir():
-        raise ConfigError(f"cannot write the report {path}: the folder {folder} does not exist")
+        raise ConfigError(f"cannot write {what} {path}: the folder {folder} does not exist")
     if target.is_dir():
-        raise ConfigError(f"cannot write the report {path}: it is a folder")
+        raise ConfigError(f"cannot write {what} {path}: it is a folder")
     try:
         with tempfile.NamedTemporaryFile(dir=folder, prefix=f".{target.name}.",
                                          suffix=".check") as probe:
             probe.write(b"{}")
     except OSError as exc:
-        raise ConfigError(f"cannot write the report {path}: {exc.strerror} "
+        raise ConfigError(f"cannot write {what} {path}: {exc.strerror} "
                           f"(folder {folder})") from None
     return target
 
@@ -43,12 +44,18 @@ def _mode(target: Path) -> int:
 
 
 def write(target: Path, data: dict[str, Any]) -> None:
-    """Write the report: to a temporary file beside it, flushed to disk, renamed over it."""
+    """Write the report atomically."""
+    write_atomically(target, json.dumps(data, indent=2, default=str) + "\n", "the report")
+
+
+def write_atomically(target: Path, text: str, what: str) -> None:
+    """Write `text` to a temporary file beside `target`, flushed to disk, renamed over it (a
+    reader sees the old file or the new one, never half of one); `what` names it in an error."""
     fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, _mode(target))  # mkstemp makes 0600: keep what a plain write would give
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(json.dumps(data, indent=2, default=str) + "\n")
+            fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(temporary, target)
@@ -56,5 +63,5 @@ def write(target: Path, data: dict[str, Any]) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         if isinstance(exc, OSError):
-            raise ConfigError(f"cannot write the report {target}: {exc.strerror}") from None
+            raise ConfigError(f"cannot write {what} {target}: {exc.strerror}") from None
         raise
