@@ -25,7 +25,9 @@ def test_R33_the_readme_tour_has_runnable_blocks_for_each_area() -> None:
     text = "\n".join(sh_blocks())
     for command in ("promosync samples", "promosync promo create", "promosync redeem pay",
                     "promosync lists assign", "promosync emulator serve",
-                    "promosync netsuite check", "promosync sync run", "promosync sync mirror"):
+                    "promosync netsuite check", "promosync sync run", "promosync sync mirror",
+                    "promosync sync verify", "promosync alerts test", "--metrics-file",
+                    "promosync sync rebaseline"):
         assert command in text, command
 
 
