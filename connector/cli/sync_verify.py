@@ -1,6 +1,7 @@
 """`promosync sync verify [--json] [--fix] [PROMO…]`: the store and NetSuite compared (R43).
 
-Exit 0 when they agree (differences a running sync is moving are listed as pending), 1 with
+Exit 0 when they agree (differences a running sync is moving are listed as pending, and local
+redemptions kept here because redemptions.push_local is off are listed as such), 1 with
 each difference listed and explained, 2 settings, credentials, the store or an unreachable
 NetSuite. Read-only, without a lock and without a ledger row: a monitoring job may run it as
 often as it likes. `--fix` writes the repair plan (one store transaction) that `sync plan`
@@ -106,8 +107,10 @@ def _show(app: App, report: VerifyReport, fix: bool) -> None:
     counts = ", ".join(f"{n:,} {k}" for k, n in sorted(report.counts().items()))
     used = report.used_source or "not readable on this account: used parity not checked"
     verdict = ("in step" if not report.differences else
-               "in step but for what a running sync is moving" if not report.open else
-               f"NOT in step: {plural(len(report.open), 'difference')}")
+               f"NOT in step: {plural(len(report.open), 'difference')}" if report.open else
+               "in step but for what a running sync is moving"
+               if any(d.pending for d in report.differences) else
+               "in step (redemptions kept here only, as redemptions.push_local = false asks)")
     app.info(f"sync verify: {verdict}" + (f" ({counts})" if counts else "")
              + f"; used codes from {used}; {plural(report.requests, 'request')} "
              f"({plural(report.pages, 'SuiteQL page')}) in {report.seconds:.1f} s")

@@ -160,6 +160,7 @@ def test_R43_local_redemptions_not_in_netsuite_are_pushed_where_the_mapping_allo
     kept = verify(store, client, mapping)
     assert kinds(kept) == [("redemption_kept_here", row.code)]
     assert "push_local is off" in kept.differences[0].explain
+    assert kept.exit_code == 0 and kept.as_dict()["in_step"]  # what the mapping asks: no failure
     emu.backend.seed_samples()
     on = dataclasses.replace(mapping, push_local_redemptions=True, push_customer="1001")
     found = verify(store, client, on)
