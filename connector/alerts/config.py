@@ -24,7 +24,8 @@
 
 The file names variables, never secrets: a key that would hold one (`secret`, `password`,
 `key`, a Slack `url`) is refused, so promosync.toml can be committed and shown. A malformed
-table is one ConfigError line naming the key: "promosync.toml: alerts.targets[1].url: ...".
+table is one ConfigError line naming the key: "promosync.toml: alerts.targets[0].url: ..."
+(targets counted from 0).
 """
 
 from __future__ import annotations
@@ -193,7 +194,7 @@ def load_alerts(path: Path | None = None) -> AlertsConfig:
 
 
 def _where(exc: ValidationError) -> str:
-    """`alerts.targets[1].url: <message>` for the first problem pydantic found."""
+    """`alerts.targets[0].url: <message>` for the first problem pydantic found."""
     first = exc.errors()[0]
     where = "alerts"
     loc = list(first.get("loc", ()))

@@ -36,6 +36,9 @@ def serve_cmd(app: App, host: str, port: int) -> None:
     from connector.serve.settings import load_serve_settings
 
     settings = load_serve_settings(**app.overrides)
+    from connector.alerts import load_alerts
+
+    load_alerts()  # a malformed [alerts] table: one line and exit 2 now, not a warning per alert
     if not is_loopback(host):
         app.warn(f"listening on {host}, not a loopback address: anyone who can reach this "
                  "machine can reach the API and the admin sign-in, and without a TLS proxy in "

@@ -234,6 +234,16 @@ def test_R44_malformed_alerts_table_is_one_line_naming_the_key_exit_2(
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+def test_R44_serve_refuses_to_start_with_a_malformed_alerts_table(
+        toml: Callable[[str], Path]) -> None:
+    assert run_cli(["init"]).exit_code == 0
+    toml('[alerts]\n[[alerts.targets]]\nkind = "webhook"\nurl = "ftp://x"\n')
+    result = run_cli(["serve", "--port", "0"])  # refused before the port is bound
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: promosync.toml: alerts.targets[0].url: ")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
 def test_R44_alerts_test_sends_to_each_target_and_says_how_each_went(
         toml: Callable[[str], Path], receiver: WebhookReceiver, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
