@@ -245,7 +245,8 @@ def rebaseline_cmd(app: App, as_json: bool, yes: bool) -> None:
                                          f"{client.account_id} holds now?", default=False,
                                          err=True):
             raise click.Abort()
-        report = Rebaseline(store, client, mapping, timezone=app.settings.netsuite_timezone).run()
+        report = Rebaseline(store, client, mapping, timezone=app.settings.netsuite_timezone,
+                            keep_days=app.settings.sync_history_days).run()
     except NetSuiteConnectFailed as exc:
         raise ConfigError(unreachable(client.base_url, exc)) from None
     finally:

@@ -1,12 +1,13 @@
 """The run ledger (R39, R40): `sync_runs` read back as history rows and one run's report,
 pruned by age, and the error list that `sync errors` and `sync retry` work from.
 
-Every run, retry and mirror leaves a row with its JSON report (sync.engine). Errors are not a
-table of their own: they are read from those reports, in order. A promotion that failed (or was
-refused) opens an error on its item (the promotion, a chunk's record, or the codes of a chunk),
-which counts every failure until a later run finds that promotion done or in step: that run
-resolves it. A run stopped by an error opens a run-level error, resolved by the next run that
-gets to its end; a mirror that could not push local redemptions, likewise.
+Every run, retry and mirror leaves a row with its JSON report (sync.engine), and so does every
+rebaseline (sync.rebaseline). Errors are not a table of their own: they are read from those
+reports, in order. A promotion that failed (or was refused) opens an error on its item (the
+promotion, a chunk's record, or the codes of a chunk), which counts every failure until a later
+run finds that promotion done or in step: that run resolves it. A run stopped by an error opens a run-level error, resolved by the next run that
+gets to its end; a mirror that could not push local redemptions, likewise; a failed rebaseline
+opens its own, which only a rebaseline that ends resolves.
 """
 
 from __future__ import annotations
@@ -149,11 +150,11 @@ class _Book:
                            p.get("error"), f)
             elif p.get("status") in ("ok", "nothing"):
                 self._resolve(lambda key, n=name: key[0] == n, row.id)
+        item = row.command if row.command in ("mirror", "rebaseline") else "run"
         if row.status == "failed":
-            self._fail("", row.command if row.command == "mirror" else "run", row.id, when,
-                       report.get("reason"), {"detail": report.get("reason")})
+            self._fail("", item, row.id, when, report.get("reason"),
+                       {"detail": report.get("reason")})
         elif row.status in ("ok", "partial"):
-            item = "mirror" if row.command == "mirror" else "run"
             self._resolve(lambda key, i=item: key == ("", i), row.id)
         mirrors = report.get("mirror", [])
         pushes = [why for m in mirrors for why in m.get("push_errors", [])]

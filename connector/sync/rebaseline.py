@@ -38,7 +38,8 @@ from connector.netsuite import NetSuiteClient
 from connector.store import Store
 from connector.store import schema as s
 from connector.sync import suiteql_values as sql
-from connector.sync.engine import RequestCounter
+from connector.sync.engine import RequestCounter, stopped
+from connector.sync.ledger import KEEP_DAYS
 from connector.sync.local import local_promotions, read_back_values, store_read_back
 from connector.sync.mapping import Mapping
 from connector.sync.model import ChunkRecord, LocalPromotion, RemoteChunk
@@ -51,7 +52,14 @@ from connector.sync.remote import (
     windows,
 )
 from connector.sync.session import Account
-from connector.sync.state import SyncLock, chunk_batch, load_records, save_record
+from connector.sync.state import (
+    SyncLock,
+    chunk_batch,
+    finish_run,
+    load_records,
+    save_record,
+    start_run,
+)
 from connector.sync.verify_repair import NAME as REPAIRS
 
 log = logging.getLogger("promosync.sync")
@@ -129,45 +137,71 @@ class Rebaseline:
     """One rebaseline: `run()` reads NetSuite, then rewrites the links in one transaction."""
 
     def __init__(self, store: Store, client: NetSuiteClient, mapping: Mapping, *,
-                 timezone: str | None = None, lock_ttl: float = 60.0) -> None:
+                 timezone: str | None = None, lock_ttl: float = 60.0,
+                 keep_days: int = KEEP_DAYS) -> None:
         self.store = store
         self.client = client
         self.mapping = mapping
         self.timezone = timezone
         self.lock_ttl = lock_ttl
+        self.keep_days = keep_days
 
     def run(self) -> RebaselineReport:
+        """Relink under the sync lock; recorded in the run ledger (`sync history`) as command
+        `rebaseline`, with how it ended."""
         started = time.monotonic()
         sent = RequestCounter(self.client)
         report = RebaselineReport(self.client.account_id)
         with SyncLock(self.store, ttl=self.lock_ttl) as lock:
-            account = Account(self.store, self.client, self.mapping, timezone=self.timezone,
-                              recheck=True)
-            account.check()
-            shapes = account.shapes()
-            remote = snapshot(self.client, shapes.used_counts,
-                              self.mapping.use_types.values())  # every record read by REST too
-            chunks = self._chunks(remote)
-            codes = self._codes([remote[c.external_id] for c in chunks
-                                 if c.external_id in remote
-                                 and c.promotion.use_type == "single_use"])
-            orders = self._orders()
-            lock.check()
-            with self.store.begin() as conn:
-                records = load_records(conn)
-                for c in chunks:
-                    self._relink(conn, c, records.get(c.external_id), remote.get(c.external_id),
-                                 codes.get(c.external_id), report)
-                report.redemptions_queued = _queue_redemptions(conn, orders)
-                report.redeemed_kept = int(conn.scalar(
-                    select(func.count()).select_from(s.codes)
-                    .where(s.codes.c.state == "redeemed")) or 0)
-                report.watermarks_reset = _reset_watermarks(conn)
-                report.repairs_dropped = _drop_repairs(conn)
-                lock.check()
+            run = start_run(self.store, "rebaseline", lock.owner, self.keep_days)
+            try:
+                self._relink_all(lock, report)
+            except BaseException as exc:
+                outcome, reason = stopped(exc)
+                self._record(run, outcome, reason, report, sent, started)
+                raise
+            self._record(run, "ok", None, report, sent, started)
+        return report
+
+    def _record(self, run: int, outcome: str, reason: str | None, report: RebaselineReport,
+                sent: RequestCounter, started: float) -> None:
         report.requests = sent.count
         report.seconds = round(time.monotonic() - started, 3)
-        return report
+        data = {"command": "rebaseline", "run": run, "outcome": outcome, "reason": reason,
+                "exit_code": 0 if outcome == "ok" else None, **report.as_dict()}
+        try:
+            finish_run(self.store, run, outcome, data)
+        except Exception as exc:  # noqa: BLE001 - the store is down too: its own error is said
+            if outcome == "ok":
+                raise
+            log.warning("could not record how sync rebaseline %s ended (%s)", run, exc)
+
+    def _relink_all(self, lock: SyncLock, report: RebaselineReport) -> None:
+        """Read NetSuite, then rewrite the store's links in one transaction."""
+        account = Account(self.store, self.client, self.mapping, timezone=self.timezone,
+                          recheck=True)
+        account.check()
+        shapes = account.shapes()
+        remote = snapshot(self.client, shapes.used_counts,
+                          self.mapping.use_types.values())  # every record read by REST too
+        chunks = self._chunks(remote)
+        codes = self._codes([remote[c.external_id] for c in chunks
+                             if c.external_id in remote
+                             and c.promotion.use_type == "single_use"])
+        orders = self._orders()
+        lock.check()
+        with self.store.begin() as conn:
+            records = load_records(conn)
+            for c in chunks:
+                self._relink(conn, c, records.get(c.external_id), remote.get(c.external_id),
+                             codes.get(c.external_id), report)
+            report.redemptions_queued = _queue_redemptions(conn, orders)
+            report.redeemed_kept = int(conn.scalar(
+                select(func.count()).select_from(s.codes)
+                .where(s.codes.c.state == "redeemed")) or 0)
+            report.watermarks_reset = _reset_watermarks(conn)
+            report.repairs_dropped = _drop_repairs(conn)
+            lock.check()
 
     # ---- reading NetSuite ---------------------------------------------------------------------
 

@@ -188,3 +188,19 @@ def _requests_seen(emu: mock_netsuite, monkeypatch: pytest.MonkeyPatch) -> list[
     monkeypatch.setattr(emu.emulator, "dispatch", recording)
     return seen
 
+
+
+def test_R40_a_failed_rebaseline_is_an_error_only_a_rebaseline_resolves(store: Store) -> None:
+    from connector.sync.ledger import errors
+    from connector.sync.state import finish_run
+
+    def ended(command: str, status: str, reason: str | None = None) -> None:
+        run = start_run(store, command, "test:1")
+        finish_run(store, run, status, {"command": command, "outcome": status, "reason": reason})
+
+    ended("rebaseline", "failed", "cannot reach NetSuite at https://example.invalid")
+    ended("run", "ok")  # a run that ends resolves run errors, not this one
+    assert [(e["item"], e["times"]) for e in errors(store)] == [("rebaseline", 1)]
+    assert errors(store)[0]["detail"] == "cannot reach NetSuite at https://example.invalid"
+    ended("rebaseline", "ok")
+    assert errors(store) == []

@@ -246,3 +246,20 @@ class _Terminal(io.StringIO):
 
     def isatty(self) -> bool:
         return True
+
+
+def test_R46_rebaseline_is_in_the_run_history(
+        store: Store, emu: mock_netsuite, env: dict[str, str]) -> None:
+    sample_promotions(store, generated=30, local=20)
+    assert run_cli(["sync", "run"], env).exit_code == 0
+    emu.refresh("wipe")
+    assert run_cli(["sync", "run"], env).exit_code == 2  # refused: the sandbox looks refreshed
+    assert run_cli(["sync", "rebaseline", "--yes"], env).exit_code == 0
+    history = json.loads(run_cli(["sync", "history", "--json"], env).stdout)
+    assert [(h["command"], h["outcome"]) for h in history] == [
+        ("rebaseline", "ok"), ("run", "refused"), ("run", "ok")]
+    assert history[0]["requests"] > 0 and history[0]["seconds"] is not None
+    shown = json.loads(run_cli(["sync", "show", str(history[0]["run"]), "--json"], env).stdout)
+    assert shown["report"]["chunks_gone"] == 3 and shown["report"]["account"] == "1234567_SB1"
+    assert run_cli(["sync", "run"], env).exit_code == 0
+    assert json.loads(run_cli(["sync", "errors", "--json"], env).stdout) == []
