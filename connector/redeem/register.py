@@ -109,6 +109,11 @@ class Register:
         """Whether scan and pay go through the PostgreSQL server functions."""
         return self._server is not None
 
+    @property
+    def server_functions(self) -> ServerFunctions | None:
+        """The PostgreSQL server functions scan and pay go through; None on the Python path."""
+        return self._server
+
     @classmethod
     def from_settings(cls, settings: Settings, store: Store, **kwargs: Any) -> Register:
         return cls(store, timezone=settings.zone, hold_minutes=settings.hold_minutes, **kwargs)

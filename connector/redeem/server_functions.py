@@ -14,6 +14,11 @@ stay in Python. Cases they leave to Python (an unknown or closed transaction, ho
 ran out, a custom code format, item names that are not ASCII, a NUL character) come back as
 "slow" with nothing written, and `scan` and `pay` return None: the caller runs the Python path.
 
+Under an Idempotency-Key (`promosync serve`, R41) `keyed_scan` and `keyed_pay` claim the key and
+scan or pay in the same call (promosync_keyed_scan, promosync_keyed_pay): a held code or a
+payment is kept under the key as the function's reply, from which `held_from` and
+`payment_from` make the answer, at the first request and at every replay alike.
+
 A dry run (`Register.check`, dry_run.py) is one read-only SELECT of the same functions' STABLE
 parts (the code's facts, promosync_refusal, promosync_stacked); the mode, the code's format and
 the messages are checked and made by checks.py and rules.py, as on the Python path.
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from types import SimpleNamespace
@@ -75,6 +81,16 @@ SELECT json_build_object(
                                               store.single_use, NULL) AS refusal) r
          ON code.id IS NOT NULL
 """)
+KEYED_SCAN = PreparedCall.of(
+    "keyed_scan",
+    "SELECT promosync_keyed_scan($1::bigint, $2::text, $3::text, $4::timestamp, $5::integer, "
+    "$6::text, $7::text, $8::timestamp, $9::date, $10::timestamp, $11::text)",
+)
+KEYED_PAY = PreparedCall.of(
+    "keyed_pay",
+    "SELECT promosync_keyed_pay($1::bigint, $2::text, $3::text, $4::timestamp, $5::integer, "
+    "$6::text, $7::timestamp, $8::date, $9::text, $10::text)",
+)
 NOT_TAKEN = "PSL01"  # SQLSTATE of promosync_pay when a counter refuses
 _DATES = ("expires_on", "g_end")
 
@@ -106,8 +122,20 @@ class ServerFunctions:
             if "code_id" in reply:  # a check after the code was found: it goes in its history
                 self._refused(reply["code_id"], sale_id.strip(), reply["customer"], now, error)
             return error
-        held, given = _row(reply["held"]), Decimal(reply["discount"])
-        return sales.held_code(held, state="held", discount=given, auto=False, until=until)
+        return held_from({**reply, "held_until": until})
+
+    def keyed_scan(self, sale_id: str, text: str, claim: KeyClaim) -> Any:
+        """`scan` and the claim of `claim`'s key in one call: the function's reply
+        ({"answered": status, "reply": ...}, {"claimed": true} or {"taken": row}; see
+        promosync_keyed_scan), or None when only `scan` can tell (a NUL character)."""
+        if "\x00" in text or "\x00" in sale_id:
+            return None
+        station = self.station
+        now = station.clock()
+        values = (*claim.values(), sale_id.strip(), text, _utc(now), station.today(now),
+                  _utc(now + station.hold), station.source)
+        with self._lines.using() as line:
+            return _call(line, KEYED_SCAN, values)
 
     def check(
         self, text: str, *, customer: str | None, mode: str, lines: Sequence[Line],
@@ -168,14 +196,65 @@ class ServerFunctions:
             lost = reply["lost"]
             error = rules.lost(lost["rule"], lost["code"])
             raise Lost(error, lost["id"], _row(reply["sale"]))
-        outcomes = tuple(
-            CodeOutcome(code, "redeemed", Decimal(given))
-            if Decimal(given) > 0
-            else CodeOutcome(code, "not used", ZERO, ZERO_REASON)
-            for code, given in zip(reply["codes"], reply["given"], strict=True)
-        )
-        sale = reply["sale"]
-        return Payment(sale["id"], sale["customer_code"], Decimal(reply["total"]), outcomes, now)
+        return payment_from({**reply, "paid_at": now})
+
+    def keyed_pay(self, sale_id: str, claim: KeyClaim) -> Any:
+        """`pay` and the claim of `claim`'s key in one call: the function's reply (see
+        keyed_scan), or None when nothing was claimed nor written (a NUL character; a counter
+        that refused, which rolled the claim back): the caller claims and pays its own way."""
+        if "\x00" in sale_id:
+            return None
+        station = self.station
+        now = station.clock()
+        values = (*claim.values(), sale_id.strip(), _utc(now), station.today(now),
+                  station.source, ZERO_REASON)
+        try:
+            with self._lines.using() as line:
+                return _call(line, KEYED_PAY, values)
+        except _NotTaken:
+            return None
+
+
+@dataclass(frozen=True)
+class KeyClaim:
+    """An Idempotency-Key to claim in the call of a scan or payment, and the status its answer
+    is kept with when the work is done (connector/serve/idempotency.py)."""
+
+    api_key_id: int
+    key: str
+    fingerprint: str
+    created_at: datetime  # UTC
+    status: int
+
+    def values(self) -> tuple[Any, ...]:
+        return (self.api_key_id, self.key, self.fingerprint, _utc(self.created_at), self.status)
+
+
+def held_from(reply: dict[str, Any]) -> HeldCode:
+    """The code a scan held, from promosync_scan's reply and "held_until" (its datetime, or
+    its text as promosync_keyed_scan keeps it: UTC)."""
+    given = Decimal(reply["discount"])
+    return sales.held_code(_row(dict(reply["held"])), state="held", discount=given, auto=False,
+                           until=_moment(reply["held_until"]))
+
+
+def payment_from(reply: dict[str, Any]) -> Payment:
+    """The payment, from promosync_pay's reply and "paid_at" (as held_from's "held_until")."""
+    outcomes = tuple(
+        CodeOutcome(code, "redeemed", Decimal(given))
+        if Decimal(given) > 0
+        else CodeOutcome(code, "not used", ZERO, ZERO_REASON)
+        for code, given in zip(reply["codes"], reply["given"], strict=True)
+    )
+    sale = reply["sale"]
+    return Payment(sale["id"], sale["customer_code"], Decimal(reply["total"]), outcomes,
+                   _moment(reply["paid_at"]))
+
+
+def _moment(value: datetime | str) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
 class _NotTaken(Exception):

@@ -4,6 +4,9 @@ Every endpoint is a row of ENDPOINTS: method, path, scopes, body model and work.
 on the server's thread pool (gateway.py) and returns (status, payload) or raises: refusals of
 R13/R14 become 4xx answers with the rule id and the exact message (refusals.py).
 
+Under an Idempotency-Key on PostgreSQL, a scan and a payment claim the key, do the work and keep
+the answer in one call of the store (`scan_keyed`, `pay_keyed`; gateway.OneTrip).
+
 `POST /v1/validate` answers "would this code apply to this cart, and what would it give" with
 `Register.check`, the dry run of a scan: the rules, messages and discount of a scan onto a new
 transaction with this cart, in one read of the store. Nothing is held, used or written (the
@@ -13,9 +16,10 @@ code's history does not show a validate); a refusal counts against the guard as 
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connector import Line, code_history
+from connector.codes import normalize
 from connector.serve import dashboard
 from connector.serve.bodies import (
     AssignBody,
@@ -27,11 +31,14 @@ from connector.serve.bodies import (
     ValidateBody,
 )
 from connector.serve.context import Context
-from connector.serve.gateway import Call, Endpoint
+from connector.serve.gateway import Call, Endpoint, OneTrip
 from connector.serve.handout import hand_out
 from connector.serve.messages import Probe, Template, longest_code
 from connector.serve.refusals import ApiError
 from connector.store.schema import utcnow
+
+if TYPE_CHECKING:
+    from connector.redeem.server_functions import KeyClaim
 
 REDEEM = frozenset({"register", "webstore"})
 LISTS = frozenset({"lists"})
@@ -66,6 +73,33 @@ def show_sale(ctx: Context, call: Call) -> tuple[int, Any]:
 def scan(ctx: Context, call: Call) -> tuple[int, Any]:
     body: ScanBody = call.body
     return 201, ctx.register_for(call.key).scan(call.params["sale"], body.code)
+
+
+def scan_keyed(ctx: Context, call: Call, claim: KeyClaim) -> Any:
+    """`scan` and its Idempotency-Key in one call of a PostgreSQL store (gateway.OneTrip)."""
+    server = ctx.register_for(call.key).server_functions
+    body: ScanBody = call.body
+    return None if server is None else server.keyed_scan(call.params["sale"],
+                                                         normalize(body.code), claim)
+
+
+def pay_keyed(ctx: Context, call: Call, claim: KeyClaim) -> Any:
+    """`pay` and its Idempotency-Key in one call of a PostgreSQL store (gateway.OneTrip)."""
+    server = ctx.register_for(call.key).server_functions
+    return None if server is None else server.keyed_pay(call.params["sale"], claim)
+
+
+def _held_from(reply: Any) -> Any:
+    # imported here: it needs psycopg, which only a PostgreSQL store installs
+    from connector.redeem.server_functions import held_from
+
+    return held_from(reply)
+
+
+def _payment_from(reply: Any) -> Any:
+    from connector.redeem.server_functions import payment_from
+
+    return payment_from(reply)
 
 
 def remove(ctx: Context, call: Call) -> tuple[int, Any]:
@@ -131,9 +165,9 @@ def promotions(ctx: Context, call: Call) -> tuple[int, Any]:
 
 
 def _endpoint(scopes: frozenset[str], work: Any, body: Any = None, *, write: bool = True,
-              guarded: bool = False) -> Endpoint:
+              guarded: bool = False, one_trip: OneTrip | None = None) -> Endpoint:
     lane = "rest" if scopes != REDEEM else "check" if work is validate else "till"
-    return Endpoint(scopes, work, body, write, guarded, lane)
+    return Endpoint(scopes, work, body, write, guarded, lane, one_trip)
 
 
 TXN = "/v1/transactions/{sale}"
@@ -142,10 +176,12 @@ ENDPOINTS: list[tuple[str, str, Endpoint]] = [
     ("POST", "/v1/validate", _endpoint(REDEEM, validate, ValidateBody, guarded=True)),
     ("POST", "/v1/transactions", _endpoint(REDEEM, open_sale, OpenBody)),
     ("GET", TXN, _endpoint(REDEEM, show_sale, write=False)),
-    ("POST", TXN + "/codes", _endpoint(REDEEM, scan, ScanBody, guarded=True)),
+    ("POST", TXN + "/codes", _endpoint(REDEEM, scan, ScanBody, guarded=True,
+                                       one_trip=OneTrip(201, scan_keyed, _held_from))),
     ("DELETE", TXN + "/codes/{code}", _endpoint(REDEEM, remove)),
     ("POST", TXN + "/customer", _endpoint(REDEEM, customer, CustomerBody)),
-    ("POST", TXN + "/pay", _endpoint(REDEEM, pay, EmptyBody)),
+    ("POST", TXN + "/pay", _endpoint(REDEEM, pay, EmptyBody,
+                                     one_trip=OneTrip(200, pay_keyed, _payment_from))),
     ("POST", TXN + "/cancel", _endpoint(REDEEM, cancel, EmptyBody)),
     ("GET", "/v1/lists", _endpoint(LISTS, list_lists, write=False)),
     ("POST", "/v1/lists/{name}/assign", _endpoint(LISTS, assign, AssignBody)),

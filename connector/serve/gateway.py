@@ -2,14 +2,16 @@
 
 Bad input is refused before anything is written: a missing or revoked key (401), a key without
 the scope (403), a body over 1 MB (413), not JSON (415), malformed JSON, unknown fields or wrong
-types (400). Only then is an Idempotency-Key claimed and the work done. The body is read on the
-event loop; everything after it runs as one call on a thread pool, whose threads keep their
-store connections (a `Register` on PostgreSQL keeps one per thread). Registers' calls have
-pools of their own, so that they never queue behind a long request (a message run, a sync
-plan), each sized to its calls: a transaction's keyed write waits for the store three times
-(claim, work, answer) and needs threads to cover the waits; validate is one short read, for
-which a few threads keep the CPU busy, and fewer threads pass the interpreter lock around
-less (its p99 under 16 clients was about twice as long with 16 threads as with 4).
+types (400). Only then is an Idempotency-Key claimed and the work done; on PostgreSQL a keyed
+scan or payment does both, and keeps its answer, in one call of the store (`OneTrip`). The body
+is read on the event loop; everything after it runs as one call on a thread pool, whose threads
+keep their store connections (a `Register` on PostgreSQL keeps one per thread). Registers'
+calls have pools of their own, so that they never queue behind a long request (a message run,
+a sync plan), each sized to its calls: a transaction's write waits for the store (a keyed one
+other than a scan or payment three times: claim, work, answer) and needs threads to cover the
+waits; validate is one short read, for which a few threads keep the CPU busy, and fewer
+threads pass the interpreter lock around less (its p99 under 16 clients was about twice as
+long with 16 threads as with 4).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -35,6 +37,9 @@ from connector.serve.keys import ApiKey
 from connector.serve.refusals import REDEMPTION, ApiError, from_connector
 from connector.text import shown
 from connector.values import jsonable
+
+if TYPE_CHECKING:
+    from connector.redeem.server_functions import KeyClaim
 
 log = logging.getLogger("connector.serve")
 GUESSES = frozenset(t for _s, _r, t in REDEMPTION.values()) - {"store_offline"}
@@ -51,6 +56,18 @@ class Call:
 
 
 @dataclass(frozen=True)
+class OneTrip:
+    """A keyed write whose claim, work and kept answer are one call of a PostgreSQL store
+    (idempotency.py): `call` makes that call with the claim (the function's reply, or None:
+    nothing claimed nor written, or no server functions), `render` the answer's payload from
+    the reply it keeps, `status` the answer's status."""
+
+    status: int
+    call: Callable[[Context, Call, KeyClaim], Any]
+    render: Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
 class Endpoint:
     scopes: frozenset[str]
     work: Callable[[Context, Call], tuple[int, Any]]
@@ -58,6 +75,7 @@ class Endpoint:
     write: bool = True
     guarded: bool = False  # refused codes count against the client (guard.py)
     lane: str = "rest"  # the threads it runs on: "till" (transactions), "check" (validate)
+    one_trip: OneTrip | None = None  # under an Idempotency-Key on PostgreSQL
 
 
 @dataclass(frozen=True)
@@ -163,16 +181,27 @@ def _once(ctx: Context, facts: _Facts, endpoint: Endpoint, call: Call) -> Answer
                        "an Idempotency-Key is 1 to 255 printable ASCII characters")
     body = call.body.model_dump(mode="json") if call.body is not None else None
     print_ = idem.fingerprint(facts.method, facts.path, body)
+    trip = endpoint.one_trip
+    attempt: idem.Attempt | None = None
+    if trip is not None and ctx.idempotency.lines is not None:
+        def attempt(created: datetime) -> Any:
+            # imported here: it needs psycopg, which only a PostgreSQL store installs
+            from connector.redeem.server_functions import KeyClaim
+
+            return trip.call(ctx, call, KeyClaim(call.key.id, key, print_, created, trip.status))
     try:
-        stored = ctx.idempotency.claim(call.key.id, key, print_)
+        got = ctx.idempotency.claim(call.key.id, key, print_, attempt)
     except idem.KeyReused:
         raise ApiError(409, "idempotency_key_reused",
                        "this Idempotency-Key was used with another request") from None
     except idem.StillRunning:
         raise ApiError(409, "idempotency_key_in_use", "a request with this Idempotency-Key is "
                        "still running; retry later") from None
-    if stored is not None:
-        return Answer(stored.status, stored.body, {"Idempotent-Replayed": "true"})
+    if isinstance(got, idem.Stored):
+        body = got.body if got.reply is None else _rendered(endpoint, got.reply)
+        return Answer(got.status, body, {"Idempotent-Replayed": "true"})
+    if got.status is not None:  # claimed, done and kept in one call
+        return Answer(got.status, _rendered(endpoint, got.reply))
     try:
         answer = _work(ctx, endpoint, call)
     except BaseException:
@@ -183,6 +212,14 @@ def _once(ctx: Context, facts: _Facts, endpoint: Endpoint, call: Call) -> Answer
     else:
         ctx.idempotency.finish(call.key.id, key, answer.status, answer.body)
     return answer
+
+
+def _rendered(endpoint: Endpoint, reply: Any) -> Any:
+    """The body of an answer kept as a server function's reply: made the same way every time,
+    so that a replay is the first answer, byte for byte."""
+    if endpoint.one_trip is None:  # only a one-trip endpoint keeps replies
+        raise ApiError(500, "internal_error", "the server could not do this; see its log")
+    return plain(endpoint.one_trip.render(reply))
 
 
 def _work(ctx: Context, endpoint: Endpoint, call: Call) -> Answer:

@@ -11,6 +11,13 @@ taken already), runs, and stores its answer. A request that finds the key taken:
 An answer that says nothing happened because the server failed (5xx) is not kept: the claim is
 dropped, so that a retry runs again. The store's writes are single transactions (`Register`),
 so a failed request changed nothing.
+
+On PostgreSQL a keyed scan or payment claims its key in the same call as the work (`attempt`:
+promosync_keyed_scan / promosync_keyed_pay of store/redeem_functions.sql), which also keeps the
+answer when the work was done: one round trip and one commit instead of three. Such an answer
+is kept as the server function's reply ({"promosync_reply": ...} in `response`), and the
+endpoint makes the answer from it at the first request and at every replay alike. Any other
+outcome leaves the key claimed, and the request goes on as above.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -40,15 +47,30 @@ WAIT = 10.0  # seconds a retry waits for the first request with its key to finis
 STALE = timedelta(minutes=2)  # a claim never finished (its server died) is taken over then
 POLL = 0.02
 MAX_KEY = 255
+REPLY = "promosync_reply"  # the key of an answer kept as a server function's reply
 _I = s.idempotency_keys.c
+# A call that claims a key and does the work at once (PostgreSQL), given the claim's time:
+# its reply, or None when it claimed nothing and wrote nothing (then the key is claimed alone)
+Attempt = Callable[[datetime], Any]
 
 
 @dataclass(frozen=True)
 class Stored:
-    """An answer kept for a key: its status and JSON body."""
+    """An answer kept for a key: its status and JSON body, or (`reply` not None) the server
+    function's reply the endpoint makes the body from."""
 
     status: int
     body: Any
+    reply: Any = None
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """The key is this request's. `status` None: do the work, then `finish` or `drop`. Else
+    the call that claimed the key did the work and kept the answer: its status and `reply`."""
+
+    status: int | None = None
+    reply: Any = None
 
 
 class KeyReused(Exception):
@@ -86,14 +108,15 @@ class Idempotency:
             self._claim = PreparedCall.of("idempotency_claim", _CLAIM)
             self._finish = PreparedCall.of("idempotency_finish", _FINISH)
 
-    def claim(self, api_key_id: int, key: str, print_: str) -> Stored | None:
-        """None: this request runs (and must `finish` or `drop`). Else the stored answer.
-        Raises KeyReused or StillRunning."""
+    def claim(self, api_key_id: int, key: str, print_: str,
+              attempt: Attempt | None = None) -> Stored | Claimed:
+        """Claimed: this request has the key (with `attempt`, maybe done and answered too).
+        Else the stored answer. Raises KeyReused or StillRunning."""
         deadline = time.monotonic() + WAIT
         while True:
-            claimed, row = self._insert(api_key_id, key, print_)
-            if claimed:
-                return None
+            claimed, row = self._insert(api_key_id, key, print_, attempt)
+            if claimed is not None:
+                return claimed
             if row is None:
                 continue  # dropped or expired in between, or not visible yet: claim it again
             now = utcnow()
@@ -103,7 +126,7 @@ class Idempotency:
             if row.fingerprint != print_:
                 raise KeyReused(key)
             if row.status is not None:
-                return Stored(int(row.status), json.loads(row.response))
+                return _stored(int(row.status), row.response)
             if time.monotonic() > deadline:
                 raise StillRunning(key)
             time.sleep(POLL)
@@ -130,29 +153,46 @@ class Idempotency:
                                 .where(_I.created_at < utcnow() - KEEP))
         return int(done.rowcount or 0)
 
-    def _insert(self, api_key_id: int, key: str, print_: str) -> tuple[bool, Any]:
-        """Claim the key: (True, None), or (False, the row that holds it, None if unseen)."""
+    def _insert(self, api_key_id: int, key: str, print_: str,
+                attempt: Attempt | None) -> tuple[Claimed | None, Any]:
+        """Claim the key: (Claimed, None), or (None, the row that holds it, None if unseen)."""
         if self.lines is not None:
-            now = utcnow().replace(tzinfo=None)  # the column holds UTC without a zone
-            reply = self._call(self._claim, (api_key_id, key, print_, now))
-            if reply is None or reply is True:
-                return reply is True, None
-            made = datetime.fromisoformat(reply["created_at"]).replace(tzinfo=UTC)
-            return False, SimpleNamespace(**{**reply, "created_at": made})
+            now = utcnow()
+            done = self._attempt(attempt, now) if attempt is not None else None
+            if done is not None:
+                if "answered" in done:
+                    return Claimed(int(done["answered"]), done["reply"]), None
+                if "claimed" in done:
+                    return Claimed(), None
+                row = done["taken"]
+            else:  # the column holds UTC without a zone
+                row = self._call(self._claim, (api_key_id, key, print_, now.replace(tzinfo=None)))
+                if row is True:
+                    return Claimed(), None
+            if row is None:
+                return None, None
+            made = datetime.fromisoformat(row["created_at"]).replace(tzinfo=UTC)
+            return None, SimpleNamespace(**{**row, "created_at": made})
         values = {"api_key_id": api_key_id, "key": key, "fingerprint": print_,
                   "created_at": utcnow()}
         with _single(self.store) as conn:
             if _insert_or_skip(conn, values) == 1:
-                return True, None
+                return Claimed(), None
         with _single(self.store) as conn:
             row = conn.execute(select(_I.fingerprint, _I.status, _I.response, _I.created_at)
                                .where(_I.api_key_id == api_key_id, _I.key == key)).first()
-        return False, row
+        return None, row
 
     def _expire(self, api_key_id: int, key: str, created: Any) -> None:
         with _single(self.store) as conn:
             conn.execute(delete(s.idempotency_keys).where(
                 _I.api_key_id == api_key_id, _I.key == key, _I.created_at == created))
+
+    def _attempt(self, attempt: Attempt, now: datetime) -> Any:
+        try:
+            return attempt(now)
+        except StoreOffline as exc:
+            raise StoreError(f"the store cannot be reached: {exc.detail or exc}") from None
 
     def _call(self, statement: Any, values: tuple[Any, ...]) -> Any:
         """One statement on this thread's own connection (PostgreSQL), its own transaction."""
@@ -184,6 +224,13 @@ WITH done AS (
     UPDATE idempotency_keys SET status = $1::integer, response = $2::text
      WHERE api_key_id = $3::bigint AND key = $4::text RETURNING 1)
 SELECT to_json(count(*)) FROM done"""
+
+
+def _stored(status: int, response: str) -> Stored:
+    data = json.loads(response)
+    if isinstance(data, dict) and len(data) == 1 and REPLY in data:
+        return Stored(status, None, data[REPLY])
+    return Stored(status, data)
 
 
 @contextmanager

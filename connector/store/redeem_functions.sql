@@ -1,4 +1,4 @@
--- promosync: scan and payment on the PostgreSQL server (schema versions 2 and 5). Called by
+-- promosync: scan and payment on the PostgreSQL server (schema versions 2, 5 and 6). Called by
 -- connector/redeem/server_functions.py; promosync_scan and promosync_refusal repeat
 -- connector/redeem/checks.py's R13 checks in the order of connector/redeem/rules.py's table
 -- (tests/redeem/test_rule_order.py reads this file to hold them to it), promosync_stacked
@@ -464,4 +464,84 @@ BEGIN
         'sale', json_build_object('id', s.id, 'customer_code', s.customer_code),
         'codes', to_json(codes), 'given', to_json(given::text[]),
         'total', round(total, 2)::text);
+END $$;
+
+-- An Idempotency-Key (R41) claimed in the same call as the scan or payment it guards (schema
+-- version 6; connector/serve/idempotency.py): a keyed scan or payment of `promosync serve` is
+-- one round trip and one commit, where claiming the key, doing the work and keeping the answer
+-- took three. promosync_keyed_scan and promosync_keyed_pay claim the key and, when it is
+-- theirs, call promosync_scan or promosync_pay. When the work is done (a held code, a
+-- payment), they keep its reply with the answer's status under the key, in the same
+-- transaction, as {"promosync_reply": ...}: Python renders the answer from it, the first time
+-- and at every replay alike. Any other outcome (a refusal, a case left to Python) keeps the
+-- key claimed and unanswered ({"claimed": true}): the caller does the work its own way and
+-- stores the answer as it always did. A key held already comes back as {"taken": its row},
+-- null when that row is not visible yet.
+CREATE OR REPLACE FUNCTION promosync_key_claim(
+    p_api_key bigint, p_key text, p_print text, p_created timestamp
+) RETURNS json LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO idempotency_keys (api_key_id, key, fingerprint, created_at)
+    VALUES (p_api_key, p_key, p_print, p_created)
+    ON CONFLICT DO NOTHING;
+    IF FOUND THEN
+        RETURN NULL;
+    END IF;
+    RETURN json_build_object('taken', (
+        SELECT json_build_object('fingerprint', fingerprint, 'status', status,
+                                 'response', response, 'created_at', created_at)
+          FROM idempotency_keys WHERE api_key_id = p_api_key AND key = p_key));
+END $$;
+
+CREATE OR REPLACE FUNCTION promosync_key_answer(
+    p_api_key bigint, p_key text, p_status integer, p_reply json
+) RETURNS json LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE idempotency_keys
+       SET status = p_status, response = json_build_object('promosync_reply', p_reply)::text
+     WHERE api_key_id = p_api_key AND key = p_key;
+    RETURN json_build_object('answered', p_status, 'reply', p_reply);
+END $$;
+
+CREATE OR REPLACE FUNCTION promosync_keyed_scan(
+    p_api_key bigint, p_key text, p_print text, p_created timestamp, p_status integer,
+    p_sale text, p_code text, p_now timestamp, p_today date, p_until timestamp, p_source text
+) RETURNS json LANGUAGE plpgsql AS $$
+DECLARE
+    taken json;
+    reply json;
+BEGIN
+    taken := promosync_key_claim(p_api_key, p_key, p_print, p_created);
+    IF taken IS NOT NULL THEN
+        RETURN taken;
+    END IF;
+    reply := promosync_scan(p_sale, p_code, p_now, p_today, p_until, p_source);
+    IF reply->'held' IS NULL THEN
+        RETURN json_build_object('claimed', true);
+    END IF;
+    RETURN promosync_key_answer(p_api_key, p_key, p_status, json_build_object(
+        'held', reply->'held', 'discount', reply->'discount', 'held_until', p_until));
+END $$;
+
+-- A counter that refuses (SQLSTATE PSL01) rolls the claim back with the payment: the caller
+-- then claims the key on its own and pays its own way.
+CREATE OR REPLACE FUNCTION promosync_keyed_pay(
+    p_api_key bigint, p_key text, p_print text, p_created timestamp, p_status integer,
+    p_sale text, p_now timestamp, p_today date, p_source text, p_zero_reason text
+) RETURNS json LANGUAGE plpgsql AS $$
+DECLARE
+    taken json;
+    reply json;
+BEGIN
+    taken := promosync_key_claim(p_api_key, p_key, p_print, p_created);
+    IF taken IS NOT NULL THEN
+        RETURN taken;
+    END IF;
+    reply := promosync_pay(p_sale, p_now, p_today, p_source, p_zero_reason);
+    IF reply->'codes' IS NULL THEN
+        RETURN json_build_object('claimed', true);
+    END IF;
+    RETURN promosync_key_answer(p_api_key, p_key, p_status, json_build_object(
+        'sale', reply->'sale', 'codes', reply->'codes', 'given', reply->'given',
+        'total', reply->'total', 'paid_at', p_now));
 END $$;

@@ -38,7 +38,7 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.types import TypeDecorator
 
 APP_NAME = "promosync"
-LATEST_VERSION = 5
+LATEST_VERSION = 6
 
 metadata = MetaData()
 
@@ -483,12 +483,19 @@ def _refusals_by_rule(conn: Connection) -> None:
     _redeem_functions(conn)
 
 
+def _keyed_functions(conn: Connection) -> None:
+    """Version 6: the redemption functions again, with promosync_keyed_scan and
+    promosync_keyed_pay, which claim an Idempotency-Key and scan or pay in one call (R41)."""
+    _redeem_functions(conn)
+
+
 # MIGRATIONS[v] upgrades a store at version v-1 to version v. Version 1 is the first schema.
 MIGRATIONS: dict[int, Migration] = {
     2: _redeem_functions,
     3: _profiles_table,
     4: _serve_tables,
     5: _refusals_by_rule,
+    6: _keyed_functions,
 }
 # What metadata.create_all does not make: run for a new store too.
 NOT_TABLES: tuple[Migration, ...] = (_redeem_functions,)
