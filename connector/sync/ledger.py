@@ -5,9 +5,10 @@ Every run, retry and mirror leaves a row with its JSON report (sync.engine), and
 rebaseline (sync.rebaseline). Errors are not a table of their own: they are read from those
 reports, in order. A promotion that failed (or was refused) opens an error on its item (the
 promotion, a chunk's record, or the codes of a chunk), which counts every failure until a later
-run finds that promotion done or in step: that run resolves it. A run stopped by an error opens a run-level error, resolved by the next run that
-gets to its end; a mirror that could not push local redemptions, likewise; a failed rebaseline
-opens its own, which only a rebaseline that ends resolves.
+run finds that promotion done or in step: that run resolves it. A run stopped by an error opens
+a run-level error, resolved by the next run that gets to its end; a mirror that could not push
+local redemptions, likewise; a failed rebaseline opens its own, which only a rebaseline that
+ends resolves.
 """
 
 from __future__ import annotations
