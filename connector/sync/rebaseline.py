@@ -168,7 +168,8 @@ class Rebaseline:
         report.requests = sent.count
         report.seconds = round(time.monotonic() - started, 3)
         data = {"command": "rebaseline", "run": run, "outcome": outcome, "reason": reason,
-                "exit_code": 0 if outcome == "ok" else None, **report.as_dict()}
+                "exit_code": 0 if outcome == "ok" else None,
+                "rate_limited": sent.by_status.get(429, 0), **report.as_dict()}
         try:
             finish_run(self.store, run, outcome, data)
         except Exception as exc:  # noqa: BLE001 - the store is down too: its own error is said

@@ -259,6 +259,7 @@ def test_R46_rebaseline_is_in_the_run_history(
     assert [(h["command"], h["outcome"]) for h in history] == [
         ("rebaseline", "ok"), ("run", "refused"), ("run", "ok")]
     assert history[0]["requests"] > 0 and history[0]["seconds"] is not None
+    assert history[0]["rate_limited"] == 0
     shown = json.loads(run_cli(["sync", "show", str(history[0]["run"]), "--json"], env).stdout)
     assert shown["report"]["chunks_gone"] == 3 and shown["report"]["account"] == "1234567_SB1"
     assert run_cli(["sync", "run"], env).exit_code == 0
