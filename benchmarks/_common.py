@@ -13,6 +13,7 @@ from typing import Any
 
 from connector.emulator import TEST_CREDENTIALS
 from connector.netsuite import NetSuiteClient, RetryPolicy, TokenAuth
+from connector.store import Store, open_store
 
 HERE = Path(__file__).resolve().parent
 
@@ -81,3 +82,16 @@ def env_for(url: str, database_url: str) -> dict[str, str]:
             "NETSUITE_CONSUMER_KEY": c.consumer_key, "NETSUITE_CONSUMER_SECRET": c.consumer_secret,
             "NETSUITE_TOKEN_ID": c.token_id, "NETSUITE_TOKEN_SECRET": c.token_secret,
             "NETSUITE_BASE_URL": url, "NETSUITE_CONCURRENCY": "5"}
+
+
+def big_netsuite_promotion(url: str, codes: int) -> Store:
+    """A store at `url` holding promotion "Big", whose `codes` single-use codes NetSuite is
+    asked to generate (the sync, verify and rebaseline benchmarks start from it)."""
+    from connector import catalog
+    from connector.sync.state import request_netsuite_codes
+
+    store = open_store(url)
+    catalog.create_promotion(store, name="Big", kind="order", rate=10,
+                             pattern="BIG-[AN.6]-[N.3]", codes_from="netsuite")
+    request_netsuite_codes(store, "Big", codes)
+    return store

@@ -26,13 +26,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a scri
 
 from sqlalchemy import func, select  # noqa: E402
 
-from benchmarks._common import EmulatorProcess, client, load_average, own_cpu_seconds  # noqa: E402
-from connector import catalog  # noqa: E402
-from connector.store import open_store  # noqa: E402
+from benchmarks._common import (  # noqa: E402
+    EmulatorProcess,
+    big_netsuite_promotion,
+    client,
+    load_average,
+    own_cpu_seconds,
+)
 from connector.store import schema as s  # noqa: E402
 from connector.sync.engine import SyncEngine  # noqa: E402
 from connector.sync.mapping import load_mapping  # noqa: E402
-from connector.sync.state import request_netsuite_codes  # noqa: E402
 
 
 def main() -> int:
@@ -43,10 +46,7 @@ def main() -> int:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp, EmulatorProcess() as emu:
         emu.call("faults", args.latency_ms, args.concurrency, 0)
-        store = open_store(f"sqlite:///{tmp}/bench.db")
-        catalog.create_promotion(store, name="Big", kind="order", rate=10,
-                                 pattern="BIG-[AN.6]-[N.3]", codes_from="netsuite")
-        request_netsuite_codes(store, "Big", args.codes)
+        store = big_netsuite_promotion(f"sqlite:///{tmp}/bench.db", args.codes)
         mapping = load_mapping()
         chunks = -(-args.codes // mapping.chunk_size)
         pages = sum(-(-min(mapping.chunk_size, args.codes - k * mapping.chunk_size)

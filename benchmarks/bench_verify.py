@@ -39,13 +39,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a scri
 import requests  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
-from benchmarks._common import EmulatorProcess, client, env_for, load_average  # noqa: E402
-from connector import catalog  # noqa: E402
-from connector.store import open_store  # noqa: E402
+from benchmarks._common import (  # noqa: E402
+    EmulatorProcess,
+    big_netsuite_promotion,
+    client,
+    env_for,
+    load_average,
+)
 from connector.store import schema as s  # noqa: E402
 from connector.sync.engine import SyncEngine  # noqa: E402
 from connector.sync.mapping import load_mapping  # noqa: E402
-from connector.sync.state import request_netsuite_codes  # noqa: E402
 
 
 def promosync(args: list[str], url: str, emu: EmulatorProcess) -> tuple[int, str, float]:
@@ -74,10 +77,7 @@ def main() -> int:
     ok = True
     with tempfile.TemporaryDirectory() as tmp, EmulatorProcess() as emu:
         url = f"sqlite:///{tmp}/bench.db"
-        store = open_store(url)
-        catalog.create_promotion(store, name="Big", kind="order", rate=10,
-                                 pattern="BIG-[AN.6]-[N.3]", codes_from="netsuite")
-        request_netsuite_codes(store, "Big", args.codes)
+        store = big_netsuite_promotion(url, args.codes)
         mapping = load_mapping()
         emu.call("faults", 0, args.concurrency, 0)
         ns = client(emu.url, args.concurrency)
