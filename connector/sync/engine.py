@@ -21,14 +21,11 @@ SyncLocked and ConfigError / NetSuiteAuthError, raised).
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-
-import requests
 
 from connector.errors import (
     AccountRefreshed,
@@ -44,6 +41,7 @@ from connector.netsuite import NetSuiteClient, NetSuiteConnectFailed
 from connector.store import Store
 from connector.sync import refresh
 from connector.sync.apply import Applier, Hook
+from connector.sync.counting import RequestCounter
 from connector.sync.ledger import KEEP_DAYS, record_refused
 from connector.sync.local import assign_chunks, local_promotions
 from connector.sync.mapping import Mapping
@@ -58,26 +56,6 @@ from connector.sync.verify_repair import carry_out
 log = logging.getLogger("promosync.sync")
 # Nothing else can work after these: stop the run (credentials, role, host unreachable).
 FATAL = (NetSuiteAuthError, NetSuiteForbidden, NetSuiteConnectFailed)
-
-
-class RequestCounter:
-    """Counts HTTP responses of a client's session (every attempt, retries included)."""
-
-    def __init__(self, client: NetSuiteClient) -> None:
-        self._lock = threading.Lock()
-        self.count = 0
-        self.writes = 0  # PUT, PATCH, DELETE and POST other than SuiteQL
-        self.by_status: dict[int, int] = {}
-        client.session.hooks.setdefault("response", []).append(self._hook)
-
-    def _hook(self, resp: requests.Response, *args: Any, **kwargs: Any) -> None:
-        with self._lock:
-            self.count += 1
-            self.by_status[resp.status_code] = self.by_status.get(resp.status_code, 0) + 1
-            method = str(resp.request.method)
-            if method in ("PUT", "PATCH", "DELETE") or (
-                    method == "POST" and "/query/" not in str(resp.request.url)):
-                self.writes += 1
 
 
 @dataclass

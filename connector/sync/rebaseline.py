@@ -38,7 +38,8 @@ from connector.netsuite import NetSuiteClient
 from connector.store import Store
 from connector.store import schema as s
 from connector.sync import suiteql_values as sql
-from connector.sync.engine import RequestCounter, stopped
+from connector.sync.counting import RequestCounter
+from connector.sync.engine import stopped
 from connector.sync.ledger import KEEP_DAYS
 from connector.sync.local import local_promotions, read_back_values, store_read_back
 from connector.sync.mapping import Mapping
@@ -152,15 +153,18 @@ class Rebaseline:
         started = time.monotonic()
         sent = RequestCounter(self.client)
         report = RebaselineReport(self.client.account_id)
-        with SyncLock(self.store, ttl=self.lock_ttl) as lock:
-            run = start_run(self.store, "rebaseline", lock.owner, self.keep_days)
-            try:
-                self._relink_all(lock, report)
-            except BaseException as exc:
-                outcome, reason = stopped(exc)
-                self._record(run, outcome, reason, report, sent, started)
-                raise
-            self._record(run, "ok", None, report, sent, started)
+        try:
+            with SyncLock(self.store, ttl=self.lock_ttl) as lock:
+                run = start_run(self.store, "rebaseline", lock.owner, self.keep_days)
+                try:
+                    self._relink_all(lock, report)
+                except BaseException as exc:
+                    outcome, reason = stopped(exc)
+                    self._record(run, outcome, reason, report, sent, started)
+                    raise
+                self._record(run, "ok", None, report, sent, started)
+        finally:
+            sent.close()
         return report
 
     def _record(self, run: int, outcome: str, reason: str | None, report: RebaselineReport,

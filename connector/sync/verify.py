@@ -27,20 +27,18 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import threading
 import time
 from collections.abc import Collection, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-import requests
-
 from connector.chunks import chunk_count, chunk_external_id
 from connector.codes import paused_gc
 from connector.netsuite import NetSuiteClient
 from connector.store import Store
 from connector.sync import suiteql_values as sql
+from connector.sync.counting import RequestCounter
 from connector.sync.local import local_promotions
 from connector.sync.mapping import Mapping
 from connector.sync.model import LocalPromotion, RemoteChunk
@@ -63,25 +61,6 @@ from connector.sync.verify_read import Pages, Target, Task, chunk_tasks, used_ra
 
 _CHUNK_EID = re.compile(r"promosync-([0-9a-z]+)-([0-9]+)")
 _ABSENT = object()
-
-
-class _Counter:
-    """HTTP responses of the client while verify runs, and how many were SuiteQL pages."""
-
-    def __init__(self, client: NetSuiteClient) -> None:
-        self.lock = threading.Lock()
-        self.requests = self.pages = 0
-        self.client = client
-        client.session.hooks.setdefault("response", []).append(self.hook)
-
-    def hook(self, resp: requests.Response, *args: Any, **kwargs: Any) -> None:
-        with self.lock:
-            self.requests += 1
-            if "/query/" in str(resp.request.url):
-                self.pages += 1
-
-    def close(self) -> None:
-        self.client.session.hooks["response"].remove(self.hook)
 
 
 @dataclass
@@ -121,12 +100,12 @@ class Verifier:
 
     def run(self, names: Collection[str] | None = None) -> VerifyReport:
         started = time.perf_counter()
-        counter = _Counter(self.client)
+        counter = RequestCounter(self.client)
         try:
             report = self.account.retrying(lambda: self._run(names))
         finally:
             counter.close()
-        report.requests, report.pages = counter.requests, counter.pages
+        report.requests, report.pages = counter.count, counter.pages
         report.seconds = time.perf_counter() - started
         return report
 
