@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from connector import catalog
 from connector.errors import ConfigError, InputError, NotAStoreError, StoreError, StoreVersionError
@@ -133,3 +133,47 @@ def test_R2_group_with_dates_template_customers_attached_to_promotions(store) ->
     assert catalog.get_promotion(store, "P2").groups == ("G",)
     with pytest.raises(InputError):
         catalog.create_group(store, name="H", template="[Q.2]")
+
+
+def test_R41_a_version_6_store_keeps_its_idempotency_keys_without_their_foreign_key(
+    store_url: str,
+) -> None:
+    """Version 7 drops idempotency_keys' foreign key to api_keys (every claim locked the
+    key's row); the keys kept under it survive the upgrade."""
+    from connector.serve.keys import create_key
+
+    st = open_store(store_url)
+    made = create_key(st, "till", ["register"])[0]
+    with st.begin() as conn:  # the table as version 6 made it, with a key kept in it
+        conn.execute(text("DROP TABLE idempotency_keys"))
+        key_type = "BIGINT" if st.dialect == "postgresql" else "INTEGER"
+        conn.execute(text(
+            f"CREATE TABLE idempotency_keys (api_key_id {key_type} NOT NULL "
+            "REFERENCES api_keys (id), key VARCHAR(255) NOT NULL, "
+            "fingerprint VARCHAR(64) NOT NULL, status INTEGER, response TEXT, "
+            "created_at TIMESTAMP NOT NULL, PRIMARY KEY (api_key_id, key))"))
+        conn.execute(text("CREATE INDEX ix_idempotency_keys_created "
+                          "ON idempotency_keys (created_at)"))
+        conn.execute(text("INSERT INTO idempotency_keys VALUES "
+                          "(:id, 'k-1', 'f', 201, '{}', '2026-12-06 10:00:00')"), {"id": made.id})
+        conn.execute(schema.meta.update().where(schema.meta.c.key == "schema_version")
+                     .values(value="6"))
+    st.close()
+    st = open_store(store_url)
+    try:
+        assert st.schema_version() == schema.LATEST_VERSION == 7
+        with st.read() as conn:
+            kept = conn.execute(text("SELECT api_key_id, key, status FROM idempotency_keys")).all()
+            if st.dialect == "postgresql":
+                bound = conn.scalar(text(
+                    "SELECT count(*) FROM pg_constraint "
+                    "WHERE conrelid = 'idempotency_keys'::regclass AND contype = 'f'"))
+            else:
+                bound = len(conn.execute(text("PRAGMA foreign_key_list(idempotency_keys)"))
+                            .all())
+            indexes = {found["name"] for found in inspect(conn).get_indexes("idempotency_keys")}
+        assert kept == [(made.id, "k-1", 201)]
+        assert bound == 0
+        assert "ix_idempotency_keys_created" in indexes
+    finally:
+        st.close()

@@ -17,6 +17,7 @@ from connector import code_history, open_store
 from connector.models import EventKind
 from connector.serve import context
 from connector.store import schema as s
+from connector.store.loop_connections import LoopConnections
 from connector.store.thread_connections import OwnConnection
 from tests.conftest import empty_postgres_url
 from tests.serve.conftest import Served, start
@@ -35,26 +36,39 @@ def served_pg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Serve
 
 
 class Statements:
-    """What the store is sent: server-function calls by name, and other statements."""
+    """What the store is sent: server-function calls by name (from a thread's connection or
+    the event loop's, `lanes` says which), and other statements."""
 
     def __init__(self, served: Served, monkeypatch: pytest.MonkeyPatch) -> None:
         self.calls: list[str] = []
+        self.lanes: list[str] = []
         self.other: list[str] = []
         real = OwnConnection.call
+        real_on_loop = LoopConnections.call
 
         def call(line: OwnConnection, statement: Any, values: Any) -> Any:
-            self.calls.append(statement.name.decode().removeprefix("promosync_line_"))
+            self._sent(statement, "thread")
             return real(line, statement, values)
 
+        async def call_on_loop(lines: LoopConnections, statement: Any, values: Any) -> Any:
+            self._sent(statement, "loop")
+            return await real_on_loop(lines, statement, values)
+
         monkeypatch.setattr(OwnConnection, "call", call)
+        monkeypatch.setattr(LoopConnections, "call", call_on_loop)
         event.listen(served.store.engine, "before_cursor_execute", self._other)
         self.engine = served.store.engine
+
+    def _sent(self, statement: Any, lane: str) -> None:
+        self.calls.append(statement.name.decode().removeprefix("promosync_line_"))
+        self.lanes.append(lane)
 
     def _other(self, *args: Any) -> None:
         self.other.append(str(args[2]))
 
     def clear(self) -> None:
         self.calls.clear()
+        self.lanes.clear()
         self.other.clear()
 
     def close(self) -> None:
@@ -82,6 +96,7 @@ def test_R41_a_keyed_scan_and_pay_are_one_call_of_the_store_each(
                                  headers={"Idempotency-Key": "scan-1"})
         assert scanned.status_code == 201
         assert (sent.calls, sent.other) == (["keyed_scan"], [])
+        assert sent.lanes == ["loop"]  # on the event loop, no thread (fast_lane.py)
         sent.clear()
         paid = served_pg.call("POST", f"/v1/transactions/{sale}/pay",
                               headers={"Idempotency-Key": "pay-1"})
@@ -204,7 +219,7 @@ def test_R41_a_version_5_postgresql_store_gets_the_keyed_functions(
     served = start(url, tmp_path, monkeypatch)  # opens the store: the upgrade
     upgraded = next(served)
     try:
-        assert upgraded.store.schema_version() == s.LATEST_VERSION == 6
+        assert upgraded.store.schema_version() == s.LATEST_VERSION == 7
         with upgraded.store.read() as conn:
             found = set(conn.scalars(text("SELECT proname FROM pg_proc WHERE proname = ANY(:n)"),
                                      {"n": list(KEYED)}))
