@@ -47,6 +47,7 @@ from connector.store import schema as s
 
 if TYPE_CHECKING:
     from connector.redeem.server_functions import ServerFunctions
+    from connector.store.loop_connections import LoopConnections
 from connector.store.transactions import online
 from connector.text import shown
 
@@ -192,6 +193,27 @@ class Register:
             done = dry_run.check(self.station, text, customer=customer, mode=mode, lines=cart,
                                  shipping=ship)
         return done
+
+    async def check_on(
+        self,
+        loop: LoopConnections,
+        code: str,
+        *,
+        customer: str | None = None,
+        mode: str = "normal",
+        lines: Iterable[LineInput] = (),
+        shipping: object = 0,
+    ) -> CheckedCode | None:
+        """`check` through a PostgreSQL store's connections of an event loop, without
+        blocking it (`promosync serve`); None when only `check` can tell (SQLite, a NUL
+        character)."""
+        if self._server is None:
+            return None
+        mode = mode_of(mode)  # read in `check`'s order, so that the first mistake is named
+        cart = [as_line(v) for v in lines]
+        ship = parse_amount(shipping, "shipping amount")
+        return await self._server.check_on(loop, normalize(code), customer=customer, mode=mode,
+                                           lines=cart, shipping=ship)
 
     def remove(self, sale_id: str, code: str) -> Sale:
         """Take a code off an open transaction (e.g. after "no longer valid")."""

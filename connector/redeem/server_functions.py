@@ -46,6 +46,7 @@ from connector.redeem.discount import ZERO, Line, stacked
 from connector.redeem.pay import ZERO_REASON, Lost
 from connector.redeem.results import CheckedCode, CodeOutcome, HeldCode, Payment
 from connector.redeem.station import Station
+from connector.store.loop_connections import LoopConnections
 from connector.store.thread_connections import OwnConnection, PreparedCall, ThreadConnections
 from connector.store.transactions import online
 
@@ -128,14 +129,26 @@ class ServerFunctions:
         """`scan` and the claim of `claim`'s key in one call: the function's reply
         ({"answered": status, "reply": ...}, {"claimed": true} or {"taken": row}; see
         promosync_keyed_scan), or None when only `scan` can tell (a NUL character)."""
+        values = self._keyed_scan_values(sale_id, text, claim)
+        if values is None:
+            return None
+        with self._lines.using() as line:
+            return _call(line, KEYED_SCAN, values)
+
+    async def keyed_scan_on(self, loop: LoopConnections, sale_id: str, text: str,
+                            claim: KeyClaim) -> Any:
+        """`keyed_scan` on an event loop's connections."""
+        values = self._keyed_scan_values(sale_id, text, claim)
+        return None if values is None else await _call_on(loop, KEYED_SCAN, values)
+
+    def _keyed_scan_values(self, sale_id: str, text: str, claim: KeyClaim
+                           ) -> tuple[Any, ...] | None:
         if "\x00" in text or "\x00" in sale_id:
             return None
         station = self.station
         now = station.clock()
-        values = (*claim.values(), sale_id.strip(), text, _utc(now), station.today(now),
-                  _utc(now + station.hold), station.source)
-        with self._lines.using() as line:
-            return _call(line, KEYED_SCAN, values)
+        return (*claim.values(), sale_id.strip(), text, _utc(now), station.today(now),
+                _utc(now + station.hold), station.source)
 
     def check(
         self, text: str, *, customer: str | None, mode: str, lines: Sequence[Line],
@@ -143,28 +156,32 @@ class ServerFunctions:
     ) -> CheckedCode | None:
         """dry_run.check on the server, in one read-only statement: the answer, or the
         refusal raised; None when a NUL character leaves it to Python."""
+        asked = self._check_values(text, customer, lines, shipping)
+        if asked is None:
+            return None
+        with self._lines.using() as line:
+            reply = _call(line, CHECK, asked.values)
+        return _checked(reply, asked, text, mode, lines, shipping)
+
+    async def check_on(
+        self, loop: LoopConnections, text: str, *, customer: str | None, mode: str,
+        lines: Sequence[Line], shipping: Decimal,
+    ) -> CheckedCode | None:
+        """`check` on an event loop's connections."""
+        asked = self._check_values(text, customer, lines, shipping)
+        if asked is None:
+            return None
+        reply = await _call_on(loop, CHECK, asked.values)
+        return _checked(reply, asked, text, mode, lines, shipping)
+
+    def _check_values(self, text: str, customer: str | None, lines: Sequence[Line],
+                      shipping: Decimal) -> _Asked | None:
         if "\x00" in text or (customer is not None and "\x00" in customer):
             return None
         code = customer_code(customer) if customer is not None else None
         today = self.station.today()
         cart = json.dumps([line.to_json() for line in lines])
-        with self._lines.using() as line:
-            reply = _call(line, CHECK, (text, code, today, cart, str(shipping)))
-        if code is not None and reply["customer"] is None:
-            raise sales.unknown_customer(code)
-        checks.check_mode(checks.Scene(mode, reply["customer"], today))
-        fmt = reply["fmt"]
-        checks.check_format(text, checks.switches_of([(SETTING_FORMAT, fmt)] if fmt else []))
-        if not reply["known"]:
-            raise rules.refused("unknown", text)
-        refusal = reply["refusal"]
-        if refusal is not None:
-            raise rules.refused(refusal["rule"], text, detail=refusal.get("state"))
-        terms = _row(reply["terms"])
-        given = reply["given"]
-        if given is None:  # a discount only Python works out (item names not ASCII)
-            given = stacked([checks.terms_of(terms)], lines, shipping)[-1]
-        return dry_run.checked_code(terms, Decimal(given))
+        return _Asked((text, code, today, cart, str(shipping)), code, today)
 
     def _refused(
         self, code_id: int, sale_id: str, customer_id: int | None, now: datetime, error: Any
@@ -202,17 +219,61 @@ class ServerFunctions:
         """`pay` and the claim of `claim`'s key in one call: the function's reply (see
         keyed_scan), or None when nothing was claimed nor written (a NUL character; a counter
         that refused, which rolled the claim back): the caller claims and pays its own way."""
-        if "\x00" in sale_id:
+        values = self._keyed_pay_values(sale_id, claim)
+        if values is None:
             return None
-        station = self.station
-        now = station.clock()
-        values = (*claim.values(), sale_id.strip(), _utc(now), station.today(now),
-                  station.source, ZERO_REASON)
         try:
             with self._lines.using() as line:
                 return _call(line, KEYED_PAY, values)
         except _NotTaken:
             return None
+
+    async def keyed_pay_on(self, loop: LoopConnections, sale_id: str, claim: KeyClaim) -> Any:
+        """`keyed_pay` on an event loop's connections."""
+        values = self._keyed_pay_values(sale_id, claim)
+        if values is None:
+            return None
+        try:
+            return await _call_on(loop, KEYED_PAY, values)
+        except _NotTaken:
+            return None
+
+    def _keyed_pay_values(self, sale_id: str, claim: KeyClaim) -> tuple[Any, ...] | None:
+        if "\x00" in sale_id:
+            return None
+        station = self.station
+        now = station.clock()
+        return (*claim.values(), sale_id.strip(), _utc(now), station.today(now),
+                station.source, ZERO_REASON)
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """A dry run's statement values, and the customer's code and the day it was asked for."""
+
+    values: tuple[Any, ...]
+    customer: str | None
+    today: date
+
+
+def _checked(reply: Any, asked: _Asked, text: str, mode: str, lines: Sequence[Line],
+             shipping: Decimal) -> CheckedCode:
+    """The dry run's answer from CHECK's reply, or its refusal raised (as dry_run.check)."""
+    if asked.customer is not None and reply["customer"] is None:
+        raise sales.unknown_customer(asked.customer)
+    checks.check_mode(checks.Scene(mode, reply["customer"], asked.today))
+    fmt = reply["fmt"]
+    checks.check_format(text, checks.switches_of([(SETTING_FORMAT, fmt)] if fmt else []))
+    if not reply["known"]:
+        raise rules.refused("unknown", text)
+    refusal = reply["refusal"]
+    if refusal is not None:
+        raise rules.refused(refusal["rule"], text, detail=refusal.get("state"))
+    terms = _row(reply["terms"])
+    given = reply["given"]
+    if given is None:  # a discount only Python works out (item names not ASCII)
+        given = stacked([checks.terms_of(terms)], lines, shipping)[-1]
+    return dry_run.checked_code(terms, Decimal(given))
 
 
 @dataclass(frozen=True)
@@ -273,10 +334,23 @@ def _call(line: OwnConnection, statement: PreparedCall, values: Sequence[Any]) -
     except (psycopg.OperationalError, psycopg.InterfaceError):
         raise  # ThreadConnections.using: the connection is lost
     except psycopg.Error as exc:
-        if exc.sqlstate == NOT_TAKEN:
-            raise _NotTaken(json.loads(str(exc.diag.message_detail))) from None
-        first = str(exc).strip().splitlines()
-        raise StoreError(f"the store refused: {first[0] if first else exc.sqlstate}") from None
+        raise _refusal(exc) from None
+
+
+async def _call_on(loop: LoopConnections, statement: PreparedCall, values: Sequence[Any]) -> Any:
+    """`_call` on an event loop's connections (a lost one is StoreOffline already)."""
+    try:
+        return await loop.call(statement, values)
+    except psycopg.Error as exc:
+        raise _refusal(exc) from None
+
+
+def _refusal(exc: psycopg.Error) -> Exception:
+    """What a database error in a call means: a counter not taken, or the store refused."""
+    if exc.sqlstate == NOT_TAKEN:
+        return _NotTaken(json.loads(str(exc.diag.message_detail)))
+    first = str(exc).strip().splitlines()
+    return StoreError(f"the store refused: {first[0] if first else exc.sqlstate}")
 
 
 def _utc(moment: datetime) -> datetime:

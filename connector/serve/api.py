@@ -38,7 +38,9 @@ from connector.serve.refusals import ApiError
 from connector.store.schema import utcnow
 
 if TYPE_CHECKING:
+    from connector.redeem.results import CheckedCode
     from connector.redeem.server_functions import KeyClaim
+    from connector.store.loop_connections import LoopConnections
 
 REDEEM = frozenset({"register", "webstore"})
 LISTS = frozenset({"lists"})
@@ -54,6 +56,20 @@ def validate(ctx: Context, call: Call) -> tuple[int, Any]:
     checked = ctx.register_for(call.key).check(body.code, customer=body.customer,
                                                mode=body.mode, lines=_lines(body),
                                                shipping=body.shipping)
+    return _validated(checked)
+
+
+async def validate_on(ctx: Context, call: Call, lines: LoopConnections
+                      ) -> tuple[int, Any] | None:
+    """`validate` on the event loop (fast_lane.py); None when only the thread path can tell."""
+    body: ValidateBody = call.body
+    checked = await ctx.register_for(call.key).check_on(
+        lines, body.code, customer=body.customer, mode=body.mode, lines=_lines(body),
+        shipping=body.shipping)
+    return None if checked is None else _validated(checked)
+
+
+def _validated(checked: CheckedCode) -> tuple[int, Any]:
     return 200, {"valid": True, "code": checked.code, "promotion": checked.promotion,
                  "discount": checked.discount, "override": checked.override,
                  "expires_on": checked.expires_on}
@@ -87,6 +103,23 @@ def pay_keyed(ctx: Context, call: Call, claim: KeyClaim) -> Any:
     """`pay` and its Idempotency-Key in one call of a PostgreSQL store (gateway.OneTrip)."""
     server = ctx.register_for(call.key).server_functions
     return None if server is None else server.keyed_pay(call.params["sale"], claim)
+
+
+async def scan_keyed_on(ctx: Context, call: Call, claim: KeyClaim,
+                        lines: LoopConnections) -> Any:
+    """`scan_keyed` on the event loop (fast_lane.py)."""
+    server = ctx.register_for(call.key).server_functions
+    body: ScanBody = call.body
+    return None if server is None else await server.keyed_scan_on(
+        lines, call.params["sale"], normalize(body.code), claim)
+
+
+async def pay_keyed_on(ctx: Context, call: Call, claim: KeyClaim,
+                       lines: LoopConnections) -> Any:
+    """`pay_keyed` on the event loop (fast_lane.py)."""
+    server = ctx.register_for(call.key).server_functions
+    return None if server is None else await server.keyed_pay_on(lines, call.params["sale"],
+                                                                 claim)
 
 
 def _held_from(reply: Any) -> Any:
@@ -165,23 +198,27 @@ def promotions(ctx: Context, call: Call) -> tuple[int, Any]:
 
 
 def _endpoint(scopes: frozenset[str], work: Any, body: Any = None, *, write: bool = True,
-              guarded: bool = False, one_trip: OneTrip | None = None) -> Endpoint:
+              guarded: bool = False, one_trip: OneTrip | None = None,
+              on_loop: Any = None) -> Endpoint:
     lane = "rest" if scopes != REDEEM else "check" if work is validate else "till"
-    return Endpoint(scopes, work, body, write, guarded, lane, one_trip)
+    return Endpoint(scopes, work, body, write, guarded, lane, one_trip, on_loop)
 
 
 TXN = "/v1/transactions/{sale}"
 # (method, path, endpoint): the route table, and what openapi.py describes
 ENDPOINTS: list[tuple[str, str, Endpoint]] = [
-    ("POST", "/v1/validate", _endpoint(REDEEM, validate, ValidateBody, guarded=True)),
+    ("POST", "/v1/validate", _endpoint(REDEEM, validate, ValidateBody, guarded=True,
+                                                 on_loop=validate_on)),
     ("POST", "/v1/transactions", _endpoint(REDEEM, open_sale, OpenBody)),
     ("GET", TXN, _endpoint(REDEEM, show_sale, write=False)),
     ("POST", TXN + "/codes", _endpoint(REDEEM, scan, ScanBody, guarded=True,
-                                       one_trip=OneTrip(201, scan_keyed, _held_from))),
+                                       one_trip=OneTrip(201, scan_keyed, _held_from,
+                                                        scan_keyed_on))),
     ("DELETE", TXN + "/codes/{code}", _endpoint(REDEEM, remove)),
     ("POST", TXN + "/customer", _endpoint(REDEEM, customer, CustomerBody)),
     ("POST", TXN + "/pay", _endpoint(REDEEM, pay, EmptyBody,
-                                     one_trip=OneTrip(200, pay_keyed, _payment_from))),
+                                     one_trip=OneTrip(200, pay_keyed, _payment_from,
+                                                      pay_keyed_on))),
     ("POST", TXN + "/cancel", _endpoint(REDEEM, cancel, EmptyBody)),
     ("GET", "/v1/lists", _endpoint(LISTS, list_lists, write=False)),
     ("POST", "/v1/lists/{name}/assign", _endpoint(LISTS, assign, AssignBody)),

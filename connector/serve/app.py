@@ -15,12 +15,14 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from connector.serve import admin, gateway
+from connector.serve import admin, api, gateway, intake
 from connector.serve.api import ENDPOINTS
+from connector.serve.api_router import ApiRouter
 from connector.serve.context import Context
 from connector.serve.gateway import Answer, Endpoint
 from connector.serve.messages import Message, write_messages
@@ -39,7 +41,8 @@ def _starlette_path(path: str) -> str:
 
 def _api_route(ctx: Context, method: str, path: str, endpoint: Endpoint) -> Route:
     async def handle(request: Request) -> Response:
-        answer = await gateway.run(ctx, request, endpoint)
+        answer = await intake.run(ctx, request.scope, request.receive, endpoint,
+                                  dict(request.path_params))
         if endpoint.work.__name__ == "messages" and answer.status == 200 and \
                 "text/csv" in request.headers.get("accept", ""):
             return _csv(answer)
@@ -87,7 +90,11 @@ def build_app(ctx: Context) -> Starlette:
 
     handlers: dict[Any, Callable[[Request, Exception], Awaitable[Response]]] = {
         HTTPException: _http_error, Exception: _crash}
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)
+    # the API's own routes first, past Starlette's router (api_router.py); messages, which
+    # may be asked for as CSV, through it
+    direct = [(m, p, e) for m, p, e in ENDPOINTS if e.work is not api.messages]
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers,
+                    middleware=[Middleware(ApiRouter, ctx=ctx, endpoints=direct)])
     app.state.ctx = ctx
     return app
 

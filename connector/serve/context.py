@@ -1,6 +1,6 @@
 """What one running server shares between requests: the store, its settings, the thread pools
-(registers' transactions, validate, the rest), a `Register` per API key, the `Distributor`,
-the guard and the idempotency keys."""
+(registers' transactions, validate, the rest) and on PostgreSQL the event loop's connections,
+a `Register` per API key, the `Distributor`, the guard and the idempotency keys."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -25,6 +26,9 @@ from connector.serve.settings import ServeSettings
 from connector.store import Store
 from connector.store import schema as s
 from connector.store.schema import utcnow
+
+if TYPE_CHECKING:
+    from connector.store.loop_connections import LoopConnections
 
 log = logging.getLogger("connector.serve")
 KEY_CACHE = 1.0  # seconds a key found in the store is trusted without asking again
@@ -43,6 +47,8 @@ class Context:
     distributor: Distributor
     session_secret: bytes
     plan: PlanRunner
+    # PostgreSQL: the event loop's connections, for the work done on it (fast_lane.py)
+    loop_lines: LoopConnections | None = None
     started: str = field(default_factory=lambda: utcnow().isoformat(timespec="seconds"))
     _registers: dict[str, Register] = field(default_factory=dict)
     _keys: dict[str, tuple[keys.ApiKey, float]] = field(default_factory=dict)
@@ -67,6 +73,7 @@ class Context:
             distributor=Distributor(store, timezone=zone),  # R22 warnings go to the log
             session_secret=_session_secret(store, settings),
             plan=PlanRunner(plan_flags),
+            loop_lines=_loop_lines(store, settings),
         )
 
     @property
@@ -82,6 +89,14 @@ class Context:
                     self.store, timezone=self.zone, hold_minutes=self.settings.hold_minutes,
                     name=f"api {key.name}"[:64])
             return found
+
+    def known_key(self, presented: str) -> keys.ApiKey | None:
+        """The key `presented` is when it was read from the store within KEY_CACHE seconds;
+        else None (`authenticate` reads it)."""
+        cached = self._keys.get(keys.key_hash(presented))
+        if cached is not None and time.monotonic() - cached[1] < KEY_CACHE:
+            return cached[0]
+        return None
 
     def authenticate(self, presented: str) -> keys.ApiKey | None:
         """The live key `presented` is, read from the store at most once a KEY_CACHE seconds
@@ -103,9 +118,20 @@ class Context:
         return found
 
     def close(self) -> None:
+        if self.loop_lines is not None:
+            self.loop_lines.close()
         self.checks.shutdown(wait=True, cancel_futures=True)
         self.tills.shutdown(wait=True, cancel_futures=True)
         self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _loop_lines(store: Store, settings: ServeSettings) -> LoopConnections | None:
+    if store.thread_connections is None:
+        return None
+    # imported here: it needs psycopg, which only a PostgreSQL store installs
+    from connector.store.loop_connections import LoopConnections
+
+    return LoopConnections(store.thread_connections, settings.serve_loop_connections)
 
 
 def _session_secret(store: Store, settings: ServeSettings) -> bytes:

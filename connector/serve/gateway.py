@@ -16,22 +16,19 @@ long with 16 threads as with 4).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from starlette.requests import Request
 from starlette.responses import Response
 
 from connector.errors import ConnectorError, StoreOffline
 from connector.serve import idempotency as idem
-from connector.serve.bodies import MAX_BODY, parse
+from connector.serve.bodies import parse
 from connector.serve.context import Context
 from connector.serve.keys import ApiKey
 from connector.serve.refusals import REDEMPTION, ApiError, from_connector
@@ -40,6 +37,7 @@ from connector.values import jsonable
 
 if TYPE_CHECKING:
     from connector.redeem.server_functions import KeyClaim
+    from connector.store.loop_connections import LoopConnections
 
 log = logging.getLogger("connector.serve")
 GUESSES = frozenset(t for _s, _r, t in REDEMPTION.values()) - {"store_offline"}
@@ -65,6 +63,7 @@ class OneTrip:
     status: int
     call: Callable[[Context, Call, KeyClaim], Any]
     render: Callable[[Any], Any]
+    on_loop: Callable[[Context, Call, KeyClaim, LoopConnections], Awaitable[Any]]
 
 
 @dataclass(frozen=True)
@@ -76,6 +75,9 @@ class Endpoint:
     guarded: bool = False  # refused codes count against the client (guard.py)
     lane: str = "rest"  # the threads it runs on: "till" (transactions), "check" (validate)
     one_trip: OneTrip | None = None  # under an Idempotency-Key on PostgreSQL
+    # the work on the event loop (PostgreSQL): (status, payload), or None: do `work` instead
+    on_loop: Callable[[Context, Call, LoopConnections], Awaitable[tuple[int, Any] | None]] \
+        | None = None
 
 
 @dataclass(frozen=True)
@@ -85,40 +87,10 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-async def run(ctx: Context, request: Request, endpoint: Endpoint) -> Answer:
-    """One request through the whole way; never raises."""
-    try:
-        raw = await read_body(request) if endpoint.body is not None else b""
-        loop = asyncio.get_running_loop()
-        facts = _facts(request)
-        pool = ctx.tills if endpoint.lane == "till" else \
-            ctx.checks if endpoint.lane == "check" else ctx.pool
-        return await loop.run_in_executor(pool, partial(_handle, ctx, facts, endpoint, raw))
-    except ApiError as exc:
-        return Answer(exc.status, exc.body(), exc.headers)
-
-
-async def read_body(request: Request) -> bytes:
-    """The body, at most 1 MB of JSON; refused as soon as it is known to be more."""
-    length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
-        raise ApiError(413, "body_too_large", "the body is over 1 MB")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise ApiError(413, "body_too_large", "the body is over 1 MB")
-        chunks.append(chunk)
-    raw = b"".join(chunks)
-    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if raw and kind != "application/json":
-        raise ApiError(415, "unsupported_media_type", "send the body as application/json")
-    return raw
-
-
 @dataclass(frozen=True)
-class _Facts:
+class Facts:
+    """What a request says besides its body, read on the event loop."""
+
     method: str
     path: str
     params: dict[str, str]
@@ -126,61 +98,89 @@ class _Facts:
     idempotency_key: str | None
     client: str
 
-
-def _facts(request: Request) -> _Facts:
-    # request.url.path, without building the whole URL (its host, port and query) for it
-    path = request.scope["path"].replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
-    return _Facts(request.method, path, dict(request.path_params),
-                  request.headers.get("authorization", ""),
-                  request.headers.get("idempotency-key"),
-                  request.client.host if request.client else "unknown")
+    def clients(self, key: ApiKey) -> tuple[str, str]:
+        """Whom the guard counts a refused code against: the API key and the address."""
+        return (f"API key {shown(key.name)}", f"address {self.client}")
 
 
-def _handle(ctx: Context, facts: _Facts, endpoint: Endpoint, raw: bytes) -> Answer:
+def handle(ctx: Context, facts: Facts, endpoint: Endpoint, raw: bytes) -> Answer:
+    """The request's way after its body was read, on a thread of the server's pools."""
     try:
-        key = _authorised(ctx, facts.authorization, endpoint.scopes)
-        clients = (f"API key {shown(key.name)}", f"address {facts.client}")
+        key = authorised(ctx, facts.authorization, endpoint.scopes)
+        clients = facts.clients(key)
         if endpoint.guarded:
-            wait = ctx.guard.wait_for(*clients)
-            if wait > 0:
-                raise ApiError(429, "too_many_refused_codes",
-                               f"too many refused codes; try again in {int(wait) + 1} s",
-                               headers={"Retry-After": str(int(wait) + 1)})
+            check_guard(ctx, clients)
         body = parse(endpoint.body, raw) if endpoint.body is not None else None
         call = Call(key, body, facts.params, facts.client)
         if endpoint.write and facts.idempotency_key is not None:
-            return _once(ctx, facts, endpoint, call)
-        answer = _work(ctx, endpoint, call)
+            answer = _once(ctx, facts, endpoint, call)
+        else:
+            answer = work_answer(ctx, endpoint, call)
     except ApiError as exc:
         return Answer(exc.status, exc.body(), exc.headers)
-    if endpoint.guarded and _is_guess(answer):
+    if endpoint.guarded and is_guess(answer):
         ctx.guard.refused(*clients)
     return answer
 
 
-def _authorised(ctx: Context, authorization: str, scopes: frozenset[str]) -> ApiKey:
+def check_guard(ctx: Context, clients: tuple[str, str]) -> None:
+    """ApiError 429 while the guard refuses either client."""
+    wait = ctx.guard.wait_for(*clients)
+    if wait > 0:
+        raise ApiError(429, "too_many_refused_codes",
+                       f"too many refused codes; try again in {int(wait) + 1} s",
+                       headers={"Retry-After": str(int(wait) + 1)})
+
+
+def authorised(ctx: Context, authorization: str, scopes: frozenset[str]) -> ApiKey:
+    """The live API key of the request, with one of `scopes`; else ApiError 401 or 403."""
+    key = ctx.authenticate(_presented(authorization))
+    if key is None:
+        raise ApiError(401, "unauthorized", "the API key is unknown or revoked",
+                       headers={"WWW-Authenticate": "Bearer"})
+    return _scoped(key, scopes)
+
+
+def known(ctx: Context, authorization: str, scopes: frozenset[str]) -> ApiKey | None:
+    """`authorised` without reading the store: None when the key was not read from it lately
+    (the caller, on the event loop, leaves the request to a thread, which reads it)."""
+    key = ctx.known_key(_presented(authorization))
+    return None if key is None else _scoped(key, scopes)
+
+
+def _presented(authorization: str) -> str:
     scheme, _, presented = authorization.partition(" ")
     if scheme.lower() != "bearer" or not presented.strip():
         raise ApiError(401, "unauthorized", "send an API key: Authorization: Bearer psk_...",
                        headers={"WWW-Authenticate": "Bearer"})
-    key = ctx.authenticate(presented.strip())
-    if key is None:
-        raise ApiError(401, "unauthorized", "the API key is unknown or revoked",
-                       headers={"WWW-Authenticate": "Bearer"})
+    return presented.strip()
+
+
+def _scoped(key: ApiKey, scopes: frozenset[str]) -> ApiKey:
     if not any(key.allows(s) for s in scopes):
         needed = " or ".join(sorted(scopes))
         raise ApiError(403, "forbidden", f"the key {shown(key.name)} lacks the scope {needed}")
     return key
 
 
-def _once(ctx: Context, facts: _Facts, endpoint: Endpoint, call: Call) -> Answer:
-    """The work under an Idempotency-Key: done once, answered the same way every time."""
+def idempotency_key(facts: Facts) -> str:
+    """The request's Idempotency-Key; ApiError 400 for one that cannot be."""
     key = facts.idempotency_key or ""
     if not idem.valid_key(key):
         raise ApiError(400, "invalid_idempotency_key",
                        "an Idempotency-Key is 1 to 255 printable ASCII characters")
+    return key
+
+
+def fingerprint(facts: Facts, call: Call) -> str:
     body = call.body.model_dump(mode="json") if call.body is not None else None
-    print_ = idem.fingerprint(facts.method, facts.path, body)
+    return idem.fingerprint(facts.method, facts.path, body)
+
+
+def _once(ctx: Context, facts: Facts, endpoint: Endpoint, call: Call) -> Answer:
+    """The work under an Idempotency-Key: done once, answered the same way every time."""
+    key = idempotency_key(facts)
+    print_ = fingerprint(facts, call)
     trip = endpoint.one_trip
     attempt: idem.Attempt | None = None
     if trip is not None and ctx.idempotency.lines is not None:
@@ -192,18 +192,33 @@ def _once(ctx: Context, facts: _Facts, endpoint: Endpoint, call: Call) -> Answer
     try:
         got = ctx.idempotency.claim(call.key.id, key, print_, attempt)
     except idem.KeyReused:
-        raise ApiError(409, "idempotency_key_reused",
-                       "this Idempotency-Key was used with another request") from None
+        raise reused() from None
     except idem.StillRunning:
         raise ApiError(409, "idempotency_key_in_use", "a request with this Idempotency-Key is "
                        "still running; retry later") from None
+    return settled(endpoint, got) or work_once(ctx, endpoint, call, key)
+
+
+def reused() -> ApiError:
+    return ApiError(409, "idempotency_key_reused",
+                    "this Idempotency-Key was used with another request")
+
+
+def settled(endpoint: Endpoint, got: idem.Stored | idem.Claimed) -> Answer | None:
+    """The answer to a keyed request when its key holds one (kept before, or kept by the call
+    that claimed it); None when the key was claimed for this request and the work is to do."""
     if isinstance(got, idem.Stored):
-        body = got.body if got.reply is None else _rendered(endpoint, got.reply)
+        body = got.body if got.reply is None else rendered(endpoint, got.reply)
         return Answer(got.status, body, {"Idempotent-Replayed": "true"})
     if got.status is not None:  # claimed, done and kept in one call
-        return Answer(got.status, _rendered(endpoint, got.reply))
+        return Answer(got.status, rendered(endpoint, got.reply))
+    return None
+
+
+def work_once(ctx: Context, endpoint: Endpoint, call: Call, key: str) -> Answer:
+    """The work of a request whose Idempotency-Key it has claimed; the answer kept under it."""
     try:
-        answer = _work(ctx, endpoint, call)
+        answer = work_answer(ctx, endpoint, call)
     except BaseException:
         ctx.idempotency.drop(call.key.id, key)
         raise
@@ -214,7 +229,7 @@ def _once(ctx: Context, facts: _Facts, endpoint: Endpoint, call: Call) -> Answer
     return answer
 
 
-def _rendered(endpoint: Endpoint, reply: Any) -> Any:
+def rendered(endpoint: Endpoint, reply: Any) -> Any:
     """The body of an answer kept as a server function's reply: made the same way every time,
     so that a replay is the first answer, byte for byte."""
     if endpoint.one_trip is None:  # only a one-trip endpoint keeps replies
@@ -222,23 +237,28 @@ def _rendered(endpoint: Endpoint, reply: Any) -> Any:
     return plain(endpoint.one_trip.render(reply))
 
 
-def _work(ctx: Context, endpoint: Endpoint, call: Call) -> Answer:
+def work_answer(ctx: Context, endpoint: Endpoint, call: Call) -> Answer:
+    """The endpoint's work and its answer; a refusal or a failure is an answer too."""
     try:
         status, payload = endpoint.work(ctx, call)
         return Answer(status, plain(payload))
-    except ApiError as exc:
+    except Exception as exc:  # noqa: BLE001 - every failure becomes an answer (failed)
+        return failed(endpoint, exc)
+
+
+def failed(endpoint: Endpoint, exc: Exception) -> Answer:
+    """The answer to work that raised: a refusal in JSON with its rule, or a 500 whose
+    traceback goes to the log, never into the answer."""
+    if isinstance(exc, ApiError):
         return Answer(exc.status, exc.body(), exc.headers)
-    except StoreOffline as exc:
+    if isinstance(exc, StoreOffline):
         log.warning("store unreachable: %s", exc.detail or exc)
+    if isinstance(exc, ConnectorError):
         refused = from_connector(exc)
         return Answer(refused.status, refused.body())
-    except ConnectorError as exc:
-        refused = from_connector(exc)
-        return Answer(refused.status, refused.body())
-    except Exception:  # noqa: BLE001 - the answer is a 500 in JSON, the traceback goes to the log
-        log.exception("%s failed", endpoint.work.__name__)
-        failed = ApiError(500, "internal_error", "the server could not do this; see its log")
-        return Answer(500, failed.body())
+    log.error("%s failed", endpoint.work.__name__, exc_info=exc)
+    error = ApiError(500, "internal_error", "the server could not do this; see its log")
+    return Answer(500, error.body())
 
 
 _AS_IS = frozenset({str, int, float, bool, type(None)})
@@ -268,13 +288,24 @@ def plain(value: Any) -> Any:
     return {name: plain(getattr(value, name)) for name in names}
 
 
-def _is_guess(answer: Answer) -> bool:
+def is_guess(answer: Answer) -> bool:
     error = answer.body.get("error") if isinstance(answer.body, dict) else None
     return isinstance(error, dict) and error.get("type") in GUESSES
 
 
+def answer_parts(answer: Answer) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """An answer as the ASGI server sends it: status, headers, JSON body."""
+    body = json.dumps(answer.body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    named = {"content-type": "application/json", "content-length": str(len(body)),
+             "cache-control": "no-store", "x-content-type-options": "nosniff"}
+    named.update((k.lower(), v) for k, v in answer.headers.items())
+    raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in named.items()]
+    return answer.status, raw, body
+
+
 def response(answer: Answer) -> Response:
-    data = json.dumps(answer.body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", **answer.headers}
-    return Response(data, status_code=answer.status, media_type="application/json",
-                    headers=headers)
+    """The answer as a Starlette response (the routes Starlette routes itself)."""
+    status, headers, body = answer_parts(answer)
+    made = Response(body, status_code=status)
+    made.raw_headers = headers
+    return made

@@ -119,14 +119,12 @@ class Idempotency:
                 return claimed
             if row is None:
                 continue  # dropped or expired in between, or not visible yet: claim it again
-            now = utcnow()
-            if row.created_at < now - KEEP or (row.status is None and row.created_at < now - STALE):
+            if outlived(row):
                 self._expire(api_key_id, key, row.created_at)
                 continue
-            if row.fingerprint != print_:
-                raise KeyReused(key)
-            if row.status is not None:
-                return _stored(int(row.status), row.response)
+            stored = kept_answer(row, print_)
+            if stored is not None:
+                return stored
             if time.monotonic() > deadline:
                 raise StillRunning(key)
             time.sleep(POLL)
@@ -160,19 +158,12 @@ class Idempotency:
             now = utcnow()
             done = self._attempt(attempt, now) if attempt is not None else None
             if done is not None:
-                if "answered" in done:
-                    return Claimed(int(done["answered"]), done["reply"]), None
-                if "claimed" in done:
-                    return Claimed(), None
-                row = done["taken"]
-            else:  # the column holds UTC without a zone
-                row = self._call(self._claim, (api_key_id, key, print_, now.replace(tzinfo=None)))
-                if row is True:
-                    return Claimed(), None
-            if row is None:
-                return None, None
-            made = datetime.fromisoformat(row["created_at"]).replace(tzinfo=UTC)
-            return None, SimpleNamespace(**{**row, "created_at": made})
+                return attempted(done)
+            # the column holds UTC without a zone
+            row = self._call(self._claim, (api_key_id, key, print_, now.replace(tzinfo=None)))
+            if row is True:
+                return Claimed(), None
+            return None, _row(row)
         values = {"api_key_id": api_key_id, "key": key, "fingerprint": print_,
                   "created_at": utcnow()}
         with _single(self.store) as conn:
@@ -224,6 +215,40 @@ WITH done AS (
     UPDATE idempotency_keys SET status = $1::integer, response = $2::text
      WHERE api_key_id = $3::bigint AND key = $4::text RETURNING 1)
 SELECT to_json(count(*)) FROM done"""
+
+
+def attempted(done: Any) -> tuple[Claimed | None, Any]:
+    """What the reply of a call that claims a key and works (an `Attempt`) says: (Claimed,
+    None), or (None, the row that holds the key, None if unseen)."""
+    if "answered" in done:
+        return Claimed(int(done["answered"]), done["reply"]), None
+    if "claimed" in done:
+        return Claimed(), None
+    return None, _row(done["taken"])
+
+
+def outlived(row: Any) -> bool:
+    """Whether the key of `row` is to be forgotten: over 24 hours old, or claimed two minutes
+    ago and never answered (its server stopped)."""
+    now = utcnow()
+    return bool(row.created_at < now - KEEP or
+                (row.status is None and row.created_at < now - STALE))
+
+
+def kept_answer(row: Any, print_: str) -> Stored | None:
+    """The answer kept under `row`'s key for a request of fingerprint `print_`; None while
+    the first request with the key runs. Raises KeyReused for another fingerprint."""
+    if row.fingerprint != print_:
+        raise KeyReused(row.fingerprint)
+    return None if row.status is None else _stored(int(row.status), row.response)
+
+
+def _row(row: Any) -> Any:
+    """A key's row as a claim returns it (JSON; its time UTC without a zone), or None."""
+    if row is None:
+        return None
+    made = datetime.fromisoformat(row["created_at"]).replace(tzinfo=UTC)
+    return SimpleNamespace(**{**row, "created_at": made})
 
 
 def _stored(status: int, response: str) -> Stored:

@@ -29,6 +29,7 @@ from typing import Any
 
 import psycopg
 from psycopg import generators
+from psycopg.abc import PQGen
 from psycopg.pq import ExecStatus
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
@@ -76,17 +77,19 @@ class OwnConnection:
 
     def _call(self, statement: PreparedCall, values: Sequence[Any]) -> Any:
         conn = self.conn
-        pgconn = conn.pgconn
-        encoding = conn.info.encoding
+        return reply_value(conn.wait(self.exchange(statement, values)), conn.info.encoding)
+
+    def exchange(self, statement: PreparedCall, values: Sequence[Any]) -> PQGen[Any]:
+        """The protocol of a call, as psycopg's generators: waited for by `call` on this
+        thread, or on an event loop (loop_connections.py). Its results, unchecked."""
+        pgconn = self.conn.pgconn
+        encoding = self.conn.info.encoding
         if statement.name not in self.prepared:
             pgconn.send_prepare(statement.name, statement.sql)
-            _check(conn.wait(generators.execute(pgconn)), encoding)
+            _check((yield from generators.execute(pgconn)), encoding)
             self.prepared.add(statement.name)
         pgconn.send_query_prepared(statement.name, [_text(v, encoding) for v in values])
-        results = conn.wait(generators.execute(pgconn))
-        _check(results, encoding)
-        value = results[-1].get_value(0, 0)
-        return None if value is None else json.loads(value)
+        return (yield from generators.execute(pgconn))
 
 
 class ThreadConnections:
@@ -103,11 +106,11 @@ class ThreadConnections:
         line: OwnConnection | None = getattr(self._mine, "line", None)
         if line is not None and line.pid != os.getpid():
             line = None  # the parent's, inherited by fork(): the parent goes on using it
-        elif line is not None and not _usable(line.conn):
+        elif line is not None and not usable(line.conn):
             line.conn.close()
             line = None
         if line is None:
-            line = self._mine.line = OwnConnection(self._connect())
+            line = self._mine.line = OwnConnection(self.connect())
             with self._guard:
                 self._every.add(line)
         return line
@@ -125,7 +128,7 @@ class ThreadConnections:
             yield line
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             line.conn.close()
-            raise StoreOffline(detail=_first_line(exc)) from None
+            raise StoreOffline(detail=first_line(exc)) from None
 
     def close(self) -> None:
         """Close this process's connections (never a parent's, inherited by fork())."""
@@ -136,18 +139,19 @@ class ThreadConnections:
             if line.pid == os.getpid():
                 line.conn.close()
 
-    def _connect(self) -> Any:
+    def connect(self) -> Any:
+        """A new connection of the store's, in autocommit, outside its pool: the caller's."""
         try:
             fairy = self._engine.raw_connection()
         except (SQLAlchemyError, psycopg.Error) as exc:  # the pool raises the driver's own
-            raise StoreOffline(detail=_first_line(exc)) from None
+            raise StoreOffline(detail=first_line(exc)) from None
         fairy.detach()  # ours from now on: the pool neither resets nor reuses it
         conn: Any = fairy.dbapi_connection
         conn.autocommit = True
         return conn
 
 
-def _usable(conn: Any) -> bool:
+def usable(conn: Any) -> bool:
     try:
         still_connected(conn, None, None)
     except DisconnectionError:
@@ -155,9 +159,16 @@ def _usable(conn: Any) -> bool:
     return True
 
 
-def _first_line(exc: BaseException) -> str | None:
+def first_line(exc: BaseException) -> str | None:
     text = str(getattr(exc, "orig", None) or exc).strip()
     return text.splitlines()[0] if text else None
+
+
+def reply_value(results: Sequence[Any], encoding: str) -> Any:
+    """A call's one value, parsed as JSON; a database error raised as psycopg's exception."""
+    _check(results, encoding)
+    value = results[-1].get_value(0, 0)
+    return None if value is None else json.loads(value)
 
 
 def _check(results: Sequence[Any], encoding: str) -> None:

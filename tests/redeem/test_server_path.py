@@ -198,7 +198,7 @@ def test_R13_a_connection_lost_during_a_call_is_offline_then_replaced(
         conn.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": dead})
     wait_gone(pg_store, dead)
     with monkeypatch.context() as patch:
-        patch.setattr(threads, "_usable", lambda conn: True)
+        patch.setattr(threads, "usable", lambda conn: True)
         with pytest.raises(StoreOffline) as lost:
             reg.scan(sale.id, code)
     assert lost.value.message == "Single-use coupons require an online connection"
