@@ -3,15 +3,16 @@
 Bad input is refused before anything is written: a missing or revoked key (401), a key without
 the scope (403), a body over 1 MB (413), not JSON (415), malformed JSON, unknown fields or wrong
 types (400). Only then is an Idempotency-Key claimed and the work done; on PostgreSQL a keyed
-scan or payment does both, and keeps its answer, in one call of the store (`OneTrip`). The body
-is read on the event loop; everything after it runs as one call on a thread pool, whose threads
-keep their store connections (a `Register` on PostgreSQL keeps one per thread). Registers'
-calls have pools of their own, so that they never queue behind a long request (a message run,
-a sync plan), each sized to its calls: a transaction's write waits for the store (a keyed one
-other than a scan or payment three times: claim, work, answer) and needs threads to cover the
-waits; validate is one short read, for which a few threads keep the CPU busy, and fewer
-threads pass the interpreter lock around less (its p99 under 16 clients was about twice as
-long with 16 threads as with 4).
+scan or payment does both, and keeps its answer, in one call of the store (`OneTrip`).
+
+The body is read on the event loop (intake.py). On PostgreSQL a request whose work is one
+statement runs on the loop too (fast_lane.py, with the pieces below); everything else runs as
+one call on a thread pool (`handle`), whose threads keep their store connections (a `Register`
+on PostgreSQL keeps one per thread). Registers' calls have pools of their own, so that they
+never queue behind a long request (a message run, a sync plan), each sized to its calls: a
+transaction's write waits for the store (a keyed one other than a scan or payment three
+times: claim, work, answer) and needs threads to cover the waits; validate, when it is left to
+a thread, is one short read, for which a few threads keep the CPU busy.
 """
 
 from __future__ import annotations
