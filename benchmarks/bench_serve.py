@@ -7,10 +7,16 @@ The server is `promosync serve` in its own process, as a user runs it. 16 client
   opened beforehand (as bench_redeem does), and the same without keys.
 Baselines, same store, same run: the same work by 16 threads of one process calling Register
 directly (the server's own deployment, without HTTP), and for scan + pay also by 16 worker
-processes (registers that each run Register themselves, as bench_redeem measures them).
-The clients are 16 processes, each with one keep-alive connection of the standard library's
-HTTP client (what `requests` sends through): independent callers, as registers are, whose CPU
-shares the machine with the server and PostgreSQL, as the baselines' callers do.
+processes (registers that each run Register themselves, as bench_redeem measures them). Each
+target's figure and its baseline are measured in three alternating turns, so that the
+machine's own ups and downs during the run weigh on both alike.
+The clients are 16 processes, each with one keep-alive HTTP/1.1 connection on a plain socket
+(requests written as bytes, answers read by their Content-Length): independent callers, as
+registers are. Registers run on their own machines; here the clients share the two cores with
+the server and PostgreSQL, so they are kept as light as a load generator is (the standard
+library's HTTP client cost three times as much CPU per request, taken from the server). For
+scale, scan + pay with keys is measured again with clients of the standard library's
+http.client (what `requests` sends through).
 Then idempotency: 1,000 transactions each paid 3 times with the same key by 16 clients at once,
 retries interleaved: every code must be redeemed once, and every answer to a key the same.
 
@@ -34,6 +40,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +51,51 @@ from connector.serve.keys import create_key
 from connector.serve.settings import load_serve_settings
 from connector.store import Store
 from connector.store import schema as s
+from connector.store.schema import utcnow
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIENTS = 16
 CART = [{"item": "ITEM", "amount": "20.00"}]
 Result = tuple[float, float, list[float]]  # start, end, latencies (s)
+
+
+class LeanClient:
+    """One keep-alive HTTP/1.1 connection on a plain socket: requests written as bytes,
+    answers read by their Content-Length."""
+
+    def __init__(self, base: str, key: str) -> None:
+        import socket
+        host, port = base.removeprefix("http://").split(":")
+        self.sock = socket.create_connection((host, int(port)), timeout=60)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.head = (f"Host: {host}:{port}\r\nAuthorization: Bearer {key}\r\n"
+                     "Content-Type: application/json\r\n").encode()
+        self.buf = b""
+
+    def post(self, path: str, body: Any = None, idem: str | None = None) -> tuple[int, bytes]:
+        return self.send("POST", path, body, idem)
+
+    def send(self, method: str, path: str, body: Any = None, idem: str | None = None
+             ) -> tuple[int, bytes]:
+        data = json.dumps(body).encode() if body is not None else b""
+        extra = f"Idempotency-Key: {idem}\r\n".encode() if idem is not None else b""
+        self.sock.sendall(method.encode() + b" " + path.encode() + b" HTTP/1.1\r\n" +
+                          self.head + extra + b"Content-Length: " + str(len(data)).encode() +
+                          b"\r\n\r\n" + data)
+        return self._answer()
+
+    def _answer(self) -> tuple[int, bytes]:
+        buf = self.buf
+        while (end := buf.find(b"\r\n\r\n")) < 0:
+            buf += self.sock.recv(65536)
+        head = buf[:end].lower()
+        status = int(head[9:12])
+        at = head.find(b"content-length:")
+        length = int(head[at + 15:head.find(b"\r\n", at)].strip())
+        while len(buf) < end + 4 + length:
+            buf += self.sock.recv(65536)
+        self.buf = buf[end + 4 + length:]
+        return status, buf[end + 4:end + 4 + length]
 
 
 class Client:
@@ -69,32 +116,43 @@ class Client:
         return answer.status, answer.read()
 
 
-def _run(workers: int, items: Sequence[Any], make: Callable[[], Callable[[Any], None]]
-         ) -> tuple[float, list[float]]:
-    """Rate (items/s) and latencies of `workers` threads sharing `items`."""
-    shares = [list(items[i::workers]) for i in range(workers)]
-    results: list[Result] = []
-    start = threading.Barrier(workers)
-    lock = threading.Lock()
+class Threads:
+    """`workers` threads kept for every in-process measurement, each with its store connection
+    made before the first (a Register keeps one per thread): no turn pays for connecting."""
 
-    def worker(share: list[Any]) -> None:
-        work = make()
-        start.wait()
-        t0, lat = time.monotonic(), []
-        for item in share:
-            t1 = time.monotonic()
-            work(item)
-            lat.append(time.monotonic() - t1)
-        with lock:
-            results.append((t0, time.monotonic(), lat))
+    def __init__(self, workers: int, store: Store) -> None:
+        self.workers = workers
+        self.pool = ThreadPoolExecutor(workers)
+        ready = threading.Barrier(workers)
+        lines = store.thread_connections
 
-    threads = [threading.Thread(target=worker, args=(sh,)) for sh in shares]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = max(r[1] for r in results) - min(r[0] for r in results)
-    return len(items) / elapsed, [x for r in results for x in r[2]]
+        def connect() -> None:
+            ready.wait()  # every thread of the pool takes one
+            if lines is not None:
+                lines.own()
+
+        for done in [self.pool.submit(connect) for _ in range(workers)]:
+            done.result()
+
+    def run(self, items: Sequence[Any], make: Callable[[], Callable[[Any], None]]
+            ) -> tuple[float, list[float]]:
+        """Rate (items/s) and latencies of the threads sharing `items`."""
+        shares = [list(items[i::self.workers]) for i in range(self.workers)]
+        start = threading.Barrier(self.workers)
+
+        def worker(share: list[Any]) -> Result:
+            work = make()
+            start.wait()
+            t0, lat = time.monotonic(), []
+            for item in share:
+                t1 = time.monotonic()
+                work(item)
+                lat.append(time.monotonic() - t1)
+            return t0, time.monotonic(), lat
+
+        results = [f.result() for f in [self.pool.submit(worker, sh) for sh in shares]]
+        elapsed = max(r[1] for r in results) - min(r[0] for r in results)
+        return len(items) / elapsed, [x for r in results for x in r[2]]
 
 
 def _clients(items: Sequence[Any], make: Callable[[], Callable[[Any], Any]]
@@ -133,6 +191,27 @@ def _clients(items: Sequence[Any], make: Callable[[], Callable[[Any], Any]]
     elapsed = max(r[1] for r in results) - min(r[0] for r in results)
     return (len(items) / elapsed, [x for r in results for x in r[2]],
             [x for r in results for x in r[3]])
+
+
+ROUNDS = 3
+Measure = Callable[[Sequence[Any]], tuple[float, list[float]]]
+
+
+def _alternating(local: Measure, local_items: Sequence[Any], http: Measure,
+                 http_items: Sequence[Any]) -> tuple[tuple[float, list[float]], ...]:
+    """(rate, latencies) of `local` and of `http`, measured in ROUNDS turns each, alternately,
+    each turn on its share of the items: a machine that slows down or speeds up during the
+    run (two shared cores do) weighs on the baseline and the figure alike."""
+    spent = [0.0, 0.0]
+    latencies: list[list[float]] = [[], []]
+    for turn in range(ROUNDS):
+        for side, (measure, items) in enumerate(((local, local_items), (http, http_items))):
+            share = list(items[turn::ROUNDS])
+            rate, lat = measure(share)
+            spent[side] += len(share) / rate
+            latencies[side] += lat
+    return ((len(local_items) / spent[0], latencies[0]),
+            (len(http_items) / spent[1], latencies[1]))
 
 
 def _ms(lat: list[float]) -> str:
@@ -207,10 +286,10 @@ def _open(store: Store, codes: list[str]) -> list[tuple[str, str]]:
 def bench(url: str, n: int) -> bool:
     load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
     store = open_store(url)
-    codes = _setup(store, 6 * n + 1000)
-    key = create_key(store, "bench", ["register"])[1]
-    batches = [codes[i * n:(i + 1) * n] for i in range(6)]
-    retried = codes[6 * n:]
+    codes = _setup(store, 8 * n + 1000)
+    made, key = create_key(store, "bench", ["register"])
+    batches = [codes[i * n:(i + 1) * n] for i in range(8)]
+    retried = codes[8 * n:]
     reg = Register(store)
 
     def local_validate() -> Callable[[Any], None]:
@@ -224,23 +303,38 @@ def bench(url: str, n: int) -> bool:
             reg.pay(item[0])
         return work
 
-    v_local, v_local_lat = _run(CLIENTS, batches[0], local_validate)
-    r_local, r_local_lat = _run(CLIENTS, _open(store, batches[1]), local_redeem)
-    store.close()
+    def local_keyed() -> Callable[[Any], None]:
+        """The server's own calls for a keyed scan and payment, keys kept, without HTTP."""
+        from connector.redeem.server_functions import KeyClaim
+
+        server = reg.server_functions
+        assert server is not None
+        api_key = made.id
+
+        def work(item: tuple[str, str]) -> None:
+            sale, code = item
+            now = utcnow()
+            scanned = server.keyed_scan(sale, code, KeyClaim(api_key, f"s-{sale}", "-", now, 201))
+            paid = server.keyed_pay(sale, KeyClaim(api_key, f"p-{sale}", "-", now, 200))
+            assert "answered" in scanned and "answered" in paid, (scanned, paid)
+        return work
+
     r_proc, r_proc_lat = _processes(url, _open_fresh(url, batches[2]))
+    threads = Threads(CLIENTS, store)
     server = Server(url)
     try:
         def http_validate() -> Callable[[Any], None]:
-            client = Client(server.base, key)
+            client = LeanClient(server.base, key)
 
             def work(code: str) -> None:
                 status, body = client.post("/v1/validate", {"code": code, "lines": CART})
                 assert status == 200, body
             return work
 
-        def http_redeem(keys: bool) -> Callable[[], Callable[[Any], None]]:
+        def http_redeem(keys: bool, kind: type[LeanClient | Client] = LeanClient
+                        ) -> Callable[[], Callable[[Any], None]]:
             def make() -> Callable[[Any], None]:
-                client = Client(server.base, key)
+                client = kind(server.base, key)
 
                 def work(item: tuple[str, str]) -> None:
                     sale, code = item
@@ -254,32 +348,35 @@ def bench(url: str, n: int) -> bool:
             return make
 
         def http_read() -> Callable[[Any], None]:
-            client = Client(server.base, key)
+            client = LeanClient(server.base, key)
 
             def work(sale: str) -> None:
-                client.conn.request("GET", f"/v1/transactions/{sale}",
-                                    headers={"Authorization": f"Bearer {key}"})
-                answer = client.conn.getresponse()
-                assert answer.status == 200, answer.read()
-                answer.read()
+                status, body = client.send("GET", f"/v1/transactions/{sale}")
+                assert status == 200, body
             return work
 
-        v_http, v_http_lat, _ = _clients(batches[3], http_validate)
+        (v_local, v_local_lat), (v_http, v_http_lat) = _alternating(
+            lambda part: threads.run(part, local_validate), batches[0],
+            lambda part: _clients(part, http_validate)[:2], batches[3])
         readable = [sale for sale, _code in _open_fresh(url, batches[3][:n // 4])] * 4
         g_http, g_http_lat, _ = _clients(readable, http_read)
-        r_http, r_http_lat, _ = _clients(_open_fresh(url, batches[4]), http_redeem(True))
+        (r_local, r_local_lat), (r_http, r_http_lat) = _alternating(
+            lambda part: threads.run(part, local_redeem), _open(store, batches[1]),
+            lambda part: _clients(part, http_redeem(True))[:2], _open_fresh(url, batches[4]))
         r_bare, r_bare_lat, _ = _clients(_open_fresh(url, batches[5]), http_redeem(False))
+        r_keyed, r_keyed_lat = threads.run(_open(store, batches[7]), local_keyed)
+        r_std, r_std_lat, _ = _clients(_open_fresh(url, batches[6]), http_redeem(True, Client))
         same, retries = _retried_pays(server.base, key, _open_fresh(url, retried, scan=True))
     finally:
         server.stop()
-    store = open_store(url)
+        threads.pool.shutdown()
     with store.read() as conn:
         twice = conn.scalar(select(func.count()).where(s.codes.c.use_count > 1))
         redeemed = conn.scalar(select(func.count()).select_from(s.code_events)
                                .where(s.code_events.c.kind == "redeemed"))
         used = conn.scalar(select(func.count()).where(s.codes.c.use_count == 1))
     store.close()
-    expected = 4 * n + len(retried)  # batches 1, 2, 4, 5 and the retried pays
+    expected = 6 * n + len(retried)  # batches 1, 2, 4, 5, 6, 7 and the retried pays
     ok_v = _p99(v_http_lat) < 20
     ok_r = r_http >= r_local / 2
     ok_once = twice == 0 and redeemed == used == expected and same
@@ -297,7 +394,14 @@ def bench(url: str, n: int) -> bool:
     print(f"  scan + pay over HTTP with Idempotency-Keys: {r_http:,.0f}/s, {_ms(r_http_lat)} "
           f"({r_http / r_local:.2f}x of threads, {r_http / r_proc:.2f}x of processes; "
           f"target >= 0.5x of threads) -> {'OK' if ok_r else 'MISSED'}")
-    print(f"  scan + pay over HTTP without keys: {r_bare:,.0f}/s, {_ms(r_bare_lat)}")
+    print(f"  scan + pay over HTTP without keys: {r_bare:,.0f}/s, {_ms(r_bare_lat)} "
+          f"({r_bare / r_local:.2f}x of threads)")
+    print(f"  for scale, the keyed calls in-process (the same store functions with the keys "
+          f"kept, {CLIENTS} threads): {r_keyed:,.0f}/s, {_ms(r_keyed_lat)}; HTTP with keys is "
+          f"{r_http / r_keyed:.2f}x of it")
+    print(f"  for scale, with keys from clients of http.client (the standard library's, which "
+          f"cost {CLIENTS} clients more of the cores): {r_std:,.0f}/s, {_ms(r_std_lat)} "
+          f"({r_std / r_local:.2f}x of threads)")
     print(f"  idempotency: {len(retried):,} pays x {retries} tries with the same keys, "
           f"{CLIENTS} clients at once: every key answered alike: {same}")
     print(f"  codes redeemed: {used:,} (expected {expected:,}), redeemed events: {redeemed:,}, "
@@ -331,7 +435,7 @@ def _retried_pays(base: str, key: str, items: list[tuple[str, str]]) -> tuple[bo
     random.Random(7).shuffle(calls)
 
     def make() -> Callable[[Any], Any]:
-        client = Client(base, key)
+        client = LeanClient(base, key)
 
         def work(sale: str) -> tuple[str, int, bytes]:
             status, body = client.post(f"/v1/transactions/{sale}/pay", idem=f"retry-{sale}")
