@@ -414,7 +414,7 @@ def _threads() -> str:
     settings = load_serve_settings()
     return (f"threads: {settings.serve_register_threads} for transactions, "
             f"{settings.serve_validate_threads} for validate, {settings.serve_threads} for "
-            "the rest")
+            f"the rest, {settings.serve_loop_connections} store connections on the event loop")
 
 
 def _open_fresh(url: str, codes: list[str], scan: bool = False) -> list[tuple[str, str]]:

@@ -12,7 +12,9 @@ Read like every other setting (flags, then environment, then `promosync.toml`); 
     PROMOSYNC_SERVE_VALIDATE_THREADS  threads that run validate (4): one short read each, for
                                     which few threads pass the interpreter lock around less
     PROMOSYNC_SERVE_LOOP_CONNECTIONS  PostgreSQL connections of the event loop, which runs
-                                    validate and keyed scans and payments itself (16)
+                                    validate and keyed scans and payments itself (4: about
+                                    twice the store server's cores; statements beyond what
+                                    its cores run at once only wait there, in each other's way)
     PROMOSYNC_GUARD_REFUSALS        refused codes ... (10)
     PROMOSYNC_GUARD_WINDOW          ... within this many seconds (60) ...
     PROMOSYNC_GUARD_BLOCK           ... refuse further scans for this many seconds (300)
@@ -43,7 +45,7 @@ class ServeSettings(Settings):
     serve_validate_threads: int = _field(
         "PROMOSYNC_SERVE_VALIDATE_THREADS", "serve_validate_threads", 4, ge=1, le=256)
     serve_loop_connections: int = _field(
-        "PROMOSYNC_SERVE_LOOP_CONNECTIONS", "serve_loop_connections", 16, ge=1, le=256)
+        "PROMOSYNC_SERVE_LOOP_CONNECTIONS", "serve_loop_connections", 4, ge=1, le=256)
     guard_refusals: int = _field("PROMOSYNC_GUARD_REFUSALS", "guard_refusals", 10, ge=1)
     guard_window: float = _field("PROMOSYNC_GUARD_WINDOW", "guard_window", 60.0, gt=0)
     guard_block: float = _field("PROMOSYNC_GUARD_BLOCK", "guard_block", 300.0, gt=0)
