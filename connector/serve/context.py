@@ -101,12 +101,11 @@ class Context:
     def authenticate(self, presented: str) -> keys.ApiKey | None:
         """The live key `presented` is, read from the store at most once a KEY_CACHE seconds
         per key: a key revoked by `promosync keys revoke` is refused within that time."""
+        known = self.known_key(presented)
+        if known is not None:
+            return known
         digest = keys.key_hash(presented)
         now = time.monotonic()
-        with self._lock:
-            cached = self._keys.get(digest)
-        if cached is not None and now - cached[1] < KEY_CACHE:
-            return cached[0]
         found = keys.authenticate(self.store, presented)
         with self._lock:
             if found is None:

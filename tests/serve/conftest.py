@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import requests
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from starlette.applications import Starlette
 
 from connector import (
@@ -31,6 +31,8 @@ from connector.serve.session import hash_password
 from connector.serve.settings import load_serve_settings
 from connector.store import Store
 from connector.store import schema as s
+from connector.store.loop_connections import LoopConnections
+from connector.store.thread_connections import OwnConnection
 
 ADMIN_PASSWORD = "correct horse battery staple"
 PASSWORD_HASH = hash_password(ADMIN_PASSWORD)
@@ -118,3 +120,47 @@ def server_log(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     """Everything the server logs, at every level."""
     caplog.set_level(logging.DEBUG)
     return caplog
+
+
+class Statements:
+    """What the store is sent: server-function calls by name (from a thread's connection or
+    the event loop's, `lanes` says which), and other statements."""
+
+    def __init__(self, served: Served, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls: list[str] = []
+        self.lanes: list[str] = []
+        self.pairs: list[tuple[str, str]] = []  # (lane, call), in the order sent
+        self.other: list[str] = []
+        real = OwnConnection.call
+        real_on_loop = LoopConnections.call
+
+        def call(line: OwnConnection, statement: Any, values: Any) -> Any:
+            self._sent(statement, "thread")
+            return real(line, statement, values)
+
+        async def call_on_loop(lines: LoopConnections, statement: Any, values: Any) -> Any:
+            self._sent(statement, "loop")
+            return await real_on_loop(lines, statement, values)
+
+        monkeypatch.setattr(OwnConnection, "call", call)
+        monkeypatch.setattr(LoopConnections, "call", call_on_loop)
+        event.listen(served.store.engine, "before_cursor_execute", self._other)
+        self.engine = served.store.engine
+
+    def _sent(self, statement: Any, lane: str) -> None:
+        name = statement.name.decode().removeprefix("promosync_line_")
+        self.calls.append(name)
+        self.lanes.append(lane)
+        self.pairs.append((lane, name))
+
+    def _other(self, *args: Any) -> None:
+        self.other.append(str(args[2]))
+
+    def clear(self) -> None:
+        self.calls.clear()
+        self.lanes.clear()
+        self.pairs.clear()
+        self.other.clear()
+
+    def close(self) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._other)

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -15,10 +14,8 @@ from sqlalchemy import text
 from connector import Register, code_history
 from connector.models import EventKind
 from connector.serve import context
-from connector.store.loop_connections import LoopConnections
-from connector.store.thread_connections import OwnConnection
 from tests.conftest import empty_postgres_url
-from tests.serve.conftest import Served, start
+from tests.serve.conftest import Served, Statements, start
 
 CART = {"lines": [{"item": "SHIRT", "amount": "40.00"}]}
 
@@ -31,22 +28,11 @@ def served_pg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Serve
 
 
 @pytest.fixture
-def lanes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+def lanes(served_pg: Served, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, str]]]:
     """(lane, statement) of every server-function call: "loop" or "thread"."""
-    seen: list[tuple[str, str]] = []
-    on_thread, on_loop = OwnConnection.call, LoopConnections.call
-
-    def call(line: OwnConnection, statement: Any, values: Any) -> Any:
-        seen.append(("thread", statement.name.decode().removeprefix("promosync_line_")))
-        return on_thread(line, statement, values)
-
-    async def call_on_loop(lines: LoopConnections, statement: Any, values: Any) -> Any:
-        seen.append(("loop", statement.name.decode().removeprefix("promosync_line_")))
-        return await on_loop(lines, statement, values)
-
-    monkeypatch.setattr(OwnConnection, "call", call)
-    monkeypatch.setattr(LoopConnections, "call", call_on_loop)
-    return seen
+    sent = Statements(served_pg, monkeypatch)
+    yield sent.pairs
+    sent.close()
 
 
 def _sale(served: Served) -> str:

@@ -11,16 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 
 from connector import code_history, open_store
 from connector.models import EventKind
 from connector.serve import context
 from connector.store import schema as s
-from connector.store.loop_connections import LoopConnections
-from connector.store.thread_connections import OwnConnection
 from tests.conftest import empty_postgres_url
-from tests.serve.conftest import Served, start
+from tests.serve.conftest import Served, Statements, start
 
 CART = {"lines": [{"item": "SHIRT", "amount": "40.00"}]}
 KEYED = ("promosync_keyed_scan", "promosync_keyed_pay", "promosync_key_claim",
@@ -33,46 +31,6 @@ def served_pg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Serve
     statements a request sends are its own)."""
     monkeypatch.setattr(context, "KEY_CACHE", 3600.0)
     yield from start(empty_postgres_url(), tmp_path, monkeypatch)
-
-
-class Statements:
-    """What the store is sent: server-function calls by name (from a thread's connection or
-    the event loop's, `lanes` says which), and other statements."""
-
-    def __init__(self, served: Served, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.calls: list[str] = []
-        self.lanes: list[str] = []
-        self.other: list[str] = []
-        real = OwnConnection.call
-        real_on_loop = LoopConnections.call
-
-        def call(line: OwnConnection, statement: Any, values: Any) -> Any:
-            self._sent(statement, "thread")
-            return real(line, statement, values)
-
-        async def call_on_loop(lines: LoopConnections, statement: Any, values: Any) -> Any:
-            self._sent(statement, "loop")
-            return await real_on_loop(lines, statement, values)
-
-        monkeypatch.setattr(OwnConnection, "call", call)
-        monkeypatch.setattr(LoopConnections, "call", call_on_loop)
-        event.listen(served.store.engine, "before_cursor_execute", self._other)
-        self.engine = served.store.engine
-
-    def _sent(self, statement: Any, lane: str) -> None:
-        self.calls.append(statement.name.decode().removeprefix("promosync_line_"))
-        self.lanes.append(lane)
-
-    def _other(self, *args: Any) -> None:
-        self.other.append(str(args[2]))
-
-    def clear(self) -> None:
-        self.calls.clear()
-        self.lanes.clear()
-        self.other.clear()
-
-    def close(self) -> None:
-        event.remove(self.engine, "before_cursor_execute", self._other)
 
 
 def _sale(served: Served) -> str:
