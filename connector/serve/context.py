@@ -52,6 +52,7 @@ class Context:
     started: str = field(default_factory=lambda: utcnow().isoformat(timespec="seconds"))
     _registers: dict[str, Register] = field(default_factory=dict)
     _keys: dict[str, tuple[keys.ApiKey, float]] = field(default_factory=dict)
+    _reading: set[str] = field(default_factory=set)  # keys being read again (known_key)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -92,11 +93,18 @@ class Context:
 
     def known_key(self, presented: str) -> keys.ApiKey | None:
         """The key `presented` is when it was read from the store within KEY_CACHE seconds;
-        else None (`authenticate` reads it)."""
-        cached = self._keys.get(keys.key_hash(presented))
-        if cached is not None and time.monotonic() - cached[1] < KEY_CACHE:
-            return cached[0]
-        return None
+        else None (`authenticate` reads it). A key past half that age is read again on a
+        thread meanwhile, so that a key in steady use never waits for the store."""
+        digest = keys.key_hash(presented)
+        cached = self._keys.get(digest)
+        if cached is None:
+            return None
+        age = time.monotonic() - cached[1]
+        if age >= KEY_CACHE:
+            return None
+        if age >= KEY_CACHE / 2:
+            self._read_ahead(presented, digest)
+        return cached[0]
 
     def authenticate(self, presented: str) -> keys.ApiKey | None:
         """The live key `presented` is, read from the store at most once a KEY_CACHE seconds
@@ -104,8 +112,10 @@ class Context:
         known = self.known_key(presented)
         if known is not None:
             return known
-        digest = keys.key_hash(presented)
-        now = time.monotonic()
+        return self._read(presented, keys.key_hash(presented))
+
+    def _read(self, presented: str, digest: str) -> keys.ApiKey | None:
+        now = time.monotonic()  # before the read: the entry is never younger than the row
         found = keys.authenticate(self.store, presented)
         with self._lock:
             if found is None:
@@ -115,6 +125,27 @@ class Context:
                     self._keys.clear()
                 self._keys[digest] = (found, now)
         return found
+
+    def _read_ahead(self, presented: str, digest: str) -> None:
+        with self._lock:
+            if digest in self._reading:
+                return
+            self._reading.add(digest)
+        try:
+            self.pool.submit(self._read_in_background, presented, digest)
+        except RuntimeError:  # the server is stopping: the cached entry serves until it ends
+            with self._lock:
+                self._reading.discard(digest)
+
+    def _read_in_background(self, presented: str, digest: str) -> None:
+        try:
+            self._read(presented, digest)
+        except Exception as exc:  # noqa: BLE001 - the entry ages out; a request reads it then
+            log.warning("reading an API key again failed (%s); the next request reads it",
+                        type(exc).__name__)
+        finally:
+            with self._lock:
+                self._reading.discard(digest)
 
     def close(self) -> None:
         if self.loop_lines is not None:

@@ -87,6 +87,41 @@ def test_R41_missing_unknown_revoked_or_unscoped_keys(served_sqlite: Served) -> 
     assert served.call("POST", "/v1/transactions", key="admin", json=CART).status_code == 201
 
 
+def test_R41_a_key_in_use_is_read_again_before_it_ages_out(served_sqlite: Served) -> None:
+    """Past half its KEY_CACHE, a known key still answers at once and is read again in the
+    background; a revoked key read that way is dropped, so the next request is refused."""
+    served = served_sqlite
+    ctx = served.app.state.ctx
+    presented = served.keys["webstore"]
+    assert served.call("POST", "/v1/transactions", key="webstore", json=CART).status_code == 201
+
+    def age_the_entry() -> float:
+        digest = next(iter(d for d, (k, _) in ctx._keys.items() if k.name == "test-webstore"))
+        key, _read = ctx._keys[digest]
+        aged = time.monotonic() - KEY_CACHE * 0.75
+        ctx._keys[digest] = (key, aged)
+        return aged
+
+    def read_again() -> None:
+        deadline = time.monotonic() + 10
+        while ctx._reading and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not ctx._reading
+
+    aged = age_the_entry()
+    assert ctx.known_key(presented) is not None
+    read_again()
+    assert [when for k, when in ctx._keys.values() if k.name == "test-webstore"][0] > aged
+
+    revoke_key(served.store, "test-webstore")
+    age_the_entry()
+    assert ctx.known_key(presented) is not None  # still within KEY_CACHE of its last read
+    read_again()
+    assert ctx.known_key(presented) is None
+    _refused(served.call("POST", "/v1/transactions", key="webstore", json=CART),
+             401, "unauthorized")
+
+
 def test_R41_unknown_paths_and_methods_answer_json(served_sqlite: Served) -> None:
     served = served_sqlite
     _refused(served.call("GET", "/v1/nothing"), 404, "not_found")
