@@ -81,6 +81,11 @@ def build_app(ctx: Context) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if ctx.loop_lines is not None:
+            made, failed = await ctx.loop_lines.fill()
+            if failed is not None:
+                log.warning("opened %d of %d store connections for the event loop (%s); the "
+                            "rest open when needed", made, ctx.loop_lines.size, failed)
         sweeper = asyncio.create_task(_sweep(ctx))
         try:
             yield

@@ -8,10 +8,10 @@ and its reply read through libpq without blocking, with psycopg's generators wai
 the loop (the same protocol as a thread's own connection, thread_connections.OwnConnection:
 prepared once per connection, values apart from the statement).
 
-Up to `size` connections are made, one per call at once; a call waits for a free one. A
-connection is made on a thread (connecting blocks), checked before each use as the pool checks
-its own, and one lost in the middle of a call is closed and StoreOffline raised: the server
-rolled back what the call did.
+Up to `size` connections are made, at start (`fill`) or one per call at once; a call waits
+for a free one. A connection is made on a thread (connecting blocks), checked before each use
+as the pool checks its own, and one lost in the middle of a call is closed and StoreOffline
+raised: the server rolled back what the call did.
 """
 
 from __future__ import annotations
@@ -33,6 +33,12 @@ from connector.store.thread_connections import (
     reply_value,
     usable,
 )
+
+
+def _told(exc: BaseException) -> str:
+    """What a failed connect says: StoreOffline's detail (the driver's first line)."""
+    detail = exc.detail if isinstance(exc, StoreOffline) else first_line(exc)
+    return detail or type(exc).__name__
 
 
 class LoopConnections:
@@ -70,6 +76,24 @@ class LoopConnections:
                 self._give(line)
             else:  # lost, or cancelled in the middle of a call: not reusable
                 self._drop(line)
+
+    async def fill(self) -> tuple[int, str | None]:
+        """Make the connections not made yet, all at once, so that a server's first requests
+        find them open: (how many were made, the first failure's message or None). One that
+        cannot be made now is made by the first call that needs it."""
+        loop = asyncio.get_running_loop()
+        wanted = self.size - self._count
+        self._count += wanted
+        made = await asyncio.gather(*(loop.run_in_executor(None, self._lines.connect)
+                                      for _ in range(wanted)), return_exceptions=True)
+        failed: str | None = None
+        for conn in made:
+            if isinstance(conn, BaseException):
+                self._count -= 1
+                failed = failed or _told(conn)
+            else:
+                self._give(OwnConnection(conn))
+        return wanted - sum(isinstance(c, BaseException) for c in made), failed
 
     @property
     def opened(self) -> int:

@@ -4,16 +4,20 @@ a key not read lately, a refused code, a lost connection. The loop's connections
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
 
 from connector import Register, code_history
+from connector.errors import StoreOffline
 from connector.models import EventKind
 from connector.serve import context
+from connector.store.loop_connections import LoopConnections
 from tests.conftest import empty_postgres_url
 from tests.serve.conftest import Served, Statements, start
 
@@ -37,6 +41,38 @@ def lanes(served_pg: Served, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[t
 
 def _sale(served: Served) -> str:
     return str(served.call("POST", "/v1/transactions", json=CART).json()["id"])
+
+
+def test_R41_the_loops_connections_are_open_before_the_first_request(served_pg: Served
+                                                                       ) -> None:
+    lines = served_pg.app.state.ctx.loop_lines
+    assert lines is not None and lines.opened == 2  # serve_loop_connections=2
+    code = served_pg.codes(count=1)[0]
+    _sale(served_pg)
+    assert served_pg.call("POST", "/v1/validate", json={"code": code, **CART}).status_code == 200
+    assert lines.opened == 2
+
+
+def test_R41_a_connection_not_made_at_start_is_made_when_needed(served_pg: Served) -> None:
+    real = served_pg.store.thread_connections
+    assert real is not None
+    tries: list[int] = []
+
+    class Restarting:  # the store refuses the second connection made at start
+        def connect(self) -> Any:
+            tries.append(1)
+            if len(tries) == 2:
+                raise StoreOffline(detail="the database system is starting up")
+            return real.connect()
+
+    lines = LoopConnections(Restarting(), 3)  # type: ignore[arg-type]
+    try:
+        assert asyncio.run(lines.fill()) == (2, "the database system is starting up")
+        assert lines.opened == 2
+        assert asyncio.run(lines.fill()) == (1, None) and lines.opened == 3
+    finally:
+        lines.close()
+    assert lines.opened == 0
 
 
 def test_R41_validate_runs_on_the_loop_and_answers_as_register_check(
