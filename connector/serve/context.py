@@ -5,6 +5,7 @@ a `Register` per API key, the `Distributor`, the guard and the idempotency keys.
 from __future__ import annotations
 
 import base64
+import functools
 import logging
 import secrets
 import threading
@@ -29,6 +30,7 @@ from connector.store.schema import utcnow
 
 if TYPE_CHECKING:
     from connector.store.loop_connections import LoopConnections
+    from connector.store.thread_connections import PreparedCall
 
 log = logging.getLogger("connector.serve")
 KEY_CACHE = 1.0  # seconds a key found in the store is trusted without asking again
@@ -114,9 +116,25 @@ class Context:
             return known
         return self._read(presented, keys.key_hash(presented))
 
+    async def read_key_on(self, lines: LoopConnections, presented: str) -> keys.ApiKey | None:
+        """`authenticate` on the event loop's connections (PostgreSQL), with no thread. A
+        failed read raises (the caller leaves the request to a thread, which reads again)."""
+        if not keys.well_formed(presented):
+            return None
+        digest = keys.key_hash(presented)
+        now = time.monotonic()
+        data = await lines.call(_live_key(), (digest,))
+        found = None if data is None else keys.from_json(data, digest)
+        self._keep(digest, found, now)
+        return found
+
     def _read(self, presented: str, digest: str) -> keys.ApiKey | None:
         now = time.monotonic()  # before the read: the entry is never younger than the row
         found = keys.authenticate(self.store, presented)
+        self._keep(digest, found, now)
+        return found
+
+    def _keep(self, digest: str, found: keys.ApiKey | None, now: float) -> None:
         with self._lock:
             if found is None:
                 self._keys.pop(digest, None)
@@ -124,7 +142,6 @@ class Context:
                 if len(self._keys) > 10_000:
                     self._keys.clear()
                 self._keys[digest] = (found, now)
-        return found
 
     def _read_ahead(self, presented: str, digest: str) -> None:
         with self._lock:
@@ -153,6 +170,14 @@ class Context:
         self.checks.shutdown(wait=True, cancel_futures=True)
         self.tills.shutdown(wait=True, cancel_futures=True)
         self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+@functools.cache
+def _live_key() -> PreparedCall:
+    # imported here: it needs psycopg, which only a PostgreSQL store installs
+    from connector.store.thread_connections import PreparedCall
+
+    return PreparedCall.of("live_key", keys.LIVE_KEY_SQL)
 
 
 def _loop_lines(store: Store, settings: ServeSettings) -> LoopConnections | None:

@@ -5,9 +5,11 @@ scan or payment under an Idempotency-Key (the claim, the work and the kept answe
 With 16 registers on two cores, handing each request to a thread and its answer back cost the
 server more than the rest of its work (see store/loop_connections.py). Everything here but
 the statement is the gateway's own code, run in the same order: key, scope, guard, body,
-Idempotency-Key, fingerprint, claim, answer. Whatever this lane cannot finish without
-waiting on the store some other way is left to the thread path, which does it in full:
-  * an API key not read from the store within the last second (it reads it again);
+Idempotency-Key, fingerprint, claim, answer; an API key not read from the store within the
+last second is read here too, on the loop's connections. Whatever this lane cannot finish
+without waiting on the store some other way is left to the thread path, which does it in full:
+  * an API key the store does not know as live, or could not be asked for (it asks again and
+    answers 401, or says what failed);
   * a client the guard refuses (the thread path answers the 429);
   * an Idempotency-Key held by a request still running, or to be forgotten (it waits, or
     forgets it);
@@ -34,11 +36,11 @@ from connector.serve.gateway import (
     Call,
     Endpoint,
     Facts,
+    authorised_on,
     failed,
     fingerprint,
     idempotency_key,
     is_guess,
-    known,
     plain,
     reused,
     settled,
@@ -55,7 +57,7 @@ T = TypeVar("T")
 async def handle(ctx: Context, facts: Facts, endpoint: Endpoint, raw: bytes,
                  lines: LoopConnections) -> Answer | None:
     """The answer, or None: the thread path is to do the whole request."""
-    key = known(ctx, facts.authorization, endpoint.scopes)
+    key = await authorised_on(ctx, facts.authorization, endpoint.scopes, lines)
     if key is None:
         return None
     clients = facts.clients(key)

@@ -142,10 +142,18 @@ def authorised(ctx: Context, authorization: str, scopes: frozenset[str]) -> ApiK
     return _scoped(key, scopes)
 
 
-def known(ctx: Context, authorization: str, scopes: frozenset[str]) -> ApiKey | None:
-    """`authorised` without reading the store: None when the key was not read from it lately
-    (the caller, on the event loop, leaves the request to a thread, which reads it)."""
-    key = ctx.known_key(_presented(authorization))
+async def authorised_on(ctx: Context, authorization: str, scopes: frozenset[str],
+                        lines: LoopConnections) -> ApiKey | None:
+    """`authorised` on the event loop: the key as read lately, else read on the loop's
+    connections. None when it is unknown or revoked, or the read failed: the caller leaves the
+    request to a thread, which reads the key again and answers 401 or the failure."""
+    presented = _presented(authorization)
+    key = ctx.known_key(presented)
+    if key is None:
+        try:
+            key = await ctx.read_key_on(lines, presented)
+        except Exception:  # noqa: BLE001 - the thread path reads it again and tells
+            return None
     return None if key is None else _scoped(key, scopes)
 
 

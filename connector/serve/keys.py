@@ -16,7 +16,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -104,9 +104,32 @@ def revoke_key(store: Store, name: str) -> ApiKey:
     return ApiKey(row.id, row.name, row.prefix, tuple(row.scopes.split()), row.created_at, now)
 
 
+# The live key with a hash ($1) as one JSON value, NULL when there is none: how the server's
+# event loop reads a key on PostgreSQL (context.Context.read_key_on).
+LIVE_KEY_SQL = """
+SELECT (SELECT json_build_object('id', id, 'name', name, 'prefix', prefix, 'key_hash', key_hash,
+                                 'scopes', scopes, 'created_at', created_at)
+          FROM api_keys WHERE key_hash = $1::text AND revoked_at IS NULL)
+"""
+
+
+def well_formed(presented: str) -> bool:
+    """Whether `presented` may be a key at all (else it is refused without a lookup)."""
+    return presented.startswith(PREFIX) and len(presented) <= 200
+
+
+def from_json(data: dict[str, Any], digest: str) -> ApiKey | None:
+    """The key LIVE_KEY_SQL found, when its hash is `digest`."""
+    if not hmac.compare_digest(str(data["key_hash"]), digest):
+        return None
+    created = datetime.fromisoformat(str(data["created_at"])).replace(tzinfo=UTC)
+    return ApiKey(int(data["id"]), str(data["name"]), str(data["prefix"]),
+                  tuple(str(data["scopes"]).split()), created, None)
+
+
 def authenticate(store: Store, presented: str) -> ApiKey | None:
     """The live key whose hash is that of `presented`, else None."""
-    if not presented.startswith(PREFIX) or len(presented) > 200:
+    if not well_formed(presented):
         return None
     digest = key_hash(presented)
     with store.read() as conn:

@@ -17,6 +17,7 @@ from connector import Register, code_history
 from connector.errors import StoreOffline
 from connector.models import EventKind
 from connector.serve import context
+from connector.serve.keys import authenticate, revoke_key
 from connector.store.loop_connections import LoopConnections
 from tests.conftest import empty_postgres_url
 from tests.serve.conftest import Served, Statements, start
@@ -106,21 +107,56 @@ def test_R13_refused_validates_on_the_loop_count_against_the_guard(
     assert [lane for lane, _ in lanes] == ["loop", "loop", "loop"]
 
 
-def test_R41_a_key_not_read_lately_takes_the_thread_path_with_the_same_answer(
+def test_R41_a_key_not_read_lately_is_read_on_the_loop_with_the_same_answer(
         served_pg: Served, lanes: list[tuple[str, str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     code = served_pg.codes(count=1)[0]
     sale = _sale(served_pg)
+    lanes.clear()
     monkeypatch.setattr(context, "KEY_CACHE", 0.0)  # every request reads its key again
     key = {"Idempotency-Key": "scan-cold"}
     first = served_pg.call("POST", f"/v1/transactions/{sale}/codes", json={"code": code},
                            headers=key)
-    assert first.status_code == 201 and lanes == [("thread", "keyed_scan")]
+    assert first.status_code == 201
+    assert lanes == [("loop", "live_key"), ("loop", "keyed_scan")]
     monkeypatch.setattr(context, "KEY_CACHE", 3600.0)
     again = served_pg.call("POST", f"/v1/transactions/{sale}/codes", json={"code": code},
                            headers=key)
-    assert lanes[1] == ("loop", "keyed_scan")
+    assert lanes[2:] == [("loop", "keyed_scan")]
     assert again.content == first.content and again.headers["Idempotent-Replayed"] == "true"
+    presented = served_pg.keys["register"]  # the key as the loop read it, as a thread reads it
+    assert served_pg.app.state.ctx.known_key(presented) == authenticate(served_pg.store, presented)
+
+
+def test_R41_an_unknown_or_revoked_key_read_on_the_loop_is_refused_by_the_thread_path(
+        served_pg: Served, lanes: list[tuple[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code = served_pg.codes(count=1)[0]
+    monkeypatch.setattr(context, "KEY_CACHE", 0.0)
+    before = served_pg.writes()
+    revoke_key(served_pg.store, "test-webstore")
+    unknown = served_pg.call("POST", "/v1/validate", key="psk_" + "x" * 43,
+                             json={"code": code, **CART})
+    revoked = served_pg.call("POST", "/v1/validate", key="webstore", json={"code": code, **CART})
+    for answer in (unknown, revoked):
+        assert answer.status_code == 401 and answer.json()["error"]["type"] == "unauthorized"
+    assert lanes == [("loop", "live_key"), ("loop", "live_key")]  # no check was run
+    assert served_pg.writes() == before
+
+
+def test_R41_a_key_the_loop_cannot_read_is_left_to_the_thread_path(
+        served_pg: Served, lanes: list[tuple[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code = served_pg.codes(count=1)[0]
+    monkeypatch.setattr(context, "KEY_CACHE", 0.0)
+
+    async def offline(lines: Any, presented: str) -> Any:
+        raise StoreOffline(detail="server closed the connection unexpectedly")
+
+    monkeypatch.setattr(context.Context, "read_key_on", offline)
+    answer = served_pg.call("POST", "/v1/validate", json={"code": code, **CART})
+    assert answer.status_code == 200 and answer.json()["valid"] is True
+    assert lanes == [("thread", "check")]
 
 
 def test_R41_a_keyed_refusal_claimed_on_the_loop_is_finished_on_a_thread(
