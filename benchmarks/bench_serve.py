@@ -18,8 +18,9 @@ library's HTTP client cost three times as much CPU per request, taken from the s
 scale, scan + pay with keys is measured again with clients of the standard library's
 http.client (what `requests` sends through).
 Both sides are warmed up first, uncounted: 40 validates and 40 scan + pays per client, in-process
-and over HTTP (a server runs for hours; its first requests open its connections and run each
-code path for the first time, and the threads' connections are already open).
+and over HTTP. A server runs for hours; its first requests meet PostgreSQL sessions that have
+not run the statements yet, and code run for the first time. The new server's first requests
+are printed for scale.
 Then idempotency: 1,000 transactions each paid 3 times with the same key by 16 clients at once,
 retries interleaved: every code must be redeemed once, and every answer to a key the same.
 
@@ -361,8 +362,8 @@ def bench(url: str, n: int) -> bool:
                 assert status == 200, body
             return work
 
-        # warm-up, not counted: the server's and the threads' first requests (connections
-        # opened on first use, statements prepared, code paths run once) on both sides
+        # warm-up, not counted: the first requests on both sides (statements prepared and run
+        # for the first time in each PostgreSQL session, code paths run once)
         threads.run(batches[0][:WARM * CLIENTS], local_validate)
         w_http, w_http_lat, _ = _clients(batches[3][:WARM * CLIENTS], http_validate)
         half = len(warming) // 2

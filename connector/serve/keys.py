@@ -122,7 +122,8 @@ def from_json(data: dict[str, Any], digest: str) -> ApiKey | None:
     """The key LIVE_KEY_SQL found, when its hash is `digest`."""
     if not hmac.compare_digest(str(data["key_hash"]), digest):
         return None
-    created = datetime.fromisoformat(str(data["created_at"])).replace(tzinfo=UTC)
+    made = datetime.fromisoformat(str(data["created_at"]))  # the store keeps UTC, zoneless
+    created = made.replace(tzinfo=UTC) if made.tzinfo is None else made.astimezone(UTC)
     return ApiKey(int(data["id"]), str(data["name"]), str(data["prefix"]),
                   tuple(str(data["scopes"]).split()), created, None)
 
