@@ -163,8 +163,9 @@ class Threads:
 def _clients(items: Sequence[Any], make: Callable[[], Callable[[Any], Any]]
              ) -> tuple[float, list[float], list[Any]]:
     """Rate (items/s), latencies and what each call returned (None left out) of CLIENTS
-    client processes sharing `items`, each with its own connection: independent clients, as
-    registers and web stores are, none waiting for another's interpreter lock."""
+    processes sharing `items`, each with what `make` opens in it (a connection to the server,
+    a register of its own): independent clients, as registers and web stores are, none
+    waiting for another's interpreter lock."""
     ctx = multiprocessing.get_context("fork")
     start, out = ctx.Barrier(CLIENTS), ctx.Queue()
 
@@ -226,35 +227,6 @@ def _ms(lat: list[float]) -> str:
 
 def _p99(lat: list[float]) -> float:
     return statistics.quantiles(lat, n=100)[98] * 1000
-
-
-def _worker_process(url: str, items: list[tuple[str, str]], start: Any, out: Any) -> None:
-    """A register of its own (bench_redeem's processes): scan + pay its share."""
-    store = open_store(url, create=False)
-    reg = Register(store)
-    start.wait()
-    t0, lat = time.monotonic(), []
-    for sale, code in items:
-        t1 = time.monotonic()
-        reg.scan(sale, code)
-        reg.pay(sale)
-        lat.append(time.monotonic() - t1)
-    out.put((t0, time.monotonic(), lat))
-    store.close()
-
-
-def _processes(url: str, items: list[tuple[str, str]]) -> tuple[float, list[float]]:
-    ctx = multiprocessing.get_context("spawn")
-    start, out = ctx.Barrier(CLIENTS), ctx.Queue()
-    procs = [ctx.Process(target=_worker_process, args=(url, items[i::CLIENTS], start, out))
-             for i in range(CLIENTS)]
-    for p in procs:
-        p.start()
-    results = [out.get(timeout=600) for _ in procs]
-    for p in procs:
-        p.join()
-    elapsed = max(r[1] for r in results) - min(r[0] for r in results)
-    return len(items) / elapsed, [x for r in results for x in r[2]]
 
 
 class Server:
@@ -326,7 +298,16 @@ def bench(url: str, n: int) -> bool:
             assert "answered" in scanned and "answered" in paid, (scanned, paid)
         return work
 
-    r_proc, r_proc_lat = _processes(url, _open_fresh(url, batches[2]))
+    def own_register() -> Callable[[Any], None]:
+        """A register of its own in each process (bench_redeem's processes): its own store."""
+        mine = Register(open_store(url, create=False))
+
+        def work(item: tuple[str, str]) -> None:
+            mine.scan(item[0], item[1])
+            mine.pay(item[0])
+        return work
+
+    r_proc, r_proc_lat, _ = _clients(_open_fresh(url, batches[2]), own_register)
     threads = Threads(CLIENTS, store)
     server = Server(url)
     try:
